@@ -1,0 +1,1 @@
+"""Private Numba kernels. The public API in ``lossjit`` validates input first."""

@@ -1,0 +1,134 @@
+"""Kernel of the softmax cross-entropy over rows of ``C`` classes.
+
+For row n with log-probabilities ``log q_c`` (log-softmax of logits, or the
+log of clipped probabilities) and target coefficients ``a_c``::
+
+    l_n = -sum_c a_c log q_c
+    a_c = (1 - eps) w_{y_n} [c = y_n] + eps / C * w_c     (class index y_n)
+    a_c = w_c ((1 - eps) t_nc + eps / C)                  (class probabilities t_n)
+
+with class weights ``w`` (ones when absent) and label smoothing ``eps``.
+The gradient with respect to logits is ``sum(a) softmax_c - a_c``; with
+respect to probabilities ``-a_c / q_c`` (zero where ``q`` was clipped).
+Rows whose index equals ``ignore_index`` contribute nothing.
+
+Arrays are flat and C-contiguous: ``y_pred`` and ``target`` hold
+``n_rows * n_classes`` elements, ``labels`` ``n_rows`` (or none, when
+``target`` is given). Empty ``row_weights``/``class_weights`` mean ones,
+empty ``row_losses``/``grad`` mean "do not write".
+"""
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from .._config import BLOCK_SIZE, FASTMATH, PARALLEL_THRESHOLD
+
+_ONE = np.float32(1.0)
+_ZERO = np.float32(0.0)
+
+
+@njit(fastmath=FASTMATH)
+def _coefficient(c, label, target_row, class_weights, smoothing_share, keep):
+    """a_c of the module docstring, for class c of one row."""
+    w_c = _ONE if class_weights.size == 0 else class_weights[c]
+    if target_row.size > 0:
+        return w_c * (keep * target_row[c] + smoothing_share)
+    a = smoothing_share * w_c
+    if c == label:
+        a += keep * w_c
+    return a
+
+
+@njit(fastmath=FASTMATH)
+def _row(y_pred, labels, target, from_logits, eps, class_weights, smoothing, ignore_index,
+         n_classes, r, scale, grad):
+    """Loss of row r; writes its gradient times ``scale`` when grad is non-empty."""
+    first = r * n_classes
+    label = labels[r] if labels.size > 0 else -1
+    if labels.size > 0 and label == ignore_index:
+        if grad.size > 0:
+            for c in range(n_classes):
+                grad[first + c] = 0
+        return 0.0
+    target_row = target[first:first + n_classes]
+    keep = _ONE - smoothing
+    smoothing_share = smoothing / n_classes
+    loss = 0.0
+    if from_logits:
+        peak = y_pred[first]
+        for c in range(1, n_classes):
+            peak = max(peak, y_pred[first + c])
+        total_exp = 0.0
+        for c in range(n_classes):
+            e = math.exp(y_pred[first + c] - peak)
+            total_exp += e
+            if grad.size > 0:
+                grad[first + c] = e
+        log_sum_exp = peak + math.log(total_exp)
+        coefficient_sum = 0.0
+        for c in range(n_classes):
+            a = _coefficient(c, label, target_row, class_weights, smoothing_share, keep)
+            coefficient_sum += a
+            loss += a * (log_sum_exp - y_pred[first + c])
+        if grad.size > 0:
+            softmax_scale = coefficient_sum / total_exp
+            for c in range(n_classes):
+                a = _coefficient(c, label, target_row, class_weights, smoothing_share, keep)
+                grad[first + c] = scale * (softmax_scale * grad[first + c] - a)
+        return loss
+    for c in range(n_classes):
+        a = _coefficient(c, label, target_row, class_weights, smoothing_share, keep)
+        q = y_pred[first + c]
+        inside = eps <= q <= _ONE - eps
+        if q < eps:
+            q = eps
+        elif q > _ONE - eps:
+            q = _ONE - eps
+        loss -= a * math.log(q)
+        if grad.size > 0:
+            grad[first + c] = -scale * a / q if inside or q != q else _ZERO
+    return loss
+
+
+@njit(fastmath=FASTMATH)
+def _block(y_pred, labels, target, from_logits, eps, row_weights, inner, class_weights,
+           smoothing, ignore_index, n_classes, scale, row_losses, grad, start, stop):
+    """float64 sum of row_weight * l_n over rows [start, stop)."""
+    total = 0.0
+    for r in range(start, stop):
+        w = _ONE if row_weights.size == 0 else row_weights[r // inner]
+        loss = _row(y_pred, labels, target, from_logits, eps, class_weights, smoothing, ignore_index,
+                    n_classes, r, scale * w, grad)
+        if row_losses.size > 0:
+            row_losses[r] = w * loss
+        total += w * loss
+    return total
+
+
+@njit(cache=True, parallel=True, fastmath=FASTMATH)
+def softmax_cross_entropy(y_pred, labels, target, from_logits, eps, row_weights, inner,
+                          class_weights, smoothing, ignore_index, n_classes, scale,
+                          row_losses, grad):
+    """sum_n row_weight_n * l_n in float64; optionally per-row losses and the gradient."""
+    n_rows = y_pred.size // n_classes
+    rows_per_block = max(1, BLOCK_SIZE // n_classes)
+    n_blocks = (n_rows + rows_per_block - 1) // rows_per_block
+    partials = np.empty(n_blocks)
+    if y_pred.size < PARALLEL_THRESHOLD:
+        for b in range(n_blocks):
+            start = b * rows_per_block
+            partials[b] = _block(y_pred, labels, target, from_logits, eps, row_weights, inner,
+                                 class_weights, smoothing, ignore_index, n_classes, scale,
+                                 row_losses, grad, start, min(start + rows_per_block, n_rows))
+    else:
+        for b in prange(n_blocks):
+            start = b * rows_per_block
+            partials[b] = _block(y_pred, labels, target, from_logits, eps, row_weights, inner,
+                                 class_weights, smoothing, ignore_index, n_classes, scale,
+                                 row_losses, grad, start, min(start + rows_per_block, n_rows))
+    total = 0.0
+    for b in range(n_blocks):
+        total += partials[b]
+    return total

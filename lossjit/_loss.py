@@ -1,0 +1,86 @@
+"""The public loss object: validation, dtype, reduction and weights around a kernel.
+
+A :class:`Loss` is called as ``loss(y_true, y_pred, *, sample_weight=None,
+reduction="mean", **options)`` and offers ``grad`` and ``value_and_grad``
+(pointwise losses also ``hessian``). Each family supplies a ``_prepare``
+that validates its input and returns a *job*: an object that knows the
+denominator of the mean and runs the kernel.
+
+Reductions, with weights ``w`` (ones without ``sample_weight``):
+
+* ``"sum"``: ``sum_i w_i l_i``
+* ``"mean"``: ``sum_i w_i l_i / sum_i w_i`` (a weighted average, as in
+  scikit-learn; see the README for torch and Keras)
+* ``"none"``: the array ``w_i l_i``
+
+``grad`` is the gradient of the reduced loss with respect to ``y_pred``;
+with ``"none"`` it is the per-element derivative ``w_i dl_i/dy_pred``.
+"""
+
+import inspect
+
+import numpy as np
+
+from ._validation import check_reduction
+
+
+class Loss:
+    """A loss function with its gradient; see the module docstring."""
+
+    def __init__(self, name, prepare, *, options, formula, gradient, properties, summary):
+        self.name = name
+        self._prepare = prepare
+        self.options = dict(options)  # loss-specific keyword -> default
+        self.formula = formula  # LaTeX of l(y, p) or of the loss
+        self.gradient = gradient  # LaTeX of the gradient
+        self.properties = dict(properties)
+        self.__doc__ = f"{summary}\n\n.. math:: {formula}\n\nGradient: :math:`{gradient}`"
+        keyword = inspect.Parameter.KEYWORD_ONLY
+        parameters = [
+            inspect.Parameter("y_true", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+            inspect.Parameter("y_pred", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+            inspect.Parameter("sample_weight", keyword, default=None),
+            inspect.Parameter("reduction", keyword, default="mean"),
+        ] + [inspect.Parameter(key, keyword, default=value) for key, value in self.options.items()]
+        self.__signature__ = inspect.Signature(parameters)
+
+    def __repr__(self):
+        return f"<lossjit loss {self.name}>"
+
+    def _job(self, y_true, y_pred, sample_weight, reduction, options):
+        check_reduction(reduction)
+        unknown = set(options) - set(self.options)
+        if unknown:
+            raise TypeError(f"{self.name}() got unexpected keyword argument(s) {sorted(unknown)}; "
+                            f"it takes {sorted(self.options) or 'no options'}")
+        return self._prepare(y_true, y_pred, sample_weight, **{**self.options, **options})
+
+    def _evaluate(self, y_true, y_pred, sample_weight, reduction, options, want_grad):
+        job = self._job(y_true, y_pred, sample_weight, reduction, options)
+        if reduction == "none":
+            losses = job.losses()
+            return losses, (job.gradient(1.0) if want_grad else None)
+        scale = 1.0 / job.denominator if reduction == "mean" else 1.0
+        total, grad = job.total(scale, want_grad)
+        return job.dtype.type(total * scale), grad
+
+    def __call__(self, y_true, y_pred, *, sample_weight=None, reduction="mean", **options):
+        return self._evaluate(y_true, y_pred, sample_weight, reduction, options, want_grad=False)[0]
+
+    def grad(self, y_true, y_pred, *, sample_weight=None, reduction="mean", **options):
+        """Gradient of the reduced loss with respect to ``y_pred`` (``y_pred``'s shape)."""
+        return self._evaluate(y_true, y_pred, sample_weight, reduction, options, want_grad=True)[1]
+
+    def value_and_grad(self, y_true, y_pred, *, sample_weight=None, reduction="mean", **options):
+        """``(loss, grad)`` from one fused pass over the data."""
+        return self._evaluate(y_true, y_pred, sample_weight, reduction, options, want_grad=True)
+
+
+class PointwiseLoss(Loss):
+    """A loss ``l(y_i, p_i)`` per element, which also has a diagonal hessian."""
+
+    def hessian(self, y_true, y_pred, *, sample_weight=None, reduction="mean", **options):
+        """Diagonal of the hessian of the reduced loss with respect to ``y_pred``."""
+        job = self._job(y_true, y_pred, sample_weight, reduction, options)
+        scale = 1.0 / job.denominator if reduction == "mean" else 1.0
+        return job.hessian(scale)

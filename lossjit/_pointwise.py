@@ -1,0 +1,55 @@
+"""The job of every pointwise loss: validated flat arrays for the pointwise kernels."""
+
+import numpy as np
+
+from . import _validation as v
+from ._kernels import pointwise as kernels
+
+
+class PointwiseJob:
+    """``y_true`` and ``y_pred`` of one shape, checked and flattened for a kernel ``kind``.
+
+    ``params`` are the loss's parameters (cast to the compute dtype);
+    ``probability_range`` names the arrays that must lie in [0, 1].
+    """
+
+    def __init__(self, kind, params, y_true, y_pred, sample_weight, *, probabilities=()):
+        y_true = v.as_array(y_true, "y_true")
+        y_pred = v.as_array(y_pred, "y_pred")
+        v.check_same_shape(y_true, y_pred)
+        v.check_not_empty(y_pred, "y_pred")
+        for name, array in (("y_true", y_true), ("y_pred", y_pred)):
+            if name in probabilities:
+                v.check_in_range(array, name, 0, 1)
+        self.shape = y_pred.shape
+        self.dtype = v.compute_dtype(y_true, y_pred)
+        self.kind = kind
+        self.params = np.asarray(params, dtype=self.dtype).reshape(-1)
+        self.y_true = v.flat(y_true, self.dtype)
+        self.y_pred = v.flat(y_pred, self.dtype)
+        self.weights, self.inner = v.sample_weights(sample_weight, self.shape, self.dtype)
+        self.denominator = v.weight_total(self.weights, self.inner, self.y_pred.size)
+
+    def total(self, scale, want_grad):
+        """(sum_i w_i l_i, gradient of it times scale or None)."""
+        if not want_grad:
+            return kernels.pointwise_sum(self.kind, self.params, self.y_true, self.y_pred, self.weights, self.inner), None
+        grad = np.empty_like(self.y_pred)
+        total = kernels.pointwise_sum_and_grad(self.kind, self.params, self.y_true, self.y_pred, self.weights,
+                                               self.inner, self.dtype.type(scale), grad)
+        return total, grad.reshape(self.shape)
+
+    def _map(self, scale, order):
+        out = np.empty_like(self.y_pred)
+        kernels.pointwise_map(self.kind, self.params, self.y_true, self.y_pred, self.weights, self.inner,
+                              self.dtype.type(scale), order, out)
+        return out.reshape(self.shape)
+
+    def losses(self):
+        return self._map(1.0, 0)
+
+    def gradient(self, scale):
+        return self._map(scale, 1)
+
+    def hessian(self, scale):
+        return self._map(scale, 2)

@@ -1,0 +1,103 @@
+"""Input checks run before any kernel: bad input fails here, by name.
+
+Rules (documented in the README):
+
+* ``y_true`` and ``y_pred`` of a pointwise loss must have the same shape.
+  Nothing is broadcast: ``(4,)`` against ``(4, 1)`` is an error, because
+  NumPy would silently broadcast it to a ``(4, 4)`` matrix of residuals.
+* Arrays must be real numbers (bool, integer or float) and not empty.
+* The compute dtype is float32 when every floating input is float32 (or
+  float16), else float64. Integer and bool arrays take the other's dtype.
+* ``sample_weight`` is finite and non-negative, with either the loss's shape or
+  a leading part of it (``(N,)`` weighs every element of row ``n``).
+"""
+
+import numpy as np
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def as_array(value, name):
+    """``value`` as an ndarray of real numbers, or a TypeError naming it."""
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers (bool, int or float), got dtype {array.dtype}")
+    return array
+
+
+def compute_dtype(*arrays):
+    """float32 if every floating array is float32 or float16, else float64."""
+    floating = [a.dtype for a in arrays if a is not None and a.dtype.kind == "f"]
+    if floating and all(dtype.itemsize <= 4 for dtype in floating):
+        return np.dtype(np.float32)
+    return np.dtype(np.float64)
+
+
+def flat(array, dtype):
+    """A flat C-contiguous copy-if-needed of ``array`` in ``dtype``."""
+    return np.ascontiguousarray(array, dtype=dtype).reshape(-1)
+
+
+def check_not_empty(array, name):
+    if array.size == 0:
+        raise ValueError(f"{name} is empty: a loss needs at least one element")
+
+
+def check_same_shape(y_true, y_pred):
+    if y_true.shape != y_pred.shape:
+        raise ValueError(
+            f"y_true has shape {y_true.shape} but y_pred has shape {y_pred.shape}; lossjit never "
+            "broadcasts (NumPy would turn (4,) against (4, 1) into a (4, 4) matrix): reshape one, "
+            "e.g. y_pred.reshape(y_true.shape)"
+        )
+
+
+def check_reduction(reduction):
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
+
+
+def check_in_range(array, name, low, high):
+    """Values in [low, high]; NaN passes (it propagates into the loss)."""
+    if np.any(array < low) or np.any(array > high):
+        raise ValueError(f"{name} must lie in [{low}, {high}]; found values from {np.nanmin(array)} to {np.nanmax(array)}")
+
+
+def check_positive_number(value, name, *, allow_zero=False):
+    """A finite real number > 0 (or >= 0), returned as float."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    value = float(value)
+    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be finite and {bound}, got {value}")
+    return value
+
+
+def sample_weights(sample_weight, loss_shape, dtype):
+    """(flat weights, inner): weight ``weights[i // inner]`` for flat element i.
+
+    Returns an empty array when ``sample_weight`` is None.
+    """
+    if sample_weight is None:
+        return np.empty(0, dtype), 1
+    weights = as_array(sample_weight, "sample_weight")
+    if weights.shape != loss_shape[: weights.ndim]:
+        raise ValueError(
+            f"sample_weight has shape {weights.shape}; it must be the loss's shape {loss_shape} "
+            "or a leading part of it, such as (N,)"
+        )
+    if not np.all(np.isfinite(weights)) or np.any(weights < 0):
+        raise ValueError("sample_weight must be finite and non-negative")
+    inner = int(np.prod(loss_shape[weights.ndim:], dtype=np.int64))
+    return flat(weights, dtype), inner
+
+
+def weight_total(weights, inner, n_elements):
+    """Denominator of the weighted mean: sum_i w_i * inner, or n without weights."""
+    if weights.size == 0:
+        return float(n_elements)
+    total = float(np.sum(weights, dtype=np.float64)) * inner
+    if total == 0:
+        raise ValueError("sample_weight sums to zero, so the weighted mean is undefined")
+    return total

@@ -1,0 +1,38 @@
+"""Compile every kernel once, for each dtype, so later calls load from the cache.
+
+Run ``python -m lossjit.warmup`` after installing (``make test`` does it
+before the notebooks run). Set ``NUMBA_CACHE_DIR`` to choose the cache folder.
+"""
+
+import time
+
+import numpy as np
+
+import lossjit as lj
+from lossjit._config import PARALLEL_THRESHOLD
+
+
+def warm_up():
+    """Call each loss's value, gradient and hessian once per dtype; returns seconds taken."""
+    start = time.perf_counter()
+    for dtype in (np.float32, np.float64):
+        probabilities = np.full((2, 3), 0.25, dtype)
+        labels = np.array([0, 2])
+        lj.cross_entropy.value_and_grad(labels, probabilities, from_logits=True)
+        lj.cross_entropy.value_and_grad(probabilities, probabilities)
+        lj.cross_entropy(labels, probabilities, reduction="none")
+        for loss in lj.losses.values():
+            if not isinstance(loss, lj.PointwiseLoss):
+                continue
+            values = np.full(4, 0.5, dtype)
+            loss.value_and_grad(values, values)
+            loss(values, values)
+            loss(values, values, reduction="none")
+            loss.hessian(values, values)
+    return time.perf_counter() - start
+
+
+if __name__ == "__main__":
+    seconds = warm_up()
+    print(f"lossjit kernels compiled or loaded from the cache in {seconds:.1f} s "
+          f"(parallel above {PARALLEL_THRESHOLD} elements)")
