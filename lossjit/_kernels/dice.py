@@ -1,0 +1,134 @@
+"""Kernel of the soft Dice loss over samples of ``C`` class maps of ``S`` elements.
+
+For sample n and class c, with probabilities ``p`` (``y_pred`` itself, or the
+softmax over classes / sigmoid of logits) and targets ``t`` over the ``S``
+spatial elements::
+
+    I_c = sum_s p_cs t_cs,   P_c = sum_s p_cs,   T_c = sum_s t_cs,   D_c = P_c + T_c + smooth
+    l_n = (1 / C) sum_c [1 - (2 I_c + smooth) / D_c]
+
+The gradient with respect to probabilities is
+``g_cs = ((2 I_c + smooth) / D_c^2 - 2 t_cs / D_c) / C``; through the softmax
+over classes at element s it is ``p_cs (g_cs - sum_k p_ks g_ks)``, through the
+sigmoid ``g_cs p_cs (1 - p_cs)``.
+
+Arrays are flat and C-contiguous in (N, C, S) order. ``target`` holds
+``N * C * S`` target probabilities, or is empty when ``labels`` holds ``N * S``
+class indices. ``sample_weights`` is empty (ones) or holds one weight per run
+of ``inner`` samples. Sums over one sample run serially in float64, so the
+result does not depend on the number of threads.
+"""
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from .._config import FASTMATH, PARALLEL_THRESHOLD
+
+PROBABILITIES = 0
+SOFTMAX = 1
+SIGMOID = 2
+
+_ZERO = np.float32(0.0)
+_ONE = np.float32(1.0)
+
+
+@njit(fastmath=FASTMATH)
+def _probabilities(y_pred, activation, first, n_classes, n_spatial, s, out):
+    """Write p_cs of spatial element s into out[c] for every class c."""
+    if activation == SOFTMAX:
+        peak = y_pred[first + s]
+        for c in range(1, n_classes):
+            peak = max(peak, y_pred[first + c * n_spatial + s])
+        total = 0.0
+        for c in range(n_classes):
+            e = math.exp(y_pred[first + c * n_spatial + s] - peak)
+            out[c] = e
+            total += e
+        for c in range(n_classes):
+            out[c] = out[c] / total
+    elif activation == SIGMOID:
+        for c in range(n_classes):
+            z = y_pred[first + c * n_spatial + s]
+            e = math.exp(-abs(z))
+            out[c] = _ONE / (_ONE + e) if z >= 0 else e / (_ONE + e)
+    else:
+        for c in range(n_classes):
+            out[c] = y_pred[first + c * n_spatial + s]
+
+
+@njit(fastmath=FASTMATH)
+def _target(labels, target, n, c, s, n_classes, n_spatial):
+    """t_cs of sample n."""
+    if target.size > 0:
+        return target[(n * n_classes + c) * n_spatial + s]
+    return _ONE if labels[n * n_spatial + s] == c else _ZERO
+
+
+# IEEE division: with smooth = 0 a class empty in both maps gives 0 / 0 = NaN, not a ZeroDivisionError.
+@njit(fastmath=FASTMATH, error_model="numpy")
+def _sample(y_pred, labels, target, activation, smooth, n_classes, n_spatial, n, scale, grad):
+    """l_n in float64; writes its gradient times ``scale`` when grad is non-empty."""
+    first = n * n_classes * n_spatial
+    intersection = np.zeros(n_classes)
+    pred_sum = np.zeros(n_classes)
+    true_sum = np.zeros(n_classes)
+    p = np.empty(n_classes, dtype=y_pred.dtype)
+    for s in range(n_spatial):
+        _probabilities(y_pred, activation, first, n_classes, n_spatial, s, p)
+        for c in range(n_classes):
+            t = _target(labels, target, n, c, s, n_classes, n_spatial)
+            intersection[c] += p[c] * t
+            pred_sum[c] += p[c]
+            true_sum[c] += t
+            if grad.size > 0:
+                grad[first + c * n_spatial + s] = p[c]  # kept for the backward pass below
+    loss = 0.0
+    constant = np.empty(n_classes)  # g_cs * scale = constant_c - slope_c * t_cs
+    slope = np.empty(n_classes)
+    for c in range(n_classes):
+        numerator = 2.0 * intersection[c] + smooth
+        denominator = pred_sum[c] + true_sum[c] + smooth
+        loss += 1.0 - numerator / denominator
+        constant[c] = scale * numerator / (denominator * denominator) / n_classes
+        slope[c] = scale * 2.0 / denominator / n_classes
+    if grad.size > 0:
+        g = np.empty(n_classes)
+        for s in range(n_spatial):
+            weighted_sum = 0.0
+            for c in range(n_classes):
+                t = _target(labels, target, n, c, s, n_classes, n_spatial)
+                g[c] = constant[c] - slope[c] * t
+                weighted_sum += grad[first + c * n_spatial + s] * g[c]
+            for c in range(n_classes):
+                at = first + c * n_spatial + s
+                q = grad[at]
+                if activation == SOFTMAX:
+                    grad[at] = q * (g[c] - weighted_sum)
+                elif activation == SIGMOID:
+                    grad[at] = g[c] * q * (_ONE - q)
+                else:
+                    grad[at] = g[c]
+    return loss / n_classes
+
+
+@njit(cache=True, parallel=True, fastmath=FASTMATH)
+def dice_loss(y_pred, labels, target, activation, smooth, n_classes, n_spatial, sample_weights, inner,
+              scale, sample_losses, grad):
+    """sum_n w_n l_n in float64; writes w_n l_n to sample_losses and, if non-empty, the gradient times scale."""
+    n_samples = sample_losses.size
+    if y_pred.size < PARALLEL_THRESHOLD:
+        for n in range(n_samples):
+            w = 1.0 if sample_weights.size == 0 else sample_weights[n // inner]
+            sample_losses[n] = w * _sample(y_pred, labels, target, activation, smooth, n_classes, n_spatial,
+                                           n, scale * w, grad)
+    else:
+        for n in prange(n_samples):
+            w = 1.0 if sample_weights.size == 0 else sample_weights[n // inner]
+            sample_losses[n] = w * _sample(y_pred, labels, target, activation, smooth, n_classes, n_spatial,
+                                           n, scale * w, grad)
+    total = 0.0
+    for n in range(n_samples):
+        total += sample_losses[n]
+    return total

@@ -1,0 +1,106 @@
+"""Segmentation losses over ``(N, C, *spatial)`` maps, classes on axis 1.
+
+* :data:`dice`: the soft Dice loss, per sample and class, averaged over classes.
+* Pixel-wise cross-entropy needs no new kernel: ``lj.cross_entropy(labels,
+  logits, from_logits=True, axis=1)`` with ``labels`` of shape ``(N, H, W)``
+  and ``logits`` of shape ``(N, C, H, W)`` averages over every pixel (and
+  takes ``class_weight``, ``ignore_index`` for unlabelled pixels, and a
+  ``sample_weight`` of shape ``(N,)`` or ``(N, H, W)``).
+"""
+
+import numpy as np
+
+from . import _validation as v
+from ._kernels import dice as kernels
+from ._loss import Loss
+
+
+class _DiceJob:
+    """Validated ``(N, C, S)`` maps for the Dice kernel."""
+
+    def __init__(self, y_true, y_pred, sample_weight, from_logits, smooth):
+        y_pred = v.as_array(y_pred, "y_pred")
+        y_true = v.as_array(y_true, "y_true")
+        if y_pred.ndim < 2:
+            raise ValueError(f"y_pred must have shape (N, C, *spatial) with classes on axis 1; got shape {y_pred.shape}")
+        v.check_not_empty(y_pred, "y_pred")
+        self.smooth = v.check_positive_number(smooth, "smooth", allow_zero=True)
+        if not from_logits:
+            v.check_in_range(y_pred, "y_pred", 0, 1)
+        self.shape = y_pred.shape
+        n_samples, self.n_classes = y_pred.shape[:2]
+        self.n_spatial = y_pred.size // (n_samples * self.n_classes)
+        label_shape = y_pred.shape[:1] + y_pred.shape[2:]
+        if y_true.shape == y_pred.shape:
+            v.check_in_range(y_true, "y_true", 0, 1)
+            labels = None
+        elif y_true.shape == label_shape:
+            labels = self._labels(y_true)
+        else:
+            raise ValueError(
+                f"y_true has shape {y_true.shape}; for y_pred of shape {y_pred.shape} (classes on axis 1) it "
+                f"must hold class indices of shape {label_shape} or class probabilities of shape {y_pred.shape}"
+            )
+        self.dtype = v.compute_dtype(y_pred, None if labels is not None else y_true)
+        self.y_pred = v.flat(y_pred, self.dtype)
+        self.labels = np.empty(0, np.int64) if labels is None else labels
+        self.target = np.empty(0, self.dtype) if labels is not None else v.flat(y_true, self.dtype)
+        if not from_logits:
+            self.activation = kernels.PROBABILITIES
+        else:
+            self.activation = kernels.SOFTMAX if self.n_classes > 1 else kernels.SIGMOID
+        self.weights, self.inner = v.sample_weights(sample_weight, (n_samples,), self.dtype)
+        self.denominator = v.weight_total(self.weights, self.inner, n_samples)
+        self.n_samples = n_samples
+
+    def _labels(self, y_true):
+        if self.n_classes == 1:
+            raise ValueError("with a single channel, y_true must have y_pred's shape (a 0/1 mask), "
+                             "e.g. mask[:, None]; class indices need C >= 2 channels")
+        if y_true.dtype.kind == "b":
+            raise TypeError("y_true class indices must be integers, got bool")
+        if y_true.dtype.kind == "f" and (not np.all(np.isfinite(y_true)) or np.any(y_true != np.round(y_true))):
+            raise ValueError("y_true holds class indices here (its shape is y_pred's without axis 1), "
+                             "so it must be integers")
+        if y_true.min() < 0 or y_true.max() >= self.n_classes:
+            raise ValueError(f"y_true class indices must lie in [0, {self.n_classes}); "
+                             f"found {y_true.min()} to {y_true.max()}")
+        return v.flat(y_true, np.int64)
+
+    def _kernel(self, scale, want_grad):
+        sample_losses = np.empty(self.n_samples)
+        grad = np.empty_like(self.y_pred) if want_grad else np.empty(0, self.dtype)
+        total = kernels.dice_loss(self.y_pred, self.labels, self.target, self.activation, self.smooth,
+                                  self.n_classes, self.n_spatial, self.weights, self.inner, self.dtype.type(scale),
+                                  sample_losses, grad)
+        return total, sample_losses, (grad.reshape(self.shape) if want_grad else None)
+
+    def total(self, scale, want_grad):
+        total, _, grad = self._kernel(scale, want_grad)
+        return total, grad
+
+    def losses(self):
+        return self._kernel(1.0, False)[1].astype(self.dtype)
+
+    def gradient(self, scale):
+        return self._kernel(scale, True)[2]
+
+
+dice = Loss(
+    "dice",
+    _DiceJob,
+    options={"from_logits": False, "smooth": 1.0},
+    formula=(r"\frac{1}{N}\sum_{n=1}^{N} \frac{1}{C}\sum_{c=1}^{C}\left[1 - "
+             r"\frac{2\sum_s \hat{y}_{ncs} y_{ncs} + \varepsilon}{\sum_s \hat{y}_{ncs} + \sum_s y_{ncs} + \varepsilon}\right]"),
+    gradient=(r"\frac{\partial L}{\partial \hat{y}_{ncs}} = \frac{1}{NC}\left[\frac{2 I_{nc} + \varepsilon}{D_{nc}^2}"
+              r" - \frac{2 y_{ncs}}{D_{nc}}\right],\quad I_{nc} = \sum_s \hat{y}_{ncs} y_{ncs},\ "
+              r"D_{nc} = \sum_s \hat{y}_{ncs} + \sum_s y_{ncs} + \varepsilon"),
+    properties={"task": "segmentation", "convex": False, "robust_to_outliers": True,
+                "input": "probabilities or logits"},
+    summary=("Soft Dice loss over y_pred of shape (N, C, *spatial), classes on axis 1: per sample and class "
+             "1 - (2 sum(p t) + smooth) / (sum(p) + sum(t) + smooth), averaged over classes, then reduced over "
+             "samples (sample_weight has shape (N,)). y_true holds class probabilities or one-hot maps of "
+             "y_pred's shape, or class indices of shape (N, *spatial). With from_logits=True, p is the softmax "
+             "over axis 1 (the sigmoid when C = 1). smooth (default 1.0, the epsilon of the formula) keeps an "
+             "empty class finite: with smooth=0 a class absent from both maps gives 0/0 = NaN."),
+)
