@@ -15,10 +15,13 @@ from ._config import EPSILON
 from ._loss import Loss, PointwiseLoss
 from .classification import binary_cross_entropy, cross_entropy
 from .regression import huber, mae, mse
+from .segmentation import dice
+from .sequence import ctc, sequence_cross_entropy
 
 __version__ = "0.1.0"
 
-losses = {loss.name: loss for loss in (mse, mae, huber, binary_cross_entropy, cross_entropy)}
+losses = {loss.name: loss for loss in (mse, mae, huber, binary_cross_entropy, cross_entropy, dice, ctc,
+                                       sequence_cross_entropy)}
 
 __all__ = [
     "EPSILON",
@@ -26,8 +29,11 @@ __all__ = [
     "PointwiseLoss",
     "binary_cross_entropy",
     "cross_entropy",
+    "ctc",
+    "dice",
     "huber",
     "losses",
     "mae",
     "mse",
+    "sequence_cross_entropy",
 ]

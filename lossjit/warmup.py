@@ -21,6 +21,12 @@ def warm_up():
         lj.cross_entropy.value_and_grad(labels, probabilities, from_logits=True)
         lj.cross_entropy.value_and_grad(probabilities, probabilities)
         lj.cross_entropy(labels, probabilities, reduction="none")
+        maps = np.full((2, 3, 4), 0.25, dtype)
+        lj.dice.value_and_grad(maps, maps)
+        lj.dice(np.zeros((2, 4), np.int64), maps, from_logits=True, reduction="none")
+        scores = np.full((3, 2, 3), -1.0, dtype)
+        lj.ctc.value_and_grad(np.array([[1], [2]]), scores)
+        lj.ctc(np.array([[1], [2]]), scores, from_logits=False, reduction="none")
         for loss in lj.losses.values():
             if not isinstance(loss, lj.PointwiseLoss):
                 continue
