@@ -52,7 +52,7 @@ def _probabilities(y_pred, activation, first, n_classes, n_spatial, s, out):
         for c in range(n_classes):
             z = y_pred[first + c * n_spatial + s]
             e = math.exp(-abs(z))
-            out[c] = _ONE / (_ONE + e) if z >= 0 else e / (_ONE + e)
+            out[c] = 1.0 / (1.0 + e) if z >= 0 else e / (1.0 + e)  # rounded to out's dtype on store
     else:
         for c in range(n_classes):
             out[c] = y_pred[first + c * n_spatial + s]
