@@ -22,7 +22,8 @@ class _DiceJob:
         y_pred = v.as_array(y_pred, "y_pred")
         y_true = v.as_array(y_true, "y_true")
         if y_pred.ndim < 2:
-            raise ValueError(f"y_pred must have shape (N, C, *spatial) with classes on axis 1; got shape {y_pred.shape}")
+            raise ValueError("y_pred must have shape (N, C, *spatial) with classes on axis 1; "
+                             f"got shape {y_pred.shape}")
         v.check_not_empty(y_pred, "y_pred")
         self.smooth = v.check_positive_number(smooth, "smooth", allow_zero=True)
         if not from_logits:
@@ -91,7 +92,8 @@ dice = Loss(
     _DiceJob,
     options={"from_logits": False, "smooth": 1.0},
     formula=(r"\frac{1}{N}\sum_{n=1}^{N} \frac{1}{C}\sum_{c=1}^{C}\left[1 - "
-             r"\frac{2\sum_s \hat{y}_{ncs} y_{ncs} + \varepsilon}{\sum_s \hat{y}_{ncs} + \sum_s y_{ncs} + \varepsilon}\right]"),
+             r"\frac{2\sum_s \hat{y}_{ncs} y_{ncs} + \varepsilon}"
+             r"{\sum_s \hat{y}_{ncs} + \sum_s y_{ncs} + \varepsilon}\right]"),
     gradient=(r"\frac{\partial L}{\partial \hat{y}_{ncs}} = \frac{1}{NC}\left[\frac{2 I_{nc} + \varepsilon}{D_{nc}^2}"
               r" - \frac{2 y_{ncs}}{D_{nc}}\right],\quad I_{nc} = \sum_s \hat{y}_{ncs} y_{ncs},\ "
               r"D_{nc} = \sum_s \hat{y}_{ncs} + \sum_s y_{ncs} + \varepsilon"),

@@ -188,7 +188,8 @@ sequence_cross_entropy = Loss(
     options={"mask": None, "from_logits": True, "class_weight": None, "ignore_index": -100, "label_smoothing": 0.0},
     formula=(r"\frac{\sum_{n,t} m_{nt}\, \ell_{nt}}{\sum_{n,t} m_{nt}},\quad "
              r"\ell_{nt} = -\log \operatorname{softmax}(z_{nt})_{y_{nt}}"),
-    gradient=r"\frac{\partial L}{\partial z_{ntc}} = \frac{m_{nt}}{\sum m}(\operatorname{softmax}(z_{nt})_c - [c = y_{nt}])",
+    gradient=(r"\frac{\partial L}{\partial z_{ntc}} = \frac{m_{nt}}{\sum m}"
+              r"(\operatorname{softmax}(z_{nt})_c - [c = y_{nt}])"),
     properties={"task": "sequence labelling, language modelling", "convex": True, "robust_to_outliers": False,
                 "input": "logits or probabilities"},
     summary=("Token-level softmax cross-entropy for padded sequences: y_pred (N, T, C) logits, y_true (N, T) "
