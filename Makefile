@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba-cache
 
-.PHONY: lab test install warmup coverage bench clean
+.PHONY: lab test install warmup coverage bench clean slides site
 
 install: $(STAMP)
 
@@ -17,8 +17,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[course,test]'
 	touch $(STAMP)
 
+# LAB_ARGS go to jupyter lab, e.g. make lab LAB_ARGS="--no-browser --port 8899".
 lab: $(STAMP)
-	$(BIN)/jupyter lab course/00_index.ipynb
+	$(BIN)/jupyter lab course/00_index.ipynb $(LAB_ARGS)
 
 warmup: $(STAMP)
 	$(BIN)/python -m lossjit.warmup
@@ -35,6 +36,29 @@ coverage: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/run.py
+
+# Browser assets for slides and site, from the npm registry once, so both work offline.
+VENDOR := _build/vendor
+WEB_PACKAGES := reveal.js@4.6.1 requirejs@2.3.7 jquery@3.7.1 mathjax@2.7.9
+
+$(VENDOR)/.installed: Makefile
+	@command -v npm >/dev/null || { echo "make slides/site need npm (Node.js) once to fetch reveal.js and MathJax"; exit 1; }
+	mkdir -p $(VENDOR)
+	echo '{"private": true}' > $(VENDOR)/package.json
+	npm install --prefix $(VENDOR) --no-save --no-package-lock --no-audit --no-fund --loglevel=error $(WEB_PACKAGES)
+	touch $@
+
+# reveal.js slides of every notebook in _build/slides (open _build/slides/index.html).
+slides: $(STAMP) $(VENDOR)/.installed
+	rm -rf _build/slides
+	$(BIN)/python tools/build_slides.py course --out _build/slides --vendor $(VENDOR)/node_modules
+	$(BIN)/python tools/check_links.py _build/slides
+
+# Static HTML site of the executed course in _build/site, then a check of every relative link.
+site: $(STAMP) $(VENDOR)/.installed
+	rm -rf _build/site
+	$(BIN)/python tools/build_site.py course --out _build/site --vendor $(VENDOR)/node_modules
+	$(BIN)/python tools/check_links.py _build/site
 
 clean:
 	rm -rf $(VENV) .numba-cache .pytest_cache .hypothesis .coverage htmlcov
