@@ -1,4 +1,4 @@
-"""Classification losses: binary and softmax (categorical) cross-entropy."""
+"""Classification losses: binary, focal, hinge, KL divergence and softmax (categorical) cross-entropy."""
 
 import numpy as np
 
@@ -10,26 +10,148 @@ from ._loss import Loss, PointwiseLoss
 from ._pointwise import PointwiseJob
 
 
-def _binary_cross_entropy_job(y_true, y_pred, sample_weight, from_logits):
+def _binary_cross_entropy_job(y_true, y_pred, sample_weight, from_logits, pos_weight, label_smoothing):
+    pos_weight = v.check_positive_number(pos_weight, "pos_weight", allow_zero=True)
+    smoothing = _check_unit_number(label_smoothing, "label_smoothing")
+    label_params = (pos_weight, 1.0 - smoothing, 0.5 * smoothing)
     if from_logits:
-        return PointwiseJob(pointwise_kernels.BCE_LOGITS, (), y_true, y_pred, sample_weight,
+        return PointwiseJob(pointwise_kernels.BCE_LOGITS, label_params, y_true, y_pred, sample_weight,
                             probabilities=("y_true",))
-    return PointwiseJob(pointwise_kernels.BCE_PROBABILITIES, (EPSILON,), y_true, y_pred, sample_weight,
-                        probabilities=("y_true", "y_pred"))
+    return PointwiseJob(pointwise_kernels.BCE_PROBABILITIES, (EPSILON,) + label_params, y_true, y_pred,
+                        sample_weight, probabilities=("y_true", "y_pred"))
+
+
+def _check_unit_number(value, name):
+    """A real number in [0, 1], returned as float."""
+    value = v.check_positive_number(value, name, allow_zero=True)
+    if value > 1:
+        raise ValueError(f"{name} must lie in [0, 1], got {value}")
+    return value
 
 
 binary_cross_entropy = PointwiseLoss(
     "binary_cross_entropy",
     _binary_cross_entropy_job,
-    options={"from_logits": False},
-    formula=r"-\frac{1}{n}\sum_{i=1}^{n} \left[ y_i \log \hat{y}_i + (1 - y_i) \log(1 - \hat{y}_i) \right]",
-    gradient=(r"\frac{\partial L}{\partial \hat{y}_i} = \frac{1}{n}\frac{\hat{y}_i - y_i}{\hat{y}_i(1 - \hat{y}_i)}"
-              r";\quad \frac{\partial L}{\partial z_i} = \frac{1}{n}(\sigma(z_i) - y_i)"),
+    options={"from_logits": False, "pos_weight": 1.0, "label_smoothing": 0.0},
+    formula=(r"-\frac{1}{n}\sum_{i=1}^{n} \left[ a\,\tilde{y}_i \log \hat{y}_i + (1 - \tilde{y}_i) "
+             r"\log(1 - \hat{y}_i) \right],\quad \tilde{y}_i = (1 - s)\,y_i + \tfrac{s}{2}"),
+    gradient=(r"\frac{\partial L}{\partial \hat{y}_i} = \frac{1}{n}\left(\frac{1 - \tilde{y}_i}{1 - \hat{y}_i}"
+              r" - \frac{a\,\tilde{y}_i}{\hat{y}_i}\right);\quad \frac{\partial L}{\partial z_i} = "
+              r"\frac{1}{n}\left((1 - \tilde{y}_i + a\,\tilde{y}_i)\,\sigma(z_i) - a\,\tilde{y}_i\right)"),
     properties={"task": "binary classification", "convex": True, "robust_to_outliers": False,
                 "input": "probabilities or logits"},
     summary=("Binary cross-entropy: the Bernoulli negative log-likelihood. Probabilities are clipped to "
-             "[EPSILON, 1 - EPSILON]; with from_logits=True, y_pred are logits z and the loss is computed "
-             "stably as max(z, 0) - z y + log(1 + exp(-|z|))."),
+             "[EPSILON, 1 - EPSILON]; with from_logits=True, y_pred are logits z, computed stably with "
+             "softplus. pos_weight a multiplies the positive term (torch's BCEWithLogitsLoss pos_weight, a "
+             "scalar here); label_smoothing s replaces y by y (1 - s) + s / 2 first, as Keras."),
+)
+
+
+def _focal_job(y_true, y_pred, sample_weight, gamma, alpha, from_logits):
+    gamma = v.check_positive_number(gamma, "gamma", allow_zero=True)
+    if alpha is None:
+        alpha_pos, alpha_neg = 1.0, 1.0
+    else:
+        alpha_pos = _check_unit_number(alpha, "alpha")
+        alpha_neg = 1.0 - alpha_pos
+    if from_logits:
+        return PointwiseJob(pointwise_kernels.FOCAL_LOGITS, (gamma, alpha_pos, alpha_neg), y_true, y_pred,
+                            sample_weight, probabilities=("y_true",))
+    return PointwiseJob(pointwise_kernels.FOCAL_PROBABILITIES, (gamma, alpha_pos, alpha_neg, EPSILON), y_true,
+                        y_pred, sample_weight, probabilities=("y_true", "y_pred"))
+
+
+focal = PointwiseLoss(
+    "focal",
+    _focal_job,
+    options={"gamma": 2.0, "alpha": None, "from_logits": False},
+    formula=(r"\frac{1}{n}\sum_{i=1}^{n} \alpha_{y_i} (1 - p_{t,i})^{\gamma}\, c_i,\quad "
+             r"c_i = -\left[y_i \log \hat{y}_i + (1 - y_i)\log(1 - \hat{y}_i)\right],\ "
+             r"p_{t,i} = y_i \hat{y}_i + (1 - y_i)(1 - \hat{y}_i),\ \alpha_{y_i} = \alpha y_i + (1 - \alpha)(1 - y_i)"),
+    gradient=(r"\frac{\partial L}{\partial \hat{y}_i} = \frac{1}{n}\alpha_{y_i} (1 - p_{t,i})^{\gamma}"
+              r"\left[\gamma\, c_i \frac{1 - 2y_i}{1 - p_{t,i}} + \frac{\partial c_i}{\partial \hat{y}_i}\right]"),
+    properties={"task": "binary classification", "convex": False, "robust_to_outliers": False,
+                "input": "probabilities or logits"},
+    summary=("Binary focal loss (Lin et al. 2017): cross-entropy scaled by (1 - p_t)^gamma, so confident "
+             "correct predictions count little. gamma = 0 and alpha = None give binary cross-entropy. alpha "
+             "(None: no class weight) weighs positives by alpha and negatives by 1 - alpha, as torchvision's "
+             "sigmoid_focal_loss and Keras's BinaryFocalCrossentropy(apply_class_balancing=True). Soft labels "
+             "in [0, 1] are allowed. Probabilities are clipped to [EPSILON, 1 - EPSILON]; logits use stable "
+             "sigmoids, and the derivatives are written without (1 - p_t)^(gamma - 1), so they stay finite "
+             "for gamma < 1 when p_t -> 1."),
+)
+
+
+def _hinge_labels(y_true):
+    """(scale, shift) mapping labels to {-1, 1}: {0, 1} -> 2y - 1, {-1, 1} unchanged (as Keras)."""
+    y_true = v.as_array(y_true, "y_true")
+    values = y_true[~np.isnan(y_true)] if y_true.dtype.kind == "f" else y_true
+    if np.all((values == 0) | (values == 1)):
+        return y_true, (2.0, -1.0)
+    if np.all((values == -1) | (values == 1)):
+        return y_true, (1.0, 0.0)
+    raise ValueError("y_true must hold labels in {-1, 1} or in {0, 1} (mapped to -1 and 1), not a mix; "
+                     f"found the values {np.unique(values)[:6]}")
+
+
+def _hinge_job(kind):
+    def job(y_true, y_pred, sample_weight):
+        y_true, label_map = _hinge_labels(y_true)
+        return PointwiseJob(kind, label_map, y_true, y_pred, sample_weight)
+    return job
+
+
+hinge = PointwiseLoss(
+    "hinge",
+    _hinge_job(pointwise_kernels.HINGE),
+    options={},
+    formula=r"\frac{1}{n}\sum_{i=1}^{n} \max(0,\ 1 - y_i \hat{y}_i),\quad y_i \in \{-1, 1\}",
+    gradient=(r"\frac{\partial L}{\partial \hat{y}_i} = \frac{1}{n}\begin{cases} -y_i & y_i \hat{y}_i < 1 \\ "
+              r"0 & y_i \hat{y}_i \ge 1 \end{cases}"),
+    properties={"task": "binary classification", "convex": True, "robust_to_outliers": True, "input": "logits"},
+    summary=("Hinge loss of a support vector machine on raw scores y_pred. Labels are -1 and 1; labels "
+             "that are all 0 or 1 are mapped to -1 and 1 first, as Keras does; any other value, or a mix "
+             "of 0 and -1, is an error. The subgradient at the kink y p = 1 is taken as 0."),
+)
+
+squared_hinge = PointwiseLoss(
+    "squared_hinge",
+    _hinge_job(pointwise_kernels.SQUARED_HINGE),
+    options={},
+    formula=r"\frac{1}{n}\sum_{i=1}^{n} \max(0,\ 1 - y_i \hat{y}_i)^2,\quad y_i \in \{-1, 1\}",
+    gradient=r"\frac{\partial L}{\partial \hat{y}_i} = -\frac{2}{n}\, y_i \max(0,\ 1 - y_i \hat{y}_i)",
+    properties={"task": "binary classification", "convex": True, "robust_to_outliers": False, "input": "logits"},
+    summary=("Squared hinge loss on raw scores: differentiable everywhere. Labels as for hinge: "
+             "{-1, 1}, or {0, 1} mapped to {-1, 1}."),
+)
+
+
+def _kl_job(y_true, y_pred, sample_weight, log_input):
+    if log_input:
+        y_pred = v.as_array(y_pred, "y_pred")
+        if np.any(y_pred > 0):
+            raise ValueError(f"with log_input=True y_pred holds log-probabilities, which are <= 0; found "
+                             f"{np.nanmax(y_pred)}")
+        return PointwiseJob(pointwise_kernels.KL_LOG, (), y_true, y_pred, sample_weight, probabilities=("y_true",))
+    return PointwiseJob(pointwise_kernels.KL_PROBABILITIES, (EPSILON,), y_true, y_pred, sample_weight,
+                        probabilities=("y_true", "y_pred"))
+
+
+kl_divergence = PointwiseLoss(
+    "kl_divergence",
+    _kl_job,
+    options={"log_input": False},
+    formula=(r"\frac{1}{n}\sum_{i=1}^{n} y_i \log\frac{y_i}{\hat{y}_i},\quad 0 \log 0 = 0;\quad "
+             r"\text{log\_input: } y_i (\log y_i - r_i)"),
+    gradient=(r"\frac{\partial L}{\partial \hat{y}_i} = -\frac{1}{n}\frac{y_i}{\hat{y}_i};\quad "
+              r"\frac{\partial L}{\partial r_i} = -\frac{1}{n} y_i"),
+    properties={"task": "distribution matching", "convex": True, "robust_to_outliers": False,
+                "input": "probabilities or log-probabilities"},
+    summary=("Kullback-Leibler divergence term y log(y / p) per element, with 0 log 0 = 0 (torch's kl_div "
+             "pointwise terms). y and p are probabilities; p is clipped below at EPSILON (gradient zero "
+             "there). With log_input=True y_pred is log p, as torch's kl_div input. The mean is over all "
+             "elements, as torch's reduction='mean'; the KL divergence of rows of C classes (Keras's "
+             "KLDivergence, torch's 'batchmean') is reduction='sum' divided by the number of rows."),
 )
 
 

@@ -21,13 +21,25 @@ from .._config import BLOCK_SIZE, FASTMATH, PARALLEL_THRESHOLD
 MSE = 0
 MAE = 1
 HUBER = 2  # params[0] = delta
-BCE_PROBABILITIES = 3  # params[0] = epsilon
-BCE_LOGITS = 4
+BCE_PROBABILITIES = 3  # params = epsilon, pos_weight, label keep (1 - s), label shift (s / 2)
+BCE_LOGITS = 4  # params = pos_weight, label keep (1 - s), label shift (s / 2)
+LOG_COSH = 5
+QUANTILE = 6  # params[0] = q
+POISSON_LOG = 7  # y_pred is the log-rate
+POISSON = 8  # y_pred is the rate; params[0] = epsilon
+SMOOTH_L1 = 9  # params[0] = beta
+FOCAL_PROBABILITIES = 10  # params = gamma, alpha_pos, alpha_neg, epsilon
+FOCAL_LOGITS = 11  # params = gamma, alpha_pos, alpha_neg
+HINGE = 12  # params = label scale, label shift (labels {0, 1} -> {-1, 1})
+SQUARED_HINGE = 13  # params as HINGE
+KL_PROBABILITIES = 14  # params[0] = epsilon
+KL_LOG = 15  # y_pred is log p
 
 _ZERO = np.float32(0.0)
 _HALF = np.float32(0.5)
 _ONE = np.float32(1.0)
 _TWO = np.float32(2.0)
+_FOUR = np.float32(4.0)
 
 
 @njit(inline="always", fastmath=FASTMATH)
@@ -41,17 +53,6 @@ def _sign(x):
 
 
 @njit(inline="always", fastmath=FASTMATH)
-def _log1p_exp_and_sigmoid(z):
-    """(log(1 + exp(-|z|)), sigmoid(z)), stable for any z."""
-    e = math.exp(-abs(z))
-    if z >= 0:
-        sigmoid = _ONE / (_ONE + e)
-    else:
-        sigmoid = e / (_ONE + e)
-    return math.log1p(e), sigmoid
-
-
-@njit(inline="always", fastmath=FASTMATH)
 def _clip_probability(p, eps):
     """Clip p to [eps, 1 - eps]; NaN stays NaN. Returns (clipped p, inside)."""
     if p < eps:
@@ -59,6 +60,107 @@ def _clip_probability(p, eps):
     if p > _ONE - eps:
         return _ONE - eps, False
     return p, True
+
+
+@njit(inline="always", fastmath=FASTMATH)
+def _sigmoid_pair(z):
+    """(log(1 + exp(-|z|)), sigmoid(z), sigmoid(-z)), each without cancellation."""
+    e = math.exp(-abs(z))
+    if z >= 0:
+        return math.log1p(e), _ONE / (_ONE + e), e / (_ONE + e)
+    return math.log1p(e), e / (_ONE + e), _ONE / (_ONE + e)
+
+
+@njit(inline="always", fastmath=FASTMATH)
+def _binary_cross_entropy(y, p, params, from_logits):
+    """(l, dl/dp, d2l/dp2) of -[a y log s + (1 - y) log(1 - s)], s = p or sigmoid(p), a = pos_weight.
+
+    Labels are smoothed first: y <- y (1 - s) + s / 2.
+    """
+    if from_logits:
+        pos_weight, keep, shift = params[0], params[1], params[2]
+    else:
+        pos_weight, keep, shift = params[1], params[2], params[3]
+    y = y * keep + shift
+    positive = pos_weight * y  # coefficient of -log s
+    negative = _ONE - y  # coefficient of -log(1 - s)
+    if from_logits:
+        tail, s, r = _sigmoid_pair(p)
+        loss = positive * (max(-p, _ZERO) + tail) + negative * (max(p, _ZERO) + tail)
+        return loss, negative * s - positive * r, (positive + negative) * s * r
+    q, inside = _clip_probability(p, params[0])
+    loss = -(positive * math.log(q) + negative * math.log1p(-q))
+    if inside:
+        r = _ONE - q
+        return loss, negative / r - positive / q, positive / (q * q) + negative / (r * r)
+    return loss, _ZERO, _ZERO
+
+
+@njit(inline="always", fastmath=FASTMATH)
+def _log_cosh(d):
+    """(log cosh d, tanh d, sech^2 d), stable at every scale.
+
+    log cosh d = |d| + log1p(e) - log 2 with e = exp(-2|d|), written
+    log(1/2 + e/2) + |d| (exact constants in both dtypes) for |d| >= 1, and
+    log1p(2 sinh^2(d/2)) below 1, which keeps the digits of d^2/2 near 0.
+    """
+    a = abs(d)
+    e = math.exp(-(a + a))
+    if a < _ONE:
+        half_sinh = math.sinh(_HALF * d)
+        loss = math.log1p(_TWO * half_sinh * half_sinh)
+    else:
+        loss = a + math.log(_HALF + _HALF * e)
+    return loss, math.tanh(d), _FOUR * e / ((_ONE + e) * (_ONE + e))
+
+
+@njit(inline="always", fastmath=FASTMATH)
+def _focal(y, p, params, from_logits):
+    """(l, dl/dp, d2l/dp2) of the binary focal loss w_y m^gamma c.
+
+    c is the binary cross-entropy, m = 1 - p_t = y (1 - s) + (1 - y) s the
+    probability given to the wrong side and w_y = alpha_pos y + alpha_neg (1 - y).
+    The derivatives use only the bounded ratios m'/m and m''/m, never
+    m^(gamma - 1), so they stay finite for gamma < 1 as p_t -> 1.
+    """
+    gamma = params[0]
+    weight = params[1] * y + params[2] * (_ONE - y)
+    side = _ONE - y - y  # dm/ds
+    if from_logits:
+        tail, s, r = _sigmoid_pair(p)  # r = 1 - s
+        c = y * (max(-p, _ZERO) + tail) + (_ONE - y) * (max(p, _ZERO) + tail)
+        dc = (_ONE - y) * s - y * r
+        d2c = s * r
+        m = y * r + (_ONE - y) * s
+        if m == 0:  # saturated with a hard label: s r / m -> 1
+            spread = _ONE
+        else:
+            spread = s * r / m
+        dm_m = side * spread  # m' / m, with m' = (1 - 2y) s r
+        d2m_m = dm_m * (r - s)  # m'' / m
+    else:
+        s, inside = _clip_probability(p, params[3])
+        r = _ONE - s
+        c = -(y * math.log(s) + (_ONE - y) * math.log1p(-s))
+        m = y * r + (_ONE - y) * s
+        if not inside:
+            return weight * m**gamma * c, _ZERO, _ZERO
+        dc = (s - y) / (s * r)
+        d2c = y / (s * s) + (_ONE - y) / (r * r)
+        dm_m = side / m
+        d2m_m = _ZERO
+    factor = weight * m**gamma
+    loss = factor * c
+    grad = factor * (gamma * c * dm_m + dc)
+    hess = factor * (gamma * (gamma - _ONE) * c * dm_m * dm_m + gamma * c * d2m_m
+                     + (gamma + gamma) * dm_m * dc + d2c)
+    return loss, grad, hess
+
+
+@njit(inline="always", fastmath=FASTMATH)
+def _hinge_margin(y, p, params):
+    """1 - y p, with labels mapped by y <- scale y + shift."""
+    return _ONE - (params[0] * y + params[1]) * p, params[0] * y + params[1]
 
 
 @njit(inline="always", fastmath=FASTMATH)
@@ -80,14 +182,62 @@ def _loss_and_grad(kind, y, p, params):
             return delta * (a - _HALF * delta), delta * _sign(d)
         return d, d  # NaN
     if kind == BCE_PROBABILITIES:
-        q, inside = _clip_probability(p, params[0])
-        loss = -(y * math.log(q) + (_ONE - y) * math.log1p(-q))
-        if inside:
-            return loss, (q - y) / (q * (_ONE - q))
-        return loss, _ZERO
-    # BCE_LOGITS
-    softplus_tail, sigmoid = _log1p_exp_and_sigmoid(p)
-    return max(p, _ZERO) - p * y + softplus_tail, sigmoid - y
+        loss, grad, _ = _binary_cross_entropy(y, p, params, False)
+        return loss, grad
+    if kind == BCE_LOGITS:
+        loss, grad, _ = _binary_cross_entropy(y, p, params, True)
+        return loss, grad
+    if kind == LOG_COSH:
+        loss, grad, _ = _log_cosh(p - y)
+        return loss, grad
+    if kind == QUANTILE:
+        q = params[0]
+        d = y - p
+        if d > 0:
+            return q * d, -q
+        if d < 0:
+            return (q - _ONE) * d, _ONE - q
+        return d * q, d  # 0, or NaN for NaN
+    if kind == POISSON_LOG:
+        rate = math.exp(p)
+        return rate - y * p, rate - y
+    if kind == POISSON:
+        shifted = p + params[0]
+        return p - y * math.log(shifted), _ONE - y / shifted
+    if kind == SMOOTH_L1:
+        beta = params[0]
+        d = p - y
+        a = abs(d)
+        if a < beta:
+            return _HALF * d * d / beta, d / beta
+        if a >= beta:
+            return a - _HALF * beta, _sign(d)
+        return d, d  # NaN
+    if kind == FOCAL_PROBABILITIES:
+        loss, grad, _ = _focal(y, p, params, False)
+        return loss, grad
+    if kind == FOCAL_LOGITS:
+        loss, grad, _ = _focal(y, p, params, True)
+        return loss, grad
+    if kind == HINGE or kind == SQUARED_HINGE:
+        t, label = _hinge_margin(y, p, params)
+        if t > 0:
+            if kind == HINGE:
+                return t, -label
+            return t * t, -(t + t) * label
+        if t <= 0:
+            return _ZERO, _ZERO
+        return t, t  # NaN
+    if kind == KL_PROBABILITIES:
+        q = params[0] if p < params[0] else p  # clipped to [epsilon, 1]; NaN stays NaN
+        if y == 0:
+            return p * _ZERO, p * _ZERO  # 0 log 0 = 0, NaN for NaN
+        grad = -y / q if p >= params[0] else p * _ZERO
+        return y * (math.log(y) - math.log(q)), grad
+    # KL_LOG: the gradient -y, or NaN for NaN
+    if y == 0:
+        return p * _ZERO, p * _ZERO - y
+    return y * (math.log(y) - p), p * _ZERO - y
 
 
 @njit(inline="always", fastmath=FASTMATH)
@@ -103,12 +253,38 @@ def _hessian(kind, y, p, params):
             return _ONE
         return d * _ZERO  # 0, or NaN for NaN
     if kind == BCE_PROBABILITIES:
-        q, inside = _clip_probability(p, params[0])
-        if inside:
-            return y / (q * q) + (_ONE - y) / ((_ONE - q) * (_ONE - q))
-        return _ZERO
-    _, sigmoid = _log1p_exp_and_sigmoid(p)
-    return sigmoid * (_ONE - sigmoid)
+        return _binary_cross_entropy(y, p, params, False)[2]
+    if kind == BCE_LOGITS:
+        return _binary_cross_entropy(y, p, params, True)[2]
+    if kind == LOG_COSH:
+        return _log_cosh(p - y)[2]
+    if kind == QUANTILE or kind == HINGE:
+        return (p - y) * _ZERO  # 0, or NaN for NaN
+    if kind == POISSON_LOG:
+        return math.exp(p) + y * _ZERO
+    if kind == POISSON:
+        shifted = p + params[0]
+        return y / (shifted * shifted)
+    if kind == SMOOTH_L1:
+        d = p - y
+        if abs(d) < params[0]:
+            return _ONE / params[0]
+        return d * _ZERO
+    if kind == FOCAL_PROBABILITIES:
+        return _focal(y, p, params, False)[2]
+    if kind == FOCAL_LOGITS:
+        return _focal(y, p, params, True)[2]
+    if kind == SQUARED_HINGE:
+        t, label = _hinge_margin(y, p, params)
+        if t > 0:
+            return _TWO * label * label
+        return t * _ZERO
+    if kind == KL_PROBABILITIES:
+        if p >= params[0]:
+            return y / (p * p)
+        return (p + y) * _ZERO
+    # KL_LOG
+    return (p + y) * _ZERO
 
 
 @njit(fastmath=FASTMATH)
