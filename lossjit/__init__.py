@@ -13,27 +13,43 @@ gradient (LaTeX) and properties.
 
 from ._config import EPSILON
 from ._loss import Loss, PointwiseLoss
-from .classification import binary_cross_entropy, cross_entropy
-from .regression import huber, mae, mse
+from ._table import loss_table
+from .classification import (binary_cross_entropy, cross_entropy, focal, hinge, kl_divergence,
+                             squared_hinge)
+from .gradcheck import GradientCheckError, check_grad
+from .regression import huber, log_cosh, mae, mse, poisson, quantile, smooth_l1
 from .segmentation import dice
 from .sequence import ctc, sequence_cross_entropy
 
 __version__ = "0.1.0"
 
-losses = {loss.name: loss for loss in (mse, mae, huber, binary_cross_entropy, cross_entropy, dice, ctc,
+losses = {loss.name: loss for loss in (mse, mae, huber, binary_cross_entropy, cross_entropy,
+                                       log_cosh, quantile, poisson, smooth_l1, focal, hinge,
+                                       squared_hinge, kl_divergence, dice, ctc,
                                        sequence_cross_entropy)}
 
 __all__ = [
     "EPSILON",
+    "GradientCheckError",
     "Loss",
     "PointwiseLoss",
     "binary_cross_entropy",
+    "check_grad",
     "cross_entropy",
     "ctc",
     "dice",
+    "focal",
+    "hinge",
     "huber",
+    "kl_divergence",
+    "log_cosh",
+    "loss_table",
     "losses",
     "mae",
     "mse",
+    "poisson",
+    "quantile",
     "sequence_cross_entropy",
+    "smooth_l1",
+    "squared_hinge",
 ]

@@ -30,11 +30,12 @@ def warm_up():
         for loss in lj.losses.values():
             if not isinstance(loss, lj.PointwiseLoss):
                 continue
+            labels = np.ones(4, dtype)  # valid for every pointwise loss: a count, a label, a probability
             values = np.full(4, 0.5, dtype)
-            loss.value_and_grad(values, values)
-            loss(values, values)
-            loss(values, values, reduction="none")
-            loss.hessian(values, values)
+            loss.value_and_grad(labels, values)
+            loss(labels, values)
+            loss(labels, values, reduction="none")
+            loss.hessian(labels, values)
     return time.perf_counter() - start
 
 
