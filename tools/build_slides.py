@@ -66,9 +66,11 @@ def split_at_headings(cell: nbformat.NotebookNode) -> list[nbformat.NotebookNode
             chunks.append([])
         chunks[-1].append(line)
     pieces = []
-    for chunk in chunks:
+    for number, chunk in enumerate(chunks):
         piece = nbformat.from_dict(cell)
         piece.source = "".join(chunk).strip("\n")
+        if number and "id" in piece:
+            piece.id = f"{cell.id[:58]}-{number}"
         pieces.append(piece)
     return pieces
 
