@@ -13,6 +13,7 @@ one weight per run of ``inner`` consecutive elements.
 
 import math
 
+import numba
 import numpy as np
 from numba import njit, prange
 
@@ -40,6 +41,11 @@ _HALF = np.float32(0.5)
 _ONE = np.float32(1.0)
 _TWO = np.float32(2.0)
 _FOUR = np.float32(4.0)
+if numba.config.DISABLE_JIT:
+    # Pure Python (the coverage run): math.* returns Python floats, which NumPy casts
+    # down to float32 against an np.float32 constant. Python floats are "weak" and take
+    # the other operand's dtype, as Numba's float32 constants do when compiled.
+    _ZERO, _HALF, _ONE, _TWO, _FOUR = 0.0, 0.5, 1.0, 2.0, 4.0
 
 
 @njit(inline="always", fastmath=FASTMATH)
@@ -287,35 +293,77 @@ def _hessian(kind, y, p, params):
     return (p + y) * _ZERO
 
 
+@njit(inline="always", fastmath=FASTMATH)
+def _unweighted_sum(kind, params, y_true, y_pred, start, stop):
+    total = 0.0
+    for i in range(start, stop):
+        total += _loss_and_grad(kind, y_true[i], y_pred[i], params)[0]
+    return total
+
+
 @njit(fastmath=FASTMATH)
 def _block_sum(kind, params, y_true, y_pred, weights, inner, start, stop):
-    """float64 sum of w_i * l_i over elements [start, stop)."""
-    total = 0.0
+    """float64 sum of w_i * l_i over elements [start, stop).
+
+    Unweighted hot kinds get loops of their own: with a constant ``kind`` the
+    switch in _loss_and_grad folds away and LLVM vectorises the loop.
+    """
     if weights.size == 0:
-        for i in range(start, stop):
-            total += _loss_and_grad(kind, y_true[i], y_pred[i], params)[0]
-    else:
-        for i in range(start, stop):
-            loss = _loss_and_grad(kind, y_true[i], y_pred[i], params)[0]
-            total += weights[i // inner] * loss
+        if kind == MSE:
+            return _unweighted_sum(MSE, params, y_true, y_pred, start, stop)
+        if kind == MAE:
+            return _unweighted_sum(MAE, params, y_true, y_pred, start, stop)
+        if kind == HUBER:
+            return _unweighted_sum(HUBER, params, y_true, y_pred, start, stop)
+        if kind == BCE_LOGITS:
+            return _unweighted_sum(BCE_LOGITS, params, y_true, y_pred, start, stop)
+        return _unweighted_sum(kind, params, y_true, y_pred, start, stop)
+    total = 0.0
+    run_start = start
+    while run_start < stop:  # one weight per run of ``inner`` elements: no division per element
+        run = run_start // inner
+        run_stop = min((run + 1) * inner, stop)
+        w = weights[run]
+        for i in range(run_start, run_stop):
+            total += w * _loss_and_grad(kind, y_true[i], y_pred[i], params)[0]
+        run_start = run_stop
+    return total
+
+
+@njit(inline="always", fastmath=FASTMATH)
+def _unweighted_sum_and_grad(kind, params, y_true, y_pred, scale, grad, start, stop):
+    total = 0.0
+    for i in range(start, stop):
+        loss, g = _loss_and_grad(kind, y_true[i], y_pred[i], params)
+        total += loss
+        grad[i] = scale * g
     return total
 
 
 @njit(fastmath=FASTMATH)
 def _block_sum_and_grad(kind, params, y_true, y_pred, weights, inner, scale, grad, start, stop):
-    """float64 sum of w_i * l_i over [start, stop); grad_i = scale * w_i * dl_i/dp_i."""
-    total = 0.0
+    """float64 sum of w_i * l_i over [start, stop); grad_i = scale * w_i * dl_i/dp_i (hot kinds as _block_sum)."""
     if weights.size == 0:
-        for i in range(start, stop):
+        if kind == MSE:
+            return _unweighted_sum_and_grad(MSE, params, y_true, y_pred, scale, grad, start, stop)
+        if kind == MAE:
+            return _unweighted_sum_and_grad(MAE, params, y_true, y_pred, scale, grad, start, stop)
+        if kind == HUBER:
+            return _unweighted_sum_and_grad(HUBER, params, y_true, y_pred, scale, grad, start, stop)
+        if kind == BCE_LOGITS:
+            return _unweighted_sum_and_grad(BCE_LOGITS, params, y_true, y_pred, scale, grad, start, stop)
+        return _unweighted_sum_and_grad(kind, params, y_true, y_pred, scale, grad, start, stop)
+    total = 0.0
+    run_start = start
+    while run_start < stop:
+        run = run_start // inner
+        run_stop = min((run + 1) * inner, stop)
+        w = weights[run]
+        for i in range(run_start, run_stop):
             loss, g = _loss_and_grad(kind, y_true[i], y_pred[i], params)
-            total += loss
-            grad[i] = scale * g
-    else:
-        for i in range(start, stop):
-            loss, g = _loss_and_grad(kind, y_true[i], y_pred[i], params)
-            w = weights[i // inner]
             total += w * loss
             grad[i] = (scale * w) * g
+        run_start = run_stop
     return total
 
 
