@@ -33,9 +33,13 @@ coverage: $(STAMP)
 	NUMBA_DISABLE_JIT=1 $(BIN)/python -m coverage run --source=lossjit -m pytest tests -q -p no:randomly
 	$(BIN)/python -m coverage report -m
 
+# PyTorch CPU (the exact version: other spellings fetch a CUDA build) and threadpoolctl, if missing.
+# OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE (set on some machines) slow NumPy, so the run unsets both.
 bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[bench]'
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -c "import threadpoolctl" 2>/dev/null || $(BIN)/python -m pip install --quiet threadpoolctl
+	$(BIN)/python -m lossjit.warmup
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 # Browser assets for slides and site, from the npm registry once, so both work offline.
 VENDOR := _build/vendor
