@@ -13,6 +13,7 @@ import argparse
 import functools
 import html
 import re
+import sys
 from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
 
@@ -148,6 +149,8 @@ def build(course_dir: Path, out_dir: Path, vendor: Path) -> list[Path]:
         written.append(_write_page(glossary, source_path, GLOSSARY_PAGE, out_dir, built,
                                    navigation(GLOSSARY_PAGE, None, None, [])))
         glossary_link = GLOSSARY_PAGE
+    else:
+        print("warning: no glossary heading (\"## Glossary ...\") found in 00_index", file=sys.stderr)
     (out_dir / "index.html").write_text(contents_page(contents, glossary_link), encoding="utf-8")
     written.append(out_dir / "index.html")
     return written

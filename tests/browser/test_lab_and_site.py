@@ -281,6 +281,21 @@ def test_site_chapter_page(site, browser):
     assert _outside_requests(browser, site) == []
 
 
+def test_site_contents_lists_every_chapter_and_the_glossary(site, browser):
+    """The contents page links every chapter and solution notebook, and the glossary page of 00_index."""
+    from selenium.webdriver.common.by import By
+
+    browser.get(f"{site}/index.html")
+    links = {a.get_attribute("href").removeprefix(f"{site}/") for a in browser.find_elements(By.CSS_SELECTOR, "a")}
+    notebooks = sorted((ROOT / "course").glob("[0-9][0-9]_*.ipynb")) + sorted(
+        (ROOT / "course" / "solutions").glob("[0-9][0-9]_*.ipynb"))
+    expected = {str(path.relative_to(ROOT / "course").with_suffix(".html")) for path in notebooks}
+    assert expected <= links, f"missing from the contents: {sorted(expected - links)}"
+    assert "glossary.html" in links, "no glossary page: 00_index.ipynb needs a markdown heading '## Glossary ...'"
+    browser.get(f"{site}/glossary.html")
+    assert "glossary" in browser.find_element(By.CSS_SELECTOR, "h1, h2").text.lower()
+
+
 def test_slides_deck_offline(site, browser, tmp_path):
     """A deck built from the chapter starts reveal.js from the local copy, opened from file://."""
     from selenium.webdriver.common.by import By
