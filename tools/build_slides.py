@@ -84,6 +84,7 @@ def slides_exporter(prefix: str) -> SlidesExporter:
     config.SlidesExporter.template_name = "lossjit_slides"
     config.SlidesExporter.reveal_url_prefix = f"{static}/reveal.js"
     config.SlidesExporter.reveal_scroll = True
+    config.SlidesExporter.reveal_theme = "white"  # its fonts ship with reveal.js; "simple" imports Google Fonts
     config.SlidesExporter.require_js_url = f"{static}/require.js"
     config.SlidesExporter.jquery_url = f"{static}/jquery.min.js"
     config.SlidesExporter.mathjax_url = f"{static}/mathjax/MathJax.js{coursebuild.MATHJAX_QUERY}"

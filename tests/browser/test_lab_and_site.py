@@ -186,6 +186,13 @@ def _outside_requests(driver, origin: str) -> list[str]:
     return [name for name in names if not name.startswith((origin, "data:", "blob:", "file:"))]
 
 
+def _failed_loads(driver) -> list[str]:
+    """Resources the page could not load (the browser's own favicon request aside), from the console log since
+    the last call."""
+    return [message for message in (entry["message"] for entry in driver.get_log("browser"))
+            if "Failed to load resource" in message and "/favicon.ico " not in message]
+
+
 def _png_figures(driver) -> int:
     """How many PNG figures the page shows, decoded (naturalWidth > 0)."""
     return driver.execute_script(
@@ -208,10 +215,11 @@ def _chapter_has_math() -> bool:
 
 
 def _math_typeset(driver) -> bool:
-    """MathJax 2 has rendered every formula: each math script has its rendered frame just before it."""
+    """MathJax 2 is idle and has rendered every formula: each math script has its rendered frame just before it."""
     return driver.execute_script("""
+        const queue = window.MathJax && MathJax.Hub && MathJax.Hub.queue;
         const scripts = [...document.querySelectorAll('script[type^="math/tex"]')];
-        return scripts.length > 0 && scripts.every(s => {
+        return Boolean(queue) && queue.pending === 0 && queue.running === 0 && scripts.length > 0 && scripts.every(s => {
             const frame = s.previousElementSibling;
             return frame && (frame.matches('.MathJax_CHTML') || frame.querySelector('.MathJax_CHTML'));
         });""")
@@ -261,6 +269,7 @@ def test_site_chapter_page(site, browser):
     """The built chapter page shows its figure, its maths typeset by the local MathJax, nothing external."""
     from selenium.webdriver.common.by import By
 
+    _failed_loads(browser)
     browser.get(f"{site}/index.html")
     link = browser.find_element(By.CSS_SELECTOR, f"a[href='{CHAPTER}.html']")
     link.click()
@@ -279,6 +288,7 @@ def test_site_chapter_page(site, browser):
         _wait(browser, _math_typeset, 30, "MathJax to typeset")
     browser.save_screenshot(str(ARTIFACTS / f"site-{CHAPTER}.png"))
     assert _outside_requests(browser, site) == []
+    assert _failed_loads(browser) == []
 
 
 def test_site_contents_lists_every_chapter_and_the_glossary(site, browser):
@@ -304,6 +314,7 @@ def test_slides_deck_offline(site, browser, tmp_path):
                             "--vendor", "_build/vendor/node_modules", "--only", f"course/{CHAPTER}.ipynb"],
                            cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert build.returncode == 0, build.stderr[-3000:]
+    _failed_loads(browser)
     browser.get((tmp_path / f"{CHAPTER}.slides.html").as_uri())
     _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".reveal.ready"), 30, "reveal.js to start")
     assert len(browser.find_elements(By.CSS_SELECTOR, ".reveal .slides > section")) > 1
@@ -319,3 +330,4 @@ def test_slides_deck_offline(site, browser, tmp_path):
         _wait(browser, _math_typeset, 30, "MathJax to typeset")
     browser.save_screenshot(str(ARTIFACTS / f"slides-{CHAPTER}.png"))
     assert _outside_requests(browser, "file:") == []
+    assert _failed_loads(browser) == []
