@@ -147,7 +147,7 @@ def build(course_dir: Path, out_dir: Path, vendor: Path) -> list[Path]:
         source_path, glossary = glossary_source
         # Links inside the glossary are relative to the notebook's folder, which is the site root.
         written.append(_write_page(glossary, source_path, GLOSSARY_PAGE, out_dir, built,
-                                   navigation(GLOSSARY_PAGE, None, None, [])))
+                                   navigation(GLOSSARY_PAGE, None, None, [("Index", page_name(source_path))])))
         glossary_link = GLOSSARY_PAGE
     else:
         print("warning: no glossary heading (\"## Glossary ...\") found in 00_index", file=sys.stderr)
