@@ -32,7 +32,8 @@ CHROMEDRIVER = shutil.which("chromedriver")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PNG_IMAGES = "img[src^='data:image/png']"
 
-# JupyterLab settings for the test: no autosave (running the notebook must not rewrite it),
+# JupyterLab settings for the test (checkpoints also go to a temporary folder): no autosave (running the
+# notebook must not rewrite it),
 # every cell attached to the DOM, no requests for news or updates.
 LAB_SETTINGS = {
     "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
@@ -126,6 +127,7 @@ def lab(tmp_path_factory):
         "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}", f"--LabApp.user_settings_dir={settings_dir}",
         f"--LabApp.workspaces_dir={tmp_path_factory.mktemp('lab-workspaces')}", "--LabApp.extension_manager=readonly",
+        f"--FileCheckpoints.root_dir={tmp_path_factory.mktemp('lab-checkpoints')}",
     ] + (["--allow-root"] if os.geteuid() == 0 else []))
     environment = dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp_path_factory.mktemp("lab-runtime")))
     log = tmp_path_factory.mktemp("lab-log") / "lab.log"
@@ -263,6 +265,7 @@ def test_chapter_runs_in_jupyterlab(lab, browser):
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", last_cell)
     browser.save_screenshot(str(ARTIFACTS / f"lab-{CHAPTER}-end.png"))
     assert _digest(notebook) == before, "running the chapter in the lab rewrote the notebook"
+    assert not (ROOT / "course" / ".ipynb_checkpoints").exists(), "the lab wrote checkpoints into course/"
 
 
 def test_site_chapter_page(site, browser):
