@@ -4,6 +4,7 @@ import numpy as np
 
 from . import _validation as v
 from ._kernels import pointwise as kernels
+from ._threads import after_kernel
 
 
 class PointwiseJob:
@@ -33,16 +34,20 @@ class PointwiseJob:
     def total(self, scale, want_grad):
         """(sum_i w_i l_i, gradient of it times scale or None)."""
         if not want_grad:
-            return kernels.pointwise_sum(self.kind, self.params, self.y_true, self.y_pred, self.weights, self.inner), None
+            total = kernels.pointwise_sum(self.kind, self.params, self.y_true, self.y_pred, self.weights, self.inner)
+            after_kernel(self.y_pred.size)
+            return total, None
         grad = np.empty_like(self.y_pred)
         total = kernels.pointwise_sum_and_grad(self.kind, self.params, self.y_true, self.y_pred, self.weights,
                                                self.inner, self.dtype.type(scale), grad)
+        after_kernel(self.y_pred.size)
         return total, grad.reshape(self.shape)
 
     def _map(self, scale, order):
         out = np.empty_like(self.y_pred)
         kernels.pointwise_map(self.kind, self.params, self.y_true, self.y_pred, self.weights, self.inner,
                               self.dtype.type(scale), order, out)
+        after_kernel(self.y_pred.size)
         return out.reshape(self.shape)
 
     def losses(self):

@@ -4,7 +4,15 @@ import warnings
 
 import numba
 
+from ._config import PARALLEL_THRESHOLD
+
 _checked = False
+
+
+def after_kernel(n_elements):
+    """Check the threading layer once, after the first kernel that ran in parallel."""
+    if n_elements >= PARALLEL_THRESHOLD and not _checked:
+        warn_if_workqueue()
 
 
 def warn_if_workqueue():

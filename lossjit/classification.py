@@ -8,6 +8,7 @@ from ._kernels import pointwise as pointwise_kernels
 from ._kernels.softmax import softmax_cross_entropy
 from ._loss import Loss, PointwiseLoss
 from ._pointwise import PointwiseJob
+from ._threads import after_kernel
 
 
 def _binary_cross_entropy_job(y_true, y_pred, sample_weight, from_logits, pos_weight, label_smoothing):
@@ -165,13 +166,17 @@ class _SoftmaxJob:
         if y_pred.ndim == 0:
             raise ValueError("y_pred must have a class axis; got a scalar")
         v.check_not_empty(y_pred, "y_pred")
-        if not isinstance(axis, (int, np.integer)) or not -y_pred.ndim <= axis < y_pred.ndim:
+        if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)) \
+                or not -y_pred.ndim <= axis < y_pred.ndim:
             raise ValueError(f"axis must be an integer in [{-y_pred.ndim}, {y_pred.ndim}) for y_pred of "
                              f"shape {y_pred.shape}, got {axis!r}")
         self.axis = int(axis) % y_pred.ndim
         self.n_classes = y_pred.shape[self.axis]
         self.shape = y_pred.shape
         self.loss_shape = y_pred.shape[:self.axis] + y_pred.shape[self.axis + 1:]
+        if isinstance(ignore_index, (bool, np.bool_)) or not isinstance(ignore_index, (int, np.integer)) \
+                or not np.iinfo(np.int64).min <= ignore_index <= np.iinfo(np.int64).max:
+            raise TypeError(f"ignore_index must be an integer (int64), got {ignore_index!r}")
         smoothing = v.check_positive_number(label_smoothing, "label_smoothing", allow_zero=True)
         if smoothing > 1:
             raise ValueError(f"label_smoothing must lie in [0, 1], got {smoothing}")
@@ -206,8 +211,6 @@ class _SoftmaxJob:
         return v.flat(np.moveaxis(array, self.axis, -1), self.dtype)
 
     def _labels(self, y_true, ignore_index):
-        if isinstance(ignore_index, (bool, np.bool_)) or not isinstance(ignore_index, (int, np.integer)):
-            raise TypeError(f"ignore_index must be an integer, got {type(ignore_index).__name__}")
         if y_true.dtype.kind == "f":
             if not np.all(np.isfinite(y_true)) or np.any(y_true != np.round(y_true)):
                 raise ValueError("y_true holds class indices here (its shape is y_pred's without the class axis), "
@@ -247,10 +250,12 @@ class _SoftmaxJob:
         return total if total > 0 else float("nan")
 
     def _kernel(self, scale, row_losses, grad):
-        return softmax_cross_entropy(
+        total = softmax_cross_entropy(
             self.y_pred, self.labels, self.target, self.from_logits, self.eps, self.row_weights, self.inner,
             self.class_weights, self.smoothing, self.ignore_index, self.n_classes, self.dtype.type(scale),
             row_losses, grad)
+        after_kernel(self.y_pred.size)
+        return total
 
     def _unrows(self, grad):
         moved = self.shape[:self.axis] + self.shape[self.axis + 1:] + (self.n_classes,)

@@ -60,12 +60,17 @@ def _row(y_pred, labels, target, from_logits, eps, class_weights, smoothing, ign
         peak = y_pred[first]
         for c in range(1, n_classes):
             peak = max(peak, y_pred[first + c])
+        # No loop both sums and stores: LLVM would guard it with a pointer-distance check that
+        # picks a vector or a scalar summation order by where grad was allocated.
         total_exp = 0.0
-        for c in range(n_classes):
-            e = math.exp(y_pred[first + c] - peak)
-            total_exp += e
-            if grad.size > 0:
-                grad[first + c] = e
+        if grad.size > 0:
+            for c in range(n_classes):
+                grad[first + c] = math.exp(y_pred[first + c] - peak)
+            for c in range(n_classes):
+                total_exp += grad[first + c]
+        else:
+            for c in range(n_classes):
+                total_exp += math.exp(y_pred[first + c] - peak)
         log_sum_exp = peak + math.log(total_exp)
         coefficient_sum = 0.0
         for c in range(n_classes):
