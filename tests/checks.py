@@ -1,0 +1,61 @@
+"""Assertions shared by the loss tests: a lossjit loss against its NumPy reference."""
+
+import numpy as np
+from numpy.testing import assert_allclose, assert_array_equal
+
+import reference
+
+REDUCTIONS = ("mean", "sum", "none")
+
+#: Element maths in float32 is good to a few ulps; float64 only differs by summation order.
+TOLERANCE = {
+    np.dtype(np.float32): {"rtol": 2e-5, "atol": 1e-6},
+    np.dtype(np.float64): {"rtol": 1e-10, "atol": 1e-12},
+}
+
+
+def tolerance(dtype, scale=1.0):
+    """rtol and atol for ``dtype``, atol scaled to the size of the values compared."""
+    tol = TOLERANCE[np.dtype(dtype)]
+    return {"rtol": tol["rtol"], "atol": tol["atol"] * scale}
+
+
+def check_output(result, dtype, shape):
+    """An array (or numpy scalar) of ``shape`` and ``dtype``."""
+    assert result.dtype == dtype
+    assert np.shape(result) == shape
+
+
+def check_pointwise(loss, y_true, y_pred, *, dtype, sample_weight=None, **options):
+    """Value, grad, value_and_grad and hessian of ``loss`` against the reference, every reduction."""
+    dtype = np.dtype(dtype)
+    scale = max(1.0, float(np.max(np.abs(np.asarray(y_pred, dtype=np.float64)))))
+    for reduction in REDUCTIONS:
+        kwargs = {"sample_weight": sample_weight, "reduction": reduction, **options}
+        expected_loss, expected_grad, expected_hess = reference.pointwise(
+            loss.name, y_true, y_pred, sample_weight=sample_weight, reduction=reduction, dtype=dtype, **options)
+        value, grad = loss.value_and_grad(y_true, y_pred, **kwargs)
+        check_output(value, dtype, () if reduction != "none" else np.shape(y_pred))
+        assert isinstance(value, np.generic) == (reduction != "none")
+        check_output(grad, dtype, np.shape(y_pred))
+        total = np.sum(np.abs(expected_loss)) if reduction == "sum" else np.max(np.abs(expected_loss))
+        assert_allclose(value, expected_loss, **tolerance(dtype, max(scale, float(total))))
+        assert_allclose(grad, expected_grad, **tolerance(dtype, scale))
+        assert_same(loss(y_true, y_pred, **kwargs), value, dtype)
+        assert_array_equal(loss.grad(y_true, y_pred, **kwargs), grad)
+        hessian = loss.hessian(y_true, y_pred, **kwargs)
+        check_output(hessian, dtype, np.shape(y_pred))
+        assert_allclose(hessian, expected_hess, **tolerance(dtype, float(np.max(np.abs(expected_hess)))))
+
+
+def assert_same(separate, fused, dtype):
+    """A loss from its own call equals the one from value_and_grad (to the last few ulps)."""
+    assert_allclose(separate, fused, rtol=8 * np.finfo(dtype).eps, atol=0)
+
+
+def hessian_by_differences(loss, y_true, y_pred, h=1e-6, **options):
+    """Diagonal hessian of the summed loss: central differences of its gradient."""
+    y_pred = np.asarray(y_pred, dtype=np.float64)
+    forward = loss.grad(y_true, y_pred + h, reduction="sum", **options)
+    backward = loss.grad(y_true, y_pred - h, reduction="sum", **options)
+    return (forward - backward) / (2 * h)

@@ -1,0 +1,40 @@
+"""Shared test settings: Numba performance warnings are errors; hypothesis is deterministic."""
+
+import numba
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+from numba.core.errors import NumbaPerformanceWarning
+
+#: pyproject.toml names the class by this dotted path; tests/test_threads.py
+#: checks that the path resolves and that the filter turns the warning into an error.
+PERFORMANCE_WARNING_PATH = "numba.core.errors.NumbaPerformanceWarning"
+
+settings.register_profile(
+    "lossjit",
+    derandomize=True,
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    print_blob=True,
+)
+settings.load_profile("lossjit")
+
+
+def pytest_configure(config):
+    # Also when pytest runs from another directory and misses pyproject.toml's ini options.
+    config.addinivalue_line("filterwarnings", f"error::{PERFORMANCE_WARNING_PATH}")
+    assert NumbaPerformanceWarning.__module__ + "." + NumbaPerformanceWarning.__qualname__ == PERFORMANCE_WARNING_PATH
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(20260601)
+
+
+@pytest.fixture
+def two_threads():
+    """Numba's thread count set back to its default after the test."""
+    default = numba.get_num_threads()
+    yield numba.config.NUMBA_NUM_THREADS
+    numba.set_num_threads(default)
