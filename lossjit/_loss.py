@@ -49,6 +49,8 @@ class Loss:
 
     def _job(self, y_true, y_pred, sample_weight, reduction, options):
         check_reduction(reduction)
+        if not options:  # the common call: defaults only
+            return self._prepare(y_true, y_pred, sample_weight, **self.options)
         unknown = set(options) - set(self.options)
         if unknown:
             raise TypeError(f"{self.name}() got unexpected keyword argument(s) {sorted(unknown)}; "

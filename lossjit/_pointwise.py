@@ -19,13 +19,14 @@ class PointwiseJob:
         y_pred = v.as_array(y_pred, "y_pred")
         v.check_same_shape(y_true, y_pred)
         v.check_not_empty(y_pred, "y_pred")
-        for name, array in (("y_true", y_true), ("y_pred", y_pred)):
-            if name in probabilities:
-                v.check_in_range(array, name, 0, 1)
+        if probabilities:
+            for name, array in (("y_true", y_true), ("y_pred", y_pred)):
+                if name in probabilities:
+                    v.check_in_range(array, name, 0, 1)
         self.shape = y_pred.shape
         self.dtype = v.compute_dtype(y_true, y_pred)
         self.kind = kind
-        self.params = np.asarray(params, dtype=self.dtype).reshape(-1)
+        self.params = np.array(params, dtype=self.dtype, ndmin=1)
         self.y_true = v.flat(y_true, self.dtype)
         self.y_pred = v.flat(y_pred, self.dtype)
         self.weights, self.inner = v.sample_weights(sample_weight, self.shape, self.dtype)

@@ -25,16 +25,26 @@ def as_array(value, name):
     return array
 
 
+_FLOAT32 = np.dtype(np.float32)
+_FLOAT64 = np.dtype(np.float64)
+_NO_WEIGHTS = {_FLOAT32: np.empty(0, _FLOAT32), _FLOAT64: np.empty(0, _FLOAT64)}  # shared: size 0, never written
+
+
 def compute_dtype(*arrays):
     """float32 if every floating array is float32 or float16, else float64."""
-    floating = [a.dtype for a in arrays if a is not None and a.dtype.kind == "f"]
-    if floating and all(dtype.itemsize <= 4 for dtype in floating):
-        return np.dtype(np.float32)
-    return np.dtype(np.float64)
+    floating = False
+    for array in arrays:
+        if array is not None and array.dtype.kind == "f":
+            if array.dtype.itemsize > 4:
+                return _FLOAT64
+            floating = True
+    return _FLOAT32 if floating else _FLOAT64
 
 
 def flat(array, dtype):
     """A flat C-contiguous copy-if-needed of ``array`` in ``dtype``."""
+    if array.ndim == 1 and array.dtype == dtype and array.flags.c_contiguous:
+        return array  # the common case, without NumPy's argument parsing
     return np.ascontiguousarray(array, dtype=dtype).reshape(-1)
 
 
@@ -59,7 +69,8 @@ def check_reduction(reduction):
 
 def check_in_range(array, name, low, high):
     """Values in [low, high]; NaN passes (it propagates into the loss)."""
-    if np.any(array < low) or np.any(array > high):
+    # fmin/fmax skip NaN and make no temporary array: one pass each
+    if np.fmin.reduce(array, axis=None) < low or np.fmax.reduce(array, axis=None) > high:
         raise ValueError(f"{name} must lie in [{low}, {high}]; found values from {np.nanmin(array)} to {np.nanmax(array)}")
 
 
@@ -80,7 +91,8 @@ def sample_weights(sample_weight, loss_shape, dtype):
     Returns an empty array when ``sample_weight`` is None.
     """
     if sample_weight is None:
-        return np.empty(0, dtype), 1
+        empty = _NO_WEIGHTS.get(dtype)  # None for a dtype given as a type, such as np.float64
+        return (np.empty(0, dtype) if empty is None else empty), 1
     weights = as_array(sample_weight, "sample_weight")
     if weights.shape != loss_shape[: weights.ndim]:
         raise ValueError(
