@@ -1,0 +1,600 @@
+"""Benchmark suite: lossjit against NumPy, scikit-learn and PyTorch CPU, and against this machine's bandwidth.
+
+Run ``make bench`` (or ``python benchmarks/run.py [--quick]``). Everything is
+measured in one run, so the ratios compare like with like even on a busy
+machine; absolute times are only as quiet as the machine was. Writes
+``benchmarks/results/RESULTS.md``, ``results.json`` and ``speed.png``.
+
+Times are the best of several repeats (the least disturbed run). Bandwidth is
+the bytes a loss must move (inputs read once, gradient written once) divided
+by its time, compared with a STREAM-like kernel on the same number of
+elements moving the same streams (triad ``a = b + s c`` for value+gradient,
+a two-array read for the value alone), so ``% bw`` is the share of what this
+machine can move at that size (L2/L3 for small arrays, memory for large).
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from numba import njit, prange
+
+import lossjit as lj
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+try:
+    import torch
+    import torch.nn.functional as F
+except ImportError:  # PyTorch is optional: its columns are then left out
+    torch = None
+try:
+    from sklearn import metrics as sk
+except ImportError:
+    sk = None
+
+POINTWISE_SIZES = [10**3, 10**4, 10**5, 10**6, 10**7, 10**8]
+QUICK_SIZES = [10**3, 10**5, 10**6]
+SOFTMAX_SHAPES = [(64, 10), (1024, 100), (4096, 1000), (1024, 32000), (4096, 32000)]
+QUICK_SHAPES = [(64, 10), (1024, 1000)]
+SKLEARN_MAX_ELEMENTS = 10**7  # its input checks (np.unique of the labels) make larger sizes minutes long
+DTYPES = (np.float32, np.float64)
+
+
+# -- timing -------------------------------------------------------------------------------------------
+
+def best_time(fn, budget):
+    """Best of repeated calls of ``fn`` after one warm-up call; repeats until ``budget`` seconds are spent.
+
+    At least 3 repeats (2 when one call exceeds the budget), at most 200.
+    """
+    start = time.perf_counter()
+    fn()
+    first = time.perf_counter() - start
+    repeats = 2 if first > budget else int(min(200, max(3, budget / max(first, 1e-7))))
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+# -- STREAM-like bandwidth ------------------------------------------------------------------------------
+
+@njit(parallel=True)
+def _triad(a, b, c, s):
+    for i in prange(a.size):
+        a[i] = b[i] + s * c[i]
+
+
+@njit(parallel=True)
+def _copy(a, b):
+    for i in prange(a.size):
+        a[i] = b[i]
+
+
+@njit(parallel=True)
+def _read2(b, c):
+    total = 0.0
+    for i in prange(b.size):
+        total += b[i] + c[i]
+    return total
+
+
+# Serial twins: for small arrays one thread moves more than two (no thread start).
+_serial_triad, _serial_copy, _serial_read2 = (njit(f.py_func) for f in (_triad, _copy, _read2))
+
+
+def bandwidth(n, dtype, budget):
+    """GB/s of triad (2 reads, 1 write), copy (1 read, 1 write) and read2 (2 reads) on n elements.
+
+    Each is the better of the parallel (2 threads) and the serial kernel.
+    """
+    b = np.ones(n, dtype)
+    c = np.ones(n, dtype)
+    a = np.empty(n, dtype)
+    s = dtype(0.5)
+    size = b.itemsize * n
+
+    def fastest(kernels, *args):
+        return min(best_time(lambda: kernel(*args), budget) for kernel in kernels)
+    return {
+        "triad": 3 * size / fastest((_triad, _serial_triad), a, b, c, s) / 1e9,
+        "copy": 2 * size / fastest((_copy, _serial_copy), a, b) / 1e9,
+        "read2": 2 * size / fastest((_read2, _serial_read2), b, c) / 1e9,
+    }
+
+
+# -- pointwise losses -----------------------------------------------------------------------------------
+
+def _numpy_mse(y, p, grad):
+    d = p - y
+    loss = np.mean(d * d)
+    return (loss, d * (2.0 / d.size)) if grad else loss
+
+
+def _numpy_mae(y, p, grad):
+    d = p - y
+    loss = np.mean(np.abs(d))
+    return (loss, np.sign(d) / d.size) if grad else loss
+
+
+def _numpy_huber(y, p, grad, delta=1.0):
+    d = p - y
+    a = np.abs(d)
+    loss = np.mean(np.where(a <= delta, 0.5 * d * d, delta * (a - 0.5 * delta)))
+    return (loss, np.clip(d, -delta, delta) / d.size) if grad else loss
+
+
+def _numpy_bce_logits(y, z, grad):
+    e = np.exp(-np.abs(z))
+    loss = np.mean(np.maximum(z, 0) - z * y + np.log1p(e))
+    if not grad:
+        return loss
+    sigmoid = np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+    return loss, (sigmoid - y) / z.size
+
+
+def _numpy_bce_probabilities(y, p, grad, eps=1e-7):
+    q = np.clip(p, eps, 1 - eps)
+    loss = -np.mean(y * np.log(q) + (1 - y) * np.log1p(-q))
+    return (loss, (q - y) / (q * (1 - q)) / p.size) if grad else loss
+
+
+POINTWISE = {
+    # name: (lossjit loss, NumPy formula, torch.nn.functional name, sklearn.metrics name, data kind)
+    "mse": (lj.mse, _numpy_mse, "mse_loss", "mean_squared_error", "regression"),
+    "mae": (lj.mae, _numpy_mae, "l1_loss", "mean_absolute_error", "regression"),
+    "huber": (lj.huber, _numpy_huber, "huber_loss", None, "regression"),
+    "binary_cross_entropy(from_logits)": (lj.binary_cross_entropy, _numpy_bce_logits,
+                                          "binary_cross_entropy_with_logits", None, "logits"),
+    "binary_cross_entropy(probabilities)": (lj.binary_cross_entropy, _numpy_bce_probabilities,
+                                            "binary_cross_entropy", "log_loss", "probabilities"),
+}
+
+
+def _pointwise_data(kind, n, dtype, rng):
+    if kind == "regression":
+        return rng.standard_normal(n).astype(dtype), rng.standard_normal(n).astype(dtype)
+    labels = (rng.random(n) < 0.5).astype(dtype)
+    if kind == "logits":
+        return labels, (3 * rng.standard_normal(n)).astype(dtype)
+    return labels, rng.uniform(0.01, 0.99, n).astype(dtype)
+
+
+def bench_pointwise(name, n, dtype, budget, rng):
+    """Rows (one per mode) of seconds per call for each library, for one loss, size and dtype."""
+    loss, numpy_fn, torch_name, sklearn_name, data_kind = POINTWISE[name]
+    y, p = _pointwise_data(data_kind, n, dtype, rng)
+    options = {"from_logits": data_kind == "logits"} if data_kind != "regression" else {}
+    rows = []
+    reference = float(numpy_fn(y, p, False))
+    value = float(loss(y, p, **options))
+    agree = abs(value - reference) <= (1e-4 if dtype == np.float32 else 1e-9) * max(1.0, abs(reference))
+    for mode in ("value", "value+grad"):
+        grad = mode == "value+grad"
+        times = {}
+        if grad:
+            times["lossjit"] = best_time(lambda: loss.value_and_grad(y, p, **options), budget)
+        else:
+            times["lossjit"] = best_time(lambda: loss(y, p, **options), budget)
+        times["numpy"] = best_time(lambda: numpy_fn(y, p, grad), budget)
+        if sk is not None and sklearn_name and not grad and n <= SKLEARN_MAX_ELEMENTS:
+            metric = getattr(sk, sklearn_name)
+            times["sklearn"] = best_time(lambda: metric(y, p), budget)
+        if torch is not None:
+            times["torch"] = _torch_time(torch_name, y, p, grad, budget)
+        rows.append({"loss": name, "dtype": np.dtype(dtype).name, "n": n, "mode": mode, "times": times,
+                     "bytes": (3 if grad else 2) * n * np.dtype(dtype).itemsize, "agree": bool(agree)})
+    return rows
+
+
+def _torch_time(torch_name, y, p, grad, budget):
+    function = getattr(F, torch_name)
+    target = torch.from_numpy(y)
+    if not grad:
+        prediction = torch.from_numpy(p)
+
+        def forward():
+            with torch.no_grad():
+                return function(prediction, target).item()
+        return best_time(forward, budget)
+    prediction = torch.from_numpy(p.copy()).requires_grad_(True)
+
+    def forward_backward():
+        prediction.grad = None
+        out = function(prediction, target)
+        out.backward()
+        return out.item(), prediction.grad
+    return best_time(forward_backward, budget)
+
+
+# -- softmax cross-entropy --------------------------------------------------------------------------------
+
+def _numpy_cross_entropy(labels, z, grad):
+    shifted = z - z.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    total = exp.sum(axis=1, keepdims=True)
+    rows = np.arange(z.shape[0])
+    loss = np.mean(np.log(total[:, 0]) - shifted[rows, labels])
+    if not grad:
+        return loss
+    softmax = exp / total
+    softmax[rows, labels] -= 1
+    return loss, softmax / z.shape[0]
+
+
+def bench_softmax(shape, dtype, budget, rng):
+    n_rows, n_classes = shape
+    z = (2 * rng.standard_normal(shape)).astype(dtype)
+    labels = rng.integers(0, n_classes, n_rows)
+    value = float(lj.cross_entropy(labels, z, from_logits=True))
+    reference = float(_numpy_cross_entropy(labels, z, False))
+    agree = abs(value - reference) <= (1e-4 if dtype == np.float32 else 1e-9) * max(1.0, abs(reference))
+    rows = []
+    for mode in ("value", "value+grad"):
+        grad = mode == "value+grad"
+        times = {}
+        if grad:
+            times["lossjit"] = best_time(lambda: lj.cross_entropy.value_and_grad(labels, z, from_logits=True), budget)
+        else:
+            times["lossjit"] = best_time(lambda: lj.cross_entropy(labels, z, from_logits=True), budget)
+        times["numpy"] = best_time(lambda: _numpy_cross_entropy(labels, z, grad), budget)
+        if torch is not None:
+            target = torch.from_numpy(labels)
+            if grad:
+                logits = torch.from_numpy(z.copy()).requires_grad_(True)
+
+                def forward_backward():
+                    logits.grad = None
+                    out = F.cross_entropy(logits, target)
+                    out.backward()
+                    return out.item(), logits.grad
+                times["torch"] = best_time(forward_backward, budget)
+            else:
+                logits = torch.from_numpy(z)
+
+                def forward():
+                    with torch.no_grad():
+                        return F.cross_entropy(logits, target).item()
+                times["torch"] = best_time(forward, budget)
+        rows.append({"loss": "cross_entropy(labels, logits)", "dtype": np.dtype(dtype).name,
+                     "n": n_rows * n_classes, "shape": list(shape), "mode": mode, "times": times,
+                     "bytes": (2 if grad else 1) * n_rows * n_classes * np.dtype(dtype).itemsize,
+                     "agree": bool(agree)})
+    return rows
+
+
+# -- CTC (when lossjit has it) ------------------------------------------------------------------------
+
+def bench_ctc(budget, rng, quick):
+    """lj.ctc against log_softmax + torch.nn.functional.ctc_loss on the same (T, N, C) logits (float32)."""
+    if not hasattr(lj, "ctc") or torch is None:
+        return []
+    shapes = [(50, 16, 20)] if quick else [(50, 16, 20), (200, 32, 40), (500, 64, 80)]
+    rows = []
+    for time_steps, batch, n_classes in shapes:
+        target_length = time_steps // 4
+        logits = rng.standard_normal((time_steps, batch, n_classes)).astype(np.float32)
+        targets = rng.integers(1, n_classes, (batch, target_length))
+        lengths = {"input_lengths": np.full(batch, time_steps), "target_lengths": np.full(batch, target_length)}
+        z, tt, il, tl = (torch.from_numpy(a) for a in (logits, targets, lengths["input_lengths"],
+                                                        lengths["target_lengths"]))
+        reference = F.ctc_loss(z.log_softmax(2), tt, il, tl).item()
+        value = float(lj.ctc(targets, logits, **lengths))
+        agree = abs(value - reference) <= 1e-4 * max(1.0, abs(reference))
+        for mode in ("value", "value+grad"):
+            grad = mode == "value+grad"
+            times = {}
+            if grad:
+                times["lossjit"] = best_time(lambda: lj.ctc.value_and_grad(targets, logits, **lengths), budget)
+                leaf = z.clone().requires_grad_(True)
+
+                def run_torch():
+                    leaf.grad = None
+                    out = F.ctc_loss(leaf.log_softmax(2), tt, il, tl)
+                    out.backward()
+                    return out.item(), leaf.grad
+            else:
+                times["lossjit"] = best_time(lambda: lj.ctc(targets, logits, **lengths), budget)
+
+                def run_torch():
+                    with torch.no_grad():
+                        return F.ctc_loss(z.log_softmax(2), tt, il, tl).item()
+            times["torch"] = best_time(run_torch, budget)
+            rows.append({"loss": "ctc (logits, float32)", "dtype": "float32", "n": logits.size,
+                         "shape": [time_steps, batch, n_classes], "mode": mode, "times": times,
+                         "bytes": None, "agree": bool(agree)})
+    return rows
+
+
+# -- overheads: import, first call, per call -----------------------------------------------------------
+
+def _subprocess_seconds(code, repeats):
+    """Median over fresh interpreters of the float that ``code`` prints."""
+    values = []
+    for _ in range(repeats):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                             env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        values.append(float(out.stdout.strip().splitlines()[-1]))
+    return statistics.median(values)
+
+
+def overheads(repeats):
+    """Import time of lossjit beyond numba, first call with a warm cache, per-call time at 1,000 elements."""
+    subprocess.run([sys.executable, "-m", "lossjit.warmup"], check=True, capture_output=True)
+    timer = "import time; start = time.perf_counter(); "
+    numba_import = _subprocess_seconds(timer + "import numba; print(time.perf_counter() - start)", repeats)
+    lossjit_import = _subprocess_seconds(timer + "import lossjit; print(time.perf_counter() - start)", repeats)
+    first_call = {}
+    for name, call in (("mse.value_and_grad", "lj.mse.value_and_grad(y, p)"),
+                       ("cross_entropy.value_and_grad", "lj.cross_entropy.value_and_grad(np.arange(250) % 4, "
+                                                        "p.reshape(-1, 4), from_logits=True)")):
+        code = ("import time, numpy as np, lossjit as lj; y = np.arange(1000.0); p = y + 0.5; "
+                f"start = time.perf_counter(); {call}; print(time.perf_counter() - start)")
+        first_call[name] = _subprocess_seconds(code, repeats)
+    y = np.linspace(0, 1, 1000)
+    p = y[::-1].copy()
+    labels = np.arange(250) % 4
+    logits = np.linspace(-1, 1, 1000).reshape(250, 4)
+    calls = {
+        "lj.mse(y, p)": lambda: lj.mse(y, p),
+        "lj.mse.value_and_grad(y, p)": lambda: lj.mse.value_and_grad(y, p),
+        "lj.binary_cross_entropy(y, p)": lambda: lj.binary_cross_entropy(y, p),
+        "lj.cross_entropy(labels, logits (250, 4))": lambda: lj.cross_entropy(labels, logits, from_logits=True),
+        "numpy mse value+grad": lambda: _numpy_mse(y, p, True),
+    }
+    if torch is not None:
+        yt, pt = torch.from_numpy(y), torch.from_numpy(p)
+        calls["torch F.mse_loss forward"] = lambda: F.mse_loss(pt, yt).item()
+    per_call = {}
+    for label, fn in calls.items():
+        batches = []
+        for _ in range(7):
+            start = time.perf_counter()
+            for _ in range(2000):
+                fn()
+            batches.append((time.perf_counter() - start) / 2000)
+        per_call[label] = min(batches)
+    return {"import_numba_s": numba_import, "import_lossjit_s": lossjit_import,
+            "import_lossjit_minus_numba_s": lossjit_import - numba_import,
+            "first_call_warm_cache_s": first_call, "per_call_1000_elements_s": per_call}
+
+
+# -- environment -------------------------------------------------------------------------------------------
+
+def environment():
+    import numba
+    _triad(np.ones(10**5), np.ones(10**5), np.ones(10**5), 1.0)  # a parallel launch picks the layer
+    info = {
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "cpu": _cpu_name(),
+        "logical_cpus": os.cpu_count(),
+        "usable_cpus": len(os.sched_getaffinity(0)),
+        "numba_threads": numba.get_num_threads(),
+        "threading_layer": numba.threading_layer(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "numba": numba.__version__,
+        "lossjit": lj.__version__,
+        "torch": torch.__version__ if torch is not None else None,
+        "torch_threads": torch.get_num_threads() if torch is not None else None,
+        "sklearn": __import__("sklearn").__version__ if sk is not None else None,
+        "openblas_env": {k: v for k, v in os.environ.items() if k.startswith("OPENBLAS")},
+        "load_average": os.getloadavg(),
+    }
+    try:
+        from threadpoolctl import threadpool_info
+        info["threadpools"] = [{k: pool.get(k) for k in ("internal_api", "num_threads", "version", "architecture")}
+                               for pool in threadpool_info()]
+    except ImportError:
+        info["threadpools"] = "threadpoolctl not installed"
+    return info
+
+
+def _cpu_name():
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+# -- report ------------------------------------------------------------------------------------------------
+
+def _fmt_time(seconds):
+    if seconds is None:
+        return ""
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.1f} us"
+    if seconds < 1:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds:.2f} s"
+
+
+def _ratio(row, other):
+    t = row["times"].get(other)
+    return t / row["times"]["lossjit"] if t else None
+
+
+def _bw_share(row, bw):
+    if row["bytes"] is None:
+        return None, None
+    gbs = row["bytes"] / row["times"]["lossjit"] / 1e9
+    key = (row["dtype"], row["n"])
+    stream = "triad" if row["mode"] == "value+grad" else "read2"
+    if row["loss"].startswith("cross_entropy"):
+        stream = "copy" if row["mode"] == "value+grad" else "read2"
+    reference = bw.get(key, {}).get(stream)
+    return gbs, (gbs / reference if reference else None)
+
+
+def targets(rows, bw, over):
+    """Each target of issue 5 with the measured figure and whether it is met (sizes >= 1e6)."""
+    checks = []
+    for name in ("mse", "mae", "huber", "binary_cross_entropy(from_logits)"):
+        for dtype in ("float32", "float64"):
+            big = [r for r in rows if r["loss"] == name and r["dtype"] == dtype and r["mode"] == "value+grad"
+                   and r["n"] >= 10**6]
+            if not big:
+                continue
+            vs_numpy = min(_ratio(r, "numpy") for r in big)
+            vs_torch = min((_ratio(r, "torch") for r in big if "torch" in r["times"]), default=None)
+            share = min(_bw_share(r, bw)[1] or 0 for r in big)
+            checks.append((f"{name} {dtype} value+grad >= 1e6: >= 4x NumPy", f"{vs_numpy:.1f}x", vs_numpy >= 4))
+            if vs_torch is not None:
+                checks.append((f"{name} {dtype} value+grad >= 1e6: >= 4x torch", f"{vs_torch:.1f}x", vs_torch >= 4))
+            checks.append((f"{name} {dtype} value+grad >= 1e6: >= 75% bandwidth", f"{share:.0%}", share >= 0.75))
+    softmax = [r for r in rows if r["loss"].startswith("cross_entropy") and "torch" in r["times"]]
+    for mode, need in (("value+grad", 2.0), ("value", 1.0)):
+        ratios = [_ratio(r, "torch") for r in softmax if r["mode"] == mode]
+        if ratios:
+            checks.append((f"cross_entropy {mode}: >= {need:g}x torch (worst shape)", f"{min(ratios):.2f}x",
+                           min(ratios) >= need))
+    ctc = [_ratio(r, "torch") for r in rows if r["loss"].startswith("ctc")]
+    if ctc:
+        checks.append(("ctc: >= 2x torch (worst shape)", f"{min(ctc):.2f}x", min(ctc) >= 2))
+    per_call = over["per_call_1000_elements_s"]["lj.mse(y, p)"]
+    checks.append(("1,000-element call lj.mse(y, p) < 3 us", _fmt_time(per_call), per_call < 3e-6))
+    extra = over["import_lossjit_minus_numba_s"]
+    checks.append(("import lossjit < 0.3 s more than import numba", f"{extra:.3f} s", extra < 0.3))
+    first = max(over["first_call_warm_cache_s"].values())
+    checks.append(("first call with a warm cache < 0.2 s", f"{first:.3f} s", first < 0.2))
+    return checks
+
+
+def markdown(env, bw, rows, over, checks, quick):
+    out = [f"# lossjit benchmark results{' (--quick)' if quick else ''}", "",
+           f"Run {env['date']} on {env['cpu']}: {env['usable_cpus']} usable CPUs, numba {env['numba']} with "
+           f"{env['numba_threads']} threads on the `{env['threading_layer']}` layer; NumPy {env['numpy']}, "
+           f"PyTorch {env['torch']} ({env['torch_threads']} threads), scikit-learn {env['sklearn']}, "
+           f"Python {env['python']}. Load average at start: "
+           f"{', '.join(f'{x:.2f}' for x in env['load_average'])}. OPENBLAS variables: {env['openblas_env'] or 'none'}.",
+           "", f"BLAS/OpenMP pools: {env['threadpools']}", "",
+           "Times are the best of repeated calls; `x numpy` etc. are how many times faster lossjit is "
+           "(above 1: lossjit faster). `GB/s` counts inputs read once and the gradient written once; "
+           "`% bw` divides it by a STREAM-like kernel on the same size (triad for value+grad, a two-array "
+           "read for the value; for cross-entropy a copy / a one-array read).", "",
+           "## Targets", "", "| target | measured | met |", "|---|---|---|"]
+    out += [f"| {label} | {figure} | {'yes' if ok else '**no**'} |" for label, figure, ok in checks]
+    out += ["", "## Memory bandwidth (STREAM-like, numba prange)", "",
+            "| dtype | n | triad GB/s | copy GB/s | read2 GB/s |", "|---|---:|---:|---:|---:|"]
+    for (dtype, n), v in sorted(bw.items()):
+        out.append(f"| {dtype} | {n:,} | {v['triad']:.1f} | {v['copy']:.1f} | {v['read2']:.1f} |")
+    out += ["", "## Overheads", "",
+            f"- `import lossjit` {over['import_lossjit_s']:.3f} s, `import numba` {over['import_numba_s']:.3f} s: "
+            f"lossjit adds {over['import_lossjit_minus_numba_s']:.3f} s (median of fresh interpreters).",
+            "- First call in a fresh interpreter with a warm cache: "
+            + ", ".join(f"`{k}` {v:.3f} s" for k, v in over["first_call_warm_cache_s"].items()) + ".",
+            "- Per call at 1,000 elements, validation included:", ""]
+    out += [f"  - `{k}`: {_fmt_time(v)}" for k, v in over["per_call_1000_elements_s"].items()]
+    losses = list(dict.fromkeys(r["loss"] for r in rows))
+    for loss in losses:
+        subset = [r for r in rows if r["loss"] == loss]
+        others = [k for k in ("numpy", "sklearn", "torch") if any(k in r["times"] for r in subset)]
+        out += ["", f"## {loss}", "",
+                "| dtype | size | mode | lossjit | GB/s | % bw | " + " | ".join(f"{k} | x {k}" for k in others) + " |",
+                "|---|---:|---|---:|---:|---:|" + "---:|---:|" * len(others)]
+        for r in subset:
+            gbs, share = _bw_share(r, bw)
+            size = "x".join(map(str, r["shape"])) if "shape" in r else f"{r['n']:,}"
+            cells = [r["dtype"], size, r["mode"], _fmt_time(r["times"]["lossjit"]),
+                     f"{gbs:.1f}" if gbs else "", f"{share:.0%}" if share else ""]
+            for k in others:
+                ratio = _ratio(r, k)
+                cells += [_fmt_time(r["times"].get(k)), f"{ratio:.1f}" if ratio else ""]
+            flag = "" if r["agree"] else " (values disagree!)"
+            out.append("| " + " | ".join(cells) + f" |{flag}")
+    return "\n".join(out) + "\n"
+
+
+def plot(rows, bw, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    pointwise = [name for name in POINTWISE]
+    fig, axes = plt.subplots(2, 2, figsize=(13, 9))
+    for column, dtype in enumerate(("float32", "float64")):
+        ax = axes[0, column]
+        sizes = sorted({n for (d, n) in bw if d == dtype})
+        ax.plot(sizes, [bw[(dtype, n)]["triad"] for n in sizes], "k--", label="triad (bandwidth)")
+        for name in pointwise:
+            sub = [r for r in rows if r["loss"] == name and r["dtype"] == dtype and r["mode"] == "value+grad"]
+            ax.plot([r["n"] for r in sub], [_bw_share(r, bw)[0] for r in sub], "o-", label=f"lossjit {name}")
+        ax.set(xscale="log", yscale="log", xlabel="elements", ylabel="GB/s",
+               title=f"value+grad {dtype}: lossjit GB/s against triad")
+        ax.legend(fontsize=7)
+        ax = axes[1, column]
+        for name in pointwise:
+            for other, style in (("numpy", "o-"), ("torch", "s--")):
+                sub = [r for r in rows if r["loss"] == name and r["dtype"] == dtype and r["mode"] == "value+grad"
+                       and other in r["times"]]
+                if sub:
+                    ax.plot([r["n"] for r in sub], [_ratio(r, other) for r in sub], style,
+                            label=f"{name} vs {other}")
+        ax.axhline(4, color="k", lw=0.8, ls=":")
+        ax.set(xscale="log", yscale="log", xlabel="elements", ylabel="speed-up (x)",
+               title=f"value+grad {dtype}: lossjit speed-up over NumPy and PyTorch")
+        ax.legend(fontsize=6, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a small subset of sizes (a minute or two)")
+    parser.add_argument("--out", type=Path, default=HERE / "results", help="folder for the results")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    if torch is not None:
+        torch.set_num_threads(len(os.sched_getaffinity(0)))
+    rng = np.random.default_rng(0)
+    budget = 0.15 if args.quick else 0.4
+    env = environment()
+    print(f"{env['cpu']}, {env['usable_cpus']} CPUs, layer {env['threading_layer']}", flush=True)
+    sizes = QUICK_SIZES if args.quick else POINTWISE_SIZES
+    shapes = QUICK_SHAPES if args.quick else SOFTMAX_SHAPES
+    bw = {}
+    for dtype in DTYPES:
+        for n in sorted(set(sizes) | {a * b for a, b in shapes}):
+            bw[(np.dtype(dtype).name, n)] = bandwidth(n, dtype, budget)
+            print(f"bandwidth {np.dtype(dtype).name} {n:,}:",
+                  {k: f"{v:.1f} GB/s" for k, v in bw[(np.dtype(dtype).name, n)].items()}, flush=True)
+    rows = []
+    for name in POINTWISE:
+        for dtype in DTYPES:
+            for n in sizes:
+                rows += bench_pointwise(name, n, dtype, budget, rng)
+                print(name, np.dtype(dtype).name, f"{n:.0e}",
+                      {r["mode"]: {k: f"{v:.2e}" for k, v in r["times"].items()} for r in rows[-2:]}, flush=True)
+    for dtype in DTYPES:
+        for shape in shapes:
+            rows += bench_softmax(shape, dtype, budget, rng)
+            print("cross_entropy", np.dtype(dtype).name, shape, flush=True)
+    rows += bench_ctc(budget, rng, args.quick)
+    over = overheads(3 if args.quick else 7)
+    checks = targets(rows, bw, over)
+    (args.out / "RESULTS.md").write_text(markdown(env, bw, rows, over, checks, args.quick))
+    (args.out / "results.json").write_text(json.dumps(
+        {"environment": env, "bandwidth": {f"{d} {n}": v for (d, n), v in bw.items()}, "rows": rows,
+         "overheads": over}, indent=1, default=str))
+    plot(rows, bw, args.out / "speed.png")
+    for label, figure, ok in checks:
+        print(f"{'met ' if ok else 'MISS'} {label}: {figure}")
+    print(f"wrote {args.out / 'RESULTS.md'} and speed.png")
+
+
+if __name__ == "__main__":
+    main()
