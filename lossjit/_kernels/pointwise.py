@@ -48,7 +48,7 @@ if numba.config.DISABLE_JIT:
     _ZERO, _HALF, _ONE, _TWO, _FOUR = 0.0, 0.5, 1.0, 2.0, 4.0
 
 
-@njit(inline="always", fastmath=FASTMATH)
+@njit(fastmath=FASTMATH)
 def _sign(x):
     """sign(x), 0 at 0 and NaN for NaN."""
     if x > 0:
@@ -58,7 +58,7 @@ def _sign(x):
     return x
 
 
-@njit(inline="always", fastmath=FASTMATH)
+@njit(fastmath=FASTMATH)
 def _clip_probability(p, eps):
     """Clip p to [eps, 1 - eps]; NaN stays NaN. Returns (clipped p, inside)."""
     if p < eps:
@@ -68,7 +68,7 @@ def _clip_probability(p, eps):
     return p, True
 
 
-@njit(inline="always", fastmath=FASTMATH)
+@njit(fastmath=FASTMATH)
 def _sigmoid_pair(z):
     """(log(1 + exp(-|z|)), sigmoid(z), sigmoid(-z)), each without cancellation."""
     e = math.exp(-abs(z))
@@ -77,7 +77,7 @@ def _sigmoid_pair(z):
     return math.log1p(e), e / (_ONE + e), _ONE / (_ONE + e)
 
 
-@njit(inline="always", fastmath=FASTMATH)
+@njit(fastmath=FASTMATH)
 def _binary_cross_entropy(y, p, params, from_logits):
     """(l, dl/dp, d2l/dp2) of -[a y log s + (1 - y) log(1 - s)], s = p or sigmoid(p), a = pos_weight.
 
@@ -102,7 +102,7 @@ def _binary_cross_entropy(y, p, params, from_logits):
     return loss, _ZERO, _ZERO
 
 
-@njit(inline="always", fastmath=FASTMATH)
+@njit(fastmath=FASTMATH)
 def _log_cosh(d):
     """(log cosh d, tanh d, sech^2 d), stable at every scale.
 
@@ -120,7 +120,7 @@ def _log_cosh(d):
     return loss, math.tanh(d), _FOUR * e / ((_ONE + e) * (_ONE + e))
 
 
-@njit(inline="always", fastmath=FASTMATH)
+@njit(fastmath=FASTMATH)
 def _focal(y, p, params, from_logits):
     """(l, dl/dp, d2l/dp2) of the binary focal loss w_y m^gamma c.
 
@@ -163,13 +163,13 @@ def _focal(y, p, params, from_logits):
     return loss, grad, hess
 
 
-@njit(inline="always", fastmath=FASTMATH)
+@njit(fastmath=FASTMATH)
 def _hinge_margin(y, p, params):
     """1 - y p, with labels mapped by y <- scale y + shift."""
     return _ONE - (params[0] * y + params[1]) * p, params[0] * y + params[1]
 
 
-@njit(inline="always", fastmath=FASTMATH)
+@njit(fastmath=FASTMATH)
 def _loss_and_grad(kind, y, p, params):
     """(l(y, p), dl/dp) for one element."""
     if kind == MSE:
@@ -246,7 +246,7 @@ def _loss_and_grad(kind, y, p, params):
     return y * (math.log(y) - p), p * _ZERO - y
 
 
-@njit(inline="always", fastmath=FASTMATH)
+@njit(fastmath=FASTMATH)
 def _hessian(kind, y, p, params):
     """d2l/dp2 for one element."""
     if kind == MSE:
@@ -293,7 +293,7 @@ def _hessian(kind, y, p, params):
     return (p + y) * _ZERO
 
 
-@njit(inline="always", fastmath=FASTMATH)
+@njit(fastmath=FASTMATH)
 def _unweighted_sum(kind, params, y_true, y_pred, start, stop):
     total = 0.0
     for i in range(start, stop):
@@ -330,7 +330,7 @@ def _block_sum(kind, params, y_true, y_pred, weights, inner, start, stop):
     return total
 
 
-@njit(inline="always", fastmath=FASTMATH)
+@njit(fastmath=FASTMATH)
 def _unweighted_sum_and_grad(kind, params, y_true, y_pred, scale, grad, start, stop):
     total = 0.0
     for i in range(start, stop):
@@ -340,7 +340,7 @@ def _unweighted_sum_and_grad(kind, params, y_true, y_pred, scale, grad, start, s
     return total
 
 
-@njit(inline="always", fastmath=FASTMATH)
+@njit(fastmath=FASTMATH)
 def _unweighted_grad(kind, params, y_true, y_pred, scale, grad, start, stop):
     for i in range(start, stop):
         grad[i] = scale * _loss_and_grad(kind, y_true[i], y_pred[i], params)[1]
