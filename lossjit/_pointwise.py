@@ -26,7 +26,7 @@ class PointwiseJob:
         self.shape = y_pred.shape
         self.dtype = v.compute_dtype(y_true, y_pred)
         self.kind = kind
-        self.params = np.array(params, dtype=self.dtype, ndmin=1)
+        self.params = np.array(params, dtype=self.dtype) if params else v.EMPTY[self.dtype]
         self.y_true = v.flat(y_true, self.dtype)
         self.y_pred = v.flat(y_pred, self.dtype)
         self.weights, self.inner = v.sample_weights(sample_weight, self.shape, self.dtype)
@@ -38,7 +38,7 @@ class PointwiseJob:
             total = kernels.pointwise_sum(self.kind, self.params, self.y_true, self.y_pred, self.weights, self.inner)
             after_kernel(self.y_pred.size)
             return total, None
-        grad = np.empty_like(self.y_pred)
+        grad = np.empty(self.y_pred.size, self.dtype)
         total = kernels.pointwise_sum_and_grad(self.kind, self.params, self.y_true, self.y_pred, self.weights,
                                                self.inner, self.dtype.type(scale), grad)
         after_kernel(self.y_pred.size)

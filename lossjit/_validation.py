@@ -27,13 +27,17 @@ def as_array(value, name):
 
 _FLOAT32 = np.dtype(np.float32)
 _FLOAT64 = np.dtype(np.float64)
-_NO_WEIGHTS = {_FLOAT32: np.empty(0, _FLOAT32), _FLOAT64: np.empty(0, _FLOAT64)}  # shared: size 0, never written
+#: Shared size-0 arrays per compute dtype, never written: no weights, no parameters.
+EMPTY = {_FLOAT32: np.empty(0, _FLOAT32), _FLOAT64: np.empty(0, _FLOAT64)}
 
 
-def compute_dtype(*arrays):
-    """float32 if every floating array is float32 or float16, else float64."""
+def compute_dtype(first, second=None):
+    """float32 if every floating array (``second`` may be None) is float32 or float16, else float64."""
+    dtype = first.dtype
+    if (dtype is _FLOAT64 or dtype is _FLOAT32) and (second is None or second.dtype is dtype):
+        return dtype  # the common call, without the loop
     floating = False
-    for array in arrays:
+    for array in (first, second):
         if array is not None and array.dtype.kind == "f":
             if array.dtype.itemsize > 4:
                 return _FLOAT64
@@ -91,7 +95,7 @@ def sample_weights(sample_weight, loss_shape, dtype):
     Returns an empty array when ``sample_weight`` is None.
     """
     if sample_weight is None:
-        empty = _NO_WEIGHTS.get(dtype)  # None for a dtype given as a type, such as np.float64
+        empty = EMPTY.get(dtype)  # None for a dtype given as a type, such as np.float64
         return (np.empty(0, dtype) if empty is None else empty), 1
     weights = as_array(sample_weight, "sample_weight")
     if weights.shape != loss_shape[: weights.ndim]:
