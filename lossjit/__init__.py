@@ -15,7 +15,7 @@ from ._config import EPSILON
 from ._loss import Loss, PointwiseLoss
 from ._table import loss_table
 from .classification import (binary_cross_entropy, cross_entropy, focal, hinge, kl_divergence,
-                             squared_hinge)
+                             softmax_focal, squared_hinge)
 from .gradcheck import GradientCheckError, check_grad
 from .regression import huber, log_cosh, mae, mse, poisson, quantile, smooth_l1
 from .segmentation import dice
@@ -25,7 +25,7 @@ __version__ = "0.1.0"
 
 losses = {loss.name: loss for loss in (mse, mae, huber, binary_cross_entropy, cross_entropy,
                                        log_cosh, quantile, poisson, smooth_l1, focal, hinge,
-                                       squared_hinge, kl_divergence, dice, ctc,
+                                       squared_hinge, kl_divergence, softmax_focal, dice, ctc,
                                        sequence_cross_entropy)}
 
 __all__ = [
@@ -51,5 +51,6 @@ __all__ = [
     "quantile",
     "sequence_cross_entropy",
     "smooth_l1",
+    "softmax_focal",
     "squared_hinge",
 ]

@@ -1,4 +1,4 @@
-"""Classification losses: binary, focal, hinge, KL divergence and softmax (categorical) cross-entropy."""
+"""Classification losses: binary, focal, hinge, KL divergence, softmax (categorical) cross-entropy and focal."""
 
 import numpy as np
 
@@ -6,6 +6,7 @@ from . import _validation as v
 from ._config import EPSILON
 from ._kernels import pointwise as pointwise_kernels
 from ._kernels.softmax import softmax_cross_entropy
+from ._kernels.softmax_focal import softmax_focal as softmax_focal_kernel
 from ._loss import Loss, PointwiseLoss
 from ._pointwise import PointwiseJob
 from ._threads import after_kernel
@@ -156,11 +157,13 @@ kl_divergence = PointwiseLoss(
 )
 
 
-class _SoftmaxJob:
-    """Validated rows of class scores for the softmax cross-entropy kernel."""
+class _SoftmaxRows:
+    """Validated rows of class scores: y_pred with its class axis last, and class indices or probabilities.
 
-    def __init__(self, y_true, y_pred, sample_weight, from_logits, axis, class_weight, ignore_index,
-                 label_smoothing):
+    Subclasses set ``denominator`` and write ``_kernel(scale, row_losses, grad)``.
+    """
+
+    def __init__(self, y_true, y_pred, sample_weight, from_logits, axis, ignore_index=None):
         y_pred = v.as_array(y_pred, "y_pred")
         y_true = v.as_array(y_true, "y_true")
         if y_pred.ndim == 0:
@@ -174,12 +177,6 @@ class _SoftmaxJob:
         self.n_classes = y_pred.shape[self.axis]
         self.shape = y_pred.shape
         self.loss_shape = y_pred.shape[:self.axis] + y_pred.shape[self.axis + 1:]
-        if isinstance(ignore_index, (bool, np.bool_)) or not isinstance(ignore_index, (int, np.integer)) \
-                or not np.iinfo(np.int64).min <= ignore_index <= np.iinfo(np.int64).max:
-            raise TypeError(f"ignore_index must be an integer (int64), got {ignore_index!r}")
-        smoothing = v.check_positive_number(label_smoothing, "label_smoothing", allow_zero=True)
-        if smoothing > 1:
-            raise ValueError(f"label_smoothing must lie in [0, 1], got {smoothing}")
         if not from_logits:
             v.check_in_range(y_pred, "y_pred", 0, 1)
 
@@ -200,11 +197,7 @@ class _SoftmaxJob:
         self.labels = np.empty(0, np.int64) if labels is None else labels.reshape(-1)
         self.from_logits = bool(from_logits)
         self.eps = self.dtype.type(EPSILON)
-        self.smoothing = self.dtype.type(smoothing)
-        self.ignore_index = int(ignore_index)
-        self.class_weights = self._class_weights(class_weight)
         self.row_weights, self.inner = v.sample_weights(sample_weight, self.loss_shape, self.dtype)
-        self.denominator = self._denominator()
 
     def _rows(self, array):
         """Classes moved to the last axis, flattened C-contiguous."""
@@ -218,21 +211,58 @@ class _SoftmaxJob:
         elif y_true.dtype.kind == "b":
             raise TypeError("y_true class indices must be integers, got bool")
         labels = y_true.astype(np.int64)
-        kept = labels[labels != ignore_index]
+        kept = labels if ignore_index is None else labels[labels != ignore_index]
         if kept.size and (kept.min() < 0 or kept.max() >= self.n_classes):
-            raise ValueError(f"y_true class indices must lie in [0, {self.n_classes}) (or equal ignore_index="
-                             f"{ignore_index}); found {kept.min()} to {kept.max()}")
+            ignored = "" if ignore_index is None else f" (or equal ignore_index={ignore_index})"
+            raise ValueError(f"y_true class indices must lie in [0, {self.n_classes}){ignored}; "
+                             f"found {kept.min()} to {kept.max()}")
         return np.ascontiguousarray(labels)
 
-    def _class_weights(self, class_weight):
+    def _class_weights(self, class_weight, name):
+        """Non-negative weights of shape (C,), or an empty array for None."""
         if class_weight is None:
             return np.empty(0, self.dtype)
-        weights = v.as_array(class_weight, "class_weight")
+        weights = v.as_array(class_weight, name)
         if weights.shape != (self.n_classes,):
-            raise ValueError(f"class_weight must have shape ({self.n_classes},), got {weights.shape}")
+            raise ValueError(f"{name} must have shape ({self.n_classes},), got {weights.shape}")
         if not np.all(np.isfinite(weights)) or np.any(weights < 0):
-            raise ValueError("class_weight must be finite and non-negative")
+            raise ValueError(f"{name} must be finite and non-negative")
         return v.flat(weights, self.dtype)
+
+    def _unrows(self, grad):
+        moved = self.shape[:self.axis] + self.shape[self.axis + 1:] + (self.n_classes,)
+        return np.ascontiguousarray(np.moveaxis(grad.reshape(moved), -1, self.axis))
+
+    def total(self, scale, want_grad):
+        grad = np.empty_like(self.y_pred) if want_grad else np.empty(0, self.dtype)
+        total = self._kernel(scale, np.empty(0, self.dtype), grad)
+        return total, (self._unrows(grad) if want_grad else None)
+
+    def losses(self):
+        row_losses = np.empty(self.y_pred.size // self.n_classes, self.dtype)
+        self._kernel(1.0, row_losses, np.empty(0, self.dtype))
+        return row_losses.reshape(self.loss_shape)
+
+    def gradient(self, scale):
+        return self.total(scale, True)[1]
+
+
+class _SoftmaxJob(_SoftmaxRows):
+    """Validated rows of class scores for the softmax cross-entropy kernel."""
+
+    def __init__(self, y_true, y_pred, sample_weight, from_logits, axis, class_weight, ignore_index,
+                 label_smoothing):
+        if isinstance(ignore_index, (bool, np.bool_)) or not isinstance(ignore_index, (int, np.integer)) \
+                or not np.iinfo(np.int64).min <= ignore_index <= np.iinfo(np.int64).max:
+            raise TypeError(f"ignore_index must be an integer (int64), got {ignore_index!r}")
+        smoothing = v.check_positive_number(label_smoothing, "label_smoothing", allow_zero=True)
+        if smoothing > 1:
+            raise ValueError(f"label_smoothing must lie in [0, 1], got {smoothing}")
+        super().__init__(y_true, y_pred, sample_weight, from_logits, axis, ignore_index)
+        self.smoothing = self.dtype.type(smoothing)
+        self.ignore_index = int(ignore_index)
+        self.class_weights = self._class_weights(class_weight, "class_weight")
+        self.denominator = self._denominator()
 
     def _denominator(self):
         """sum_n s_n w_{y_n} over kept rows for class indices (as torch), sum_n s_n for probabilities."""
@@ -257,23 +287,6 @@ class _SoftmaxJob:
         after_kernel(self.y_pred.size)
         return total
 
-    def _unrows(self, grad):
-        moved = self.shape[:self.axis] + self.shape[self.axis + 1:] + (self.n_classes,)
-        return np.ascontiguousarray(np.moveaxis(grad.reshape(moved), -1, self.axis))
-
-    def total(self, scale, want_grad):
-        grad = np.empty_like(self.y_pred) if want_grad else np.empty(0, self.dtype)
-        total = self._kernel(scale, np.empty(0, self.dtype), grad)
-        return total, (self._unrows(grad) if want_grad else None)
-
-    def losses(self):
-        row_losses = np.empty(self.y_pred.size // self.n_classes, self.dtype)
-        self._kernel(1.0, row_losses, np.empty(0, self.dtype))
-        return row_losses.reshape(self.loss_shape)
-
-    def gradient(self, scale):
-        return self.total(scale, True)[1]
-
 
 cross_entropy = Loss(
     "cross_entropy",
@@ -291,4 +304,47 @@ cross_entropy = Loss(
              "clipped to [EPSILON, 1 - EPSILON] and not renormalised. class_weight, ignore_index and "
              "label_smoothing follow torch.nn.functional.cross_entropy, including its mean "
              "denominator sum_n w_{y_n}."),
+)
+
+
+class _SoftmaxFocalJob(_SoftmaxRows):
+    """Validated rows of class scores for the softmax focal kernel."""
+
+    def __init__(self, y_true, y_pred, sample_weight, gamma, alpha, from_logits, axis):
+        gamma = v.check_positive_number(gamma, "gamma", allow_zero=True)
+        super().__init__(y_true, y_pred, sample_weight, from_logits, axis)
+        self.gamma = self.dtype.type(gamma)
+        if alpha is not None and np.ndim(alpha) == 0:
+            alpha = np.full(self.n_classes, v.check_positive_number(alpha, "alpha", allow_zero=True))
+        self.alpha = self._class_weights(alpha, "alpha")
+        self.denominator = v.weight_total(self.row_weights, self.inner, self.y_pred.size // self.n_classes)
+
+    def _kernel(self, scale, row_losses, grad):
+        total = softmax_focal_kernel(
+            self.y_pred, self.labels, self.target, self.from_logits, self.eps, self.gamma, self.row_weights,
+            self.inner, self.alpha, self.n_classes, self.dtype.type(scale), row_losses, grad)
+        after_kernel(self.y_pred.size)
+        return total
+
+
+softmax_focal = Loss(
+    "softmax_focal",
+    _SoftmaxFocalJob,
+    options={"gamma": 2.0, "alpha": None, "from_logits": False, "axis": -1},
+    formula=(r"-\frac{1}{n}\sum_{i=1}^{n}\sum_{c=1}^{C} \alpha_c\, y_{ic} (1 - \hat{y}_{ic})^{\gamma} "
+             r"\log \hat{y}_{ic},\quad \hat{y}_{ic} = \operatorname{softmax}(z_i)_c"),
+    gradient=(r"\frac{\partial L}{\partial z_{ic}} = \frac{1}{n}\Big(\hat{y}_{ic} \sum_{k=1}^{C} b_{ik} "
+              r"- b_{ic}\Big),\quad b_{ic} = \alpha_c\, y_{ic} (1 - \hat{y}_{ic})^{\gamma}"
+              r"\Big(1 - \gamma\, \hat{y}_{ic}\frac{\log \hat{y}_{ic}}{1 - \hat{y}_{ic}}\Big)"),
+    properties={"task": "multi-class classification", "convex": False, "robust_to_outliers": False,
+                "input": "probabilities or logits"},
+    summary=("Softmax (multi-class) focal loss (Lin et al. 2017): each class's cross-entropy term scaled by "
+             "(1 - p_c)^gamma, so confident correct predictions count little. y_true holds class indices "
+             "(y_pred's shape without the class axis) or class probabilities (y_pred's shape). alpha is None "
+             "(ones), a number, or per-class weights of shape (C,); it does not enter the mean, which is "
+             "sum_n s_n l_n / sum_n s_n. gamma = 0 and alpha = None give cross_entropy; C = 2 with logits "
+             "[0, z] and alpha=[1 - a, a] gives the binary focal on z with alpha=a. With from_logits=True the "
+             "softmax is computed stably; probabilities are clipped to [EPSILON, 1 - EPSILON] and not "
+             "renormalised. The gradient uses the bounded ratio "
+             "log(p) / (1 - p), never (1 - p)^(gamma - 1), so it stays finite for gamma < 1 and is 0 at p = 1."),
 )

@@ -21,6 +21,8 @@ def warm_up():
         lj.cross_entropy.value_and_grad(labels, probabilities, from_logits=True)
         lj.cross_entropy.value_and_grad(probabilities, probabilities)
         lj.cross_entropy(labels, probabilities, reduction="none")
+        lj.softmax_focal.value_and_grad(labels, probabilities, from_logits=True)
+        lj.softmax_focal(probabilities, probabilities, reduction="none")
         maps = np.full((2, 3, 4), 0.25, dtype)
         lj.dice.value_and_grad(maps, maps)
         lj.dice(np.zeros((2, 4), np.int64), maps, from_logits=True, reduction="none")

@@ -42,6 +42,7 @@ INPUTS = {
     "kl_divergence": (lambda rng: (rng.random(20), rng.uniform(0.05, 1, 20)), {}),
     "dice": (_segmentation_maps, {"from_logits": True}),
     "ctc": (_ctc_batch, {"target_lengths": np.array([3, 2])}),
+    "softmax_focal": (_logits_and_labels, {"from_logits": True, "gamma": 0.5, "alpha": [0.5, 2.0, 1.0, 0.25]}),
     "sequence_cross_entropy": (_padded_tokens, {"mask": np.array([[1, 1, 1, 0], [1, 1, 0, 0]])}),
 }
 

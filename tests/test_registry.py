@@ -115,6 +115,45 @@ def _cross_entropy():
     return labels, z, {"from_logits": True}, formula, lambda labels, z: (softmax(z) - one_hot(labels, 4)) / 6
 
 
+def _softmax_focal_parts(y, z, alpha, gamma):
+    """(terms a_c (1 - p_c)^gamma log p_c, b_c of the gradient) with a_c = alpha_c y_c."""
+    p = softmax(z)
+    a = alpha * y
+    return a * (1 - p) ** gamma * np.log(p), a * (1 - p) ** gamma * (1 - gamma * p * np.log(p) / (1 - p)), p
+
+
+def _softmax_focal():
+    rng = np.random.default_rng(7)
+    labels, z = rng.integers(0, 4, size=6), rng.normal(size=(6, 4))
+    alpha, gamma = np.array([0.5, 2.0, 1.0, 0.25]), 1.5
+
+    def formula(labels, z):
+        terms, _, _ = _softmax_focal_parts(one_hot(labels, 4), z, alpha, gamma)
+        return -np.mean(np.sum(terms, axis=1))
+
+    def gradient(labels, z):
+        _, b, p = _softmax_focal_parts(one_hot(labels, 4), z, alpha, gamma)
+        return (p * b.sum(axis=1, keepdims=True) - b) / 6
+
+    return labels, z, {"from_logits": True, "alpha": alpha, "gamma": gamma}, formula, gradient
+
+
+def _softmax_focal_probability_targets():
+    rng = np.random.default_rng(7)
+    targets, z = softmax(rng.normal(size=(6, 4))), rng.normal(size=(6, 4))
+    gamma = 0.5
+
+    def formula(targets, z):
+        terms, _, _ = _softmax_focal_parts(targets, z, 1.0, gamma)
+        return -np.mean(np.sum(terms, axis=1))
+
+    def gradient(targets, z):
+        _, b, p = _softmax_focal_parts(targets, z, 1.0, gamma)
+        return (p * b.sum(axis=1, keepdims=True) - b) / 6
+
+    return targets, z, {"from_logits": True, "gamma": gamma}, formula, gradient
+
+
 def _log_cosh():
     y, y_hat = _regression()
     return y, y_hat, {}, lambda y, p: np.mean(np.log(np.cosh(p - y))), lambda y, p: np.tanh(p - y) / y.size
@@ -287,6 +326,7 @@ EVALUATORS = {
     "huber": [_huber],
     "binary_cross_entropy": [_binary_cross_entropy, _binary_cross_entropy_logits],
     "cross_entropy": [_cross_entropy],
+    "softmax_focal": [_softmax_focal, _softmax_focal_probability_targets],
     "log_cosh": [_log_cosh],
     "quantile": [_quantile],
     "poisson": [_poisson, _poisson_rates],

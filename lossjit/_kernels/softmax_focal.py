@@ -1,0 +1,204 @@
+"""Kernel of the softmax (multi-class) focal loss over rows of ``C`` classes.
+
+For row n with probabilities ``p_c`` (softmax of logits, or the given
+probabilities clipped to ``[eps, 1 - eps]``) and coefficients ``a_c``
+(``alpha_{y_n} [c = y_n]`` for a class index, ``alpha_c t_nc`` for class
+probabilities; ``alpha`` is ones when absent)::
+
+    l_n = sum_c a_c f_c,   f_c = -(1 - p_c)^gamma log p_c
+
+With ``m_c = 1 - p_c`` and ``g_c = m_c^gamma (1 - gamma p_c log(p_c) / m_c)``,
+the gradient with respect to the logits is ``p_k sum_c a_c g_c - a_k g_k``
+(cross-entropy's ``sum(a) p - a`` with ``a`` replaced by ``b = a g``), and with
+respect to probabilities ``a_c m_c^gamma (gamma log(p_c) / m_c - 1 / p_c)``
+(zero where p was clipped). ``log(p) / m`` is bounded (it tends to -1 as
+p -> 1), so nothing computes ``m^(gamma - 1)``, which overflows for
+gamma < 1; at ``p = 1`` exactly the gradient is 0.
+
+From logits, only the class k of the largest logit can have p_k near 1
+(every other p_c <= 1/2). Its ``m_k`` and ``log p_k`` are computed from
+``o = sum_{c != k} exp(z_c - z_k)`` as ``o / (1 + o)`` and ``-log1p(o)``,
+without the cancellation of ``1 - p_k``, and its gradient as
+``p_k sum_{c != k} b_c - b_k m_k``.
+
+Arrays are flat and C-contiguous: ``y_pred`` and ``target`` hold
+``n_rows * n_classes`` elements, ``labels`` ``n_rows`` (or none, when
+``target`` is given). Empty ``row_weights``/``alpha`` mean ones, empty
+``row_losses``/``grad`` mean "do not write". Element maths is in the dtype of
+``y_pred`` (float32 stays float32); sums over classes and rows are float64.
+"""
+
+import math
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+from .._config import BLOCK_SIZE, FASTMATH, PARALLEL_THRESHOLD
+
+_ZERO = np.float32(0.0)
+_ONE = np.float32(1.0)
+if numba.config.DISABLE_JIT:
+    # Pure Python: Python floats are "weak" in NumPy and take the other operand's dtype,
+    # as Numba's float32 constants do when compiled (see pointwise.py).
+    _ZERO, _ONE = 0.0, 1.0
+
+
+@njit(fastmath=FASTMATH)
+def _coefficient(c, label, target_row, alpha):
+    """a_c of the module docstring, for class c of one row."""
+    alpha_c = _ONE if alpha.size == 0 else alpha[c]
+    if target_row.size > 0:
+        return alpha_c * target_row[c]
+    return alpha_c if c == label else _ZERO
+
+
+@njit(fastmath=FASTMATH)
+def _logit_terms(shifted, e, is_peak, others, log_total, inv_total, gamma):
+    """(f_c, g_c) of class c from its shifted logit z_c - z_k and e = exp(z_c - z_k).
+
+    others = sum_{c != k} exp(z_c - z_k), log_total = log1p(others), inv_total = 1 / (1 + others).
+    """
+    if is_peak:
+        log_p = -log_total
+        p = inv_total
+        m = others * inv_total
+    else:
+        log_p = shifted - log_total
+        p = e * inv_total
+        m = _ONE - p
+    ratio = log_p / m if m > 0 else -_ONE  # log(p) / (1 - p) -> -1 as p -> 1
+    power = m**gamma
+    return -power * log_p, power * (_ONE - gamma * p * ratio)
+
+
+@njit(fastmath=FASTMATH)
+def _row_logits(y_pred, labels, target, alpha, gamma, n_classes, r, scale, grad, exps, terms, slopes):
+    """Loss of row r from logits; writes its gradient times ``scale`` when grad is non-empty.
+
+    exps, terms and slopes are scratch arrays of n_classes elements.
+    """
+    first = r * n_classes
+    label = labels[r] if labels.size > 0 else -1
+    target_row = target[first:first + n_classes]
+    peak = y_pred[first]
+    k = 0
+    for c in range(1, n_classes):
+        if y_pred[first + c] > peak:
+            peak = y_pred[first + c]
+            k = c
+    # No loop both sums and stores (see softmax.py): store, then sum.
+    for c in range(n_classes):
+        exps[c] = math.exp(y_pred[first + c] - peak)
+    others = 0.0
+    for c in range(k):
+        others += exps[c]
+    for c in range(k + 1, n_classes):
+        others += exps[c]
+    cast = y_pred.dtype.type
+    log_total = cast(math.log1p(others))
+    inv_total = cast(1.0 / (1.0 + others))
+    others = cast(others)
+    for c in range(n_classes):
+        a = _coefficient(c, label, target_row, alpha)
+        if a == 0:
+            terms[c] = _ZERO
+            slopes[c] = _ZERO
+        else:
+            f, g = _logit_terms(y_pred[first + c] - peak, exps[c], c == k, others, log_total, inv_total, gamma)
+            terms[c] = a * f
+            slopes[c] = a * g
+    loss = 0.0
+    for c in range(n_classes):
+        loss += terms[c]
+    if grad.size > 0:
+        slope_others = 0.0  # sum_{c != k} b_c
+        for c in range(k):
+            slope_others += slopes[c]
+        for c in range(k + 1, n_classes):
+            slope_others += slopes[c]
+        slope_total = scale * cast(slope_others + slopes[k])
+        for c in range(n_classes):
+            grad[first + c] = slope_total * exps[c] * inv_total - scale * slopes[c]
+        p_k = inv_total
+        m_k = others * inv_total
+        grad[first + k] = scale * (cast(slope_others) * p_k - slopes[k] * m_k)
+    return loss
+
+
+@njit(fastmath=FASTMATH)
+def _row_probabilities(y_pred, labels, target, eps, alpha, gamma, n_classes, r, scale, grad, terms):
+    """Loss of row r from probabilities (each clipped, not renormalised); writes its gradient times ``scale``."""
+    first = r * n_classes
+    label = labels[r] if labels.size > 0 else -1
+    target_row = target[first:first + n_classes]
+    for c in range(n_classes):
+        a = _coefficient(c, label, target_row, alpha)
+        q = y_pred[first + c]
+        if a == 0:
+            terms[c] = _ZERO * q  # NaN in the row still reaches its loss
+            if grad.size > 0:
+                grad[first + c] = _ZERO * q
+            continue
+        inside = eps <= q <= _ONE - eps
+        if q < eps:
+            q = eps
+        elif q > _ONE - eps:
+            q = _ONE - eps
+        m = _ONE - q
+        log_q = math.log(q)
+        power = m**gamma
+        terms[c] = -a * power * log_q
+        if grad.size > 0:
+            slope = a * power * (gamma * log_q / m - _ONE / q)
+            grad[first + c] = scale * slope if inside or q != q else _ZERO
+    loss = 0.0
+    for c in range(n_classes):
+        loss += terms[c]
+    return loss
+
+
+@njit(fastmath=FASTMATH)
+def _block(y_pred, labels, target, from_logits, eps, gamma, row_weights, inner, alpha, n_classes, scale,
+           row_losses, grad, start, stop):
+    """float64 sum of row_weight * l_n over rows [start, stop)."""
+    exps = np.empty(n_classes, y_pred.dtype)
+    terms = np.empty(n_classes, y_pred.dtype)
+    slopes = np.empty(n_classes, y_pred.dtype)
+    total = 0.0
+    for r in range(start, stop):
+        w = _ONE if row_weights.size == 0 else row_weights[r // inner]
+        if from_logits:
+            loss = _row_logits(y_pred, labels, target, alpha, gamma, n_classes, r, scale * w, grad, exps, terms,
+                               slopes)
+        else:
+            loss = _row_probabilities(y_pred, labels, target, eps, alpha, gamma, n_classes, r, scale * w, grad,
+                                      terms)
+        if row_losses.size > 0:
+            row_losses[r] = w * loss
+        total += w * loss
+    return total
+
+
+@njit(cache=True, parallel=True, fastmath=FASTMATH)
+def softmax_focal(y_pred, labels, target, from_logits, eps, gamma, row_weights, inner, alpha, n_classes, scale,
+                  row_losses, grad):
+    """sum_n row_weight_n * l_n in float64; optionally per-row losses and the gradient."""
+    n_rows = y_pred.size // n_classes
+    rows_per_block = max(1, BLOCK_SIZE // n_classes)
+    n_blocks = (n_rows + rows_per_block - 1) // rows_per_block
+    partials = np.empty(n_blocks)
+    if y_pred.size < PARALLEL_THRESHOLD:
+        for b in range(n_blocks):
+            start = b * rows_per_block
+            partials[b] = _block(y_pred, labels, target, from_logits, eps, gamma, row_weights, inner, alpha,
+                                 n_classes, scale, row_losses, grad, start, min(start + rows_per_block, n_rows))
+    else:
+        for b in prange(n_blocks):
+            start = b * rows_per_block
+            partials[b] = _block(y_pred, labels, target, from_logits, eps, gamma, row_weights, inner, alpha,
+                                 n_classes, scale, row_losses, grad, start, min(start + rows_per_block, n_rows))
+    total = 0.0
+    for b in range(n_blocks):
+        total += partials[b]
+    return total
