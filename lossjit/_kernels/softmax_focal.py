@@ -19,7 +19,8 @@ From logits, only the class k of the largest logit can have p_k near 1
 (every other p_c <= 1/2). Its ``m_k`` and ``log p_k`` are computed from
 ``o = sum_{c != k} exp(z_c - z_k)`` as ``o / (1 + o)`` and ``-log1p(o)``,
 without the cancellation of ``1 - p_k``, and its gradient as
-``p_k sum_{c != k} b_c - b_k m_k``.
+``p_k sum_{c != k} b_c - b_k m_k``. With a class index y only ``b_y`` is
+non-zero: the gradient is ``b_y p_c``, and ``-b_y m_y`` at ``c = y``.
 
 Arrays are flat and C-contiguous: ``y_pred`` and ``target`` hold
 ``n_rows * n_classes`` elements, ``labels`` ``n_rows`` (or none, when
@@ -55,7 +56,7 @@ def _coefficient(c, label, target_row, alpha):
 
 @njit(fastmath=FASTMATH)
 def _logit_terms(shifted, e, is_peak, others, log_total, inv_total, gamma):
-    """(f_c, g_c) of class c from its shifted logit z_c - z_k and e = exp(z_c - z_k).
+    """(f_c, g_c, m_c) of class c from its shifted logit z_c - z_k and e = exp(z_c - z_k).
 
     others = sum_{c != k} exp(z_c - z_k), log_total = log1p(others), inv_total = 1 / (1 + others).
     """
@@ -69,7 +70,7 @@ def _logit_terms(shifted, e, is_peak, others, log_total, inv_total, gamma):
         m = _ONE - p
     ratio = log_p / m if m > 0 else -_ONE  # log(p) / (1 - p) -> -1 as p -> 1
     power = m**gamma
-    return -power * log_p, power * (_ONE - gamma * p * ratio)
+    return -power * log_p, power * (_ONE - gamma * p * ratio), m
 
 
 @njit(fastmath=FASTMATH)
@@ -79,33 +80,45 @@ def _row_logits(y_pred, labels, target, alpha, gamma, n_classes, r, scale, grad,
     exps, terms and slopes are scratch arrays of n_classes elements.
     """
     first = r * n_classes
-    label = labels[r] if labels.size > 0 else -1
     target_row = target[first:first + n_classes]
     peak = y_pred[first]
-    k = 0
     for c in range(1, n_classes):
-        if y_pred[first + c] > peak:
-            peak = y_pred[first + c]
+        peak = max(peak, y_pred[first + c])
+    k = 0  # the first class at the peak (none when the peak is NaN: then the whole row is NaN)
+    for c in range(n_classes):
+        if y_pred[first + c] == peak:
             k = c
+            break
     # No loop both sums and stores (see softmax.py): store, then sum.
     for c in range(n_classes):
         exps[c] = math.exp(y_pred[first + c] - peak)
-    others = 0.0
+    others_sum = 0.0  # float64
     for c in range(k):
-        others += exps[c]
+        others_sum += exps[c]
     for c in range(k + 1, n_classes):
-        others += exps[c]
-    cast = y_pred.dtype.type
-    log_total = cast(math.log1p(others))
-    inv_total = cast(1.0 / (1.0 + others))
-    others = cast(others)
+        others_sum += exps[c]
+    cast = y_pred.dtype.type  # row values back to the element dtype
+    others = cast(others_sum)
+    log_total = cast(math.log1p(others_sum))
+    inv_total = cast(1.0 / (1.0 + others_sum))
+    if labels.size > 0:  # one class: b_c = 0 except b_y
+        label = labels[r]
+        a = _ONE if alpha.size == 0 else alpha[label]
+        f, g, m = _logit_terms(y_pred[first + label] - peak, exps[label], label == k, others, log_total, inv_total,
+                               gamma)
+        if grad.size > 0:
+            slope = scale * a * g
+            for c in range(n_classes):
+                grad[first + c] = slope * exps[c] * inv_total
+            grad[first + label] = -slope * m
+        return a * f
     for c in range(n_classes):
-        a = _coefficient(c, label, target_row, alpha)
+        a = _coefficient(c, -1, target_row, alpha)
         if a == 0:
             terms[c] = _ZERO
             slopes[c] = _ZERO
         else:
-            f, g = _logit_terms(y_pred[first + c] - peak, exps[c], c == k, others, log_total, inv_total, gamma)
+            f, g, _ = _logit_terms(y_pred[first + c] - peak, exps[c], c == k, others, log_total, inv_total, gamma)
             terms[c] = a * f
             slopes[c] = a * g
     loss = 0.0
