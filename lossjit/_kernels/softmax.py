@@ -153,6 +153,26 @@ def _row(y_pred, labels, target, from_logits, eps, class_weights, smoothing, ign
 
 
 @njit(fastmath=FASTMATH)
+def _largest(values):
+    """max(values) with eight running maxima: one max chain waits on the previous max (5x slower)."""
+    n = values.size
+    m0 = m1 = m2 = m3 = m4 = m5 = m6 = m7 = values[0]
+    end = n - n % 8
+    for c in range(0, end, 8):
+        m0 = max(m0, values[c])
+        m1 = max(m1, values[c + 1])
+        m2 = max(m2, values[c + 2])
+        m3 = max(m3, values[c + 3])
+        m4 = max(m4, values[c + 4])
+        m5 = max(m5, values[c + 5])
+        m6 = max(m6, values[c + 6])
+        m7 = max(m7, values[c + 7])
+    for c in range(end, n):
+        m0 = max(m0, values[c])
+    return max(max(max(m0, m1), max(m2, m3)), max(max(m4, m5), max(m6, m7)))
+
+
+@njit(fastmath=FASTMATH)
 def _labelled_logits_row(logits, label, scale, grad):
     """The common case of :func:`_row`: logits, a class index, no class weights, no smoothing.
 
@@ -160,9 +180,7 @@ def _labelled_logits_row(logits, label, scale, grad):
     Each loop either stores or sums, never both (so each has one summation order), and calls
     no libm function (so LLVM vectorises it).
     """
-    peak = logits[0]
-    for c in range(1, logits.size):
-        peak = max(peak, logits[c])
+    peak = _largest(logits)
     total_exp = 0.0
     if grad.size == 0:
         for c in range(logits.size):
