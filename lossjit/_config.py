@@ -11,8 +11,8 @@ BLOCK_SIZE = 4096
 
 #: Below this many elements a kernel runs serially: starting the thread pool
 #: costs more than the work (measured by ``benchmarks/threshold.py``: on the
-#: idle 2-core machine parallel mse value+grad is 1.25x faster from 16,384
-#: (float64) and 32,768 (float32) elements).
+#: idle 2-core machine parallel mse value+grad is 1.2x faster from 16,384
+#: (float64) and 32,768 (float32) elements, and faster at every size above).
 #:
 #: Numba freezes these constants into the compiled kernels, and its cache keys
 #: on the kernel file's contents only: after changing one, empty
