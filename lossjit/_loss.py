@@ -86,3 +86,20 @@ class PointwiseLoss(Loss):
         job = self._job(y_true, y_pred, sample_weight, reduction, options)
         scale = 1.0 / job.denominator if reduction == "mean" else 1.0
         return job.hessian(scale)
+
+
+class PerSampleJob:
+    """Job methods for a kernel that returns ``(total, per-sample losses, grad or None)``.
+
+    Subclasses define ``dtype`` and ``_kernel(scale, want_grad)``.
+    """
+
+    def total(self, scale, want_grad):
+        total, _, grad = self._kernel(scale, want_grad)
+        return total, grad
+
+    def losses(self):
+        return self._kernel(1.0, False)[1].astype(self.dtype)
+
+    def gradient(self, scale):
+        return self._kernel(scale, True)[2]

@@ -12,10 +12,10 @@ import numpy as np
 
 from . import _validation as v
 from ._kernels import dice as kernels
-from ._loss import Loss
+from ._loss import Loss, PerSampleJob
 
 
-class _DiceJob:
+class _DiceJob(PerSampleJob):
     """Validated ``(N, C, S)`` maps for the Dice kernel."""
 
     def __init__(self, y_true, y_pred, sample_weight, from_logits, smooth):
@@ -75,16 +75,6 @@ class _DiceJob:
                                   self.n_classes, self.n_spatial, self.weights, self.inner, self.dtype.type(scale),
                                   sample_losses, grad)
         return total, sample_losses, (grad.reshape(self.shape) if want_grad else None)
-
-    def total(self, scale, want_grad):
-        total, _, grad = self._kernel(scale, want_grad)
-        return total, grad
-
-    def losses(self):
-        return self._kernel(1.0, False)[1].astype(self.dtype)
-
-    def gradient(self, scale):
-        return self._kernel(scale, True)[2]
 
 
 dice = Loss(

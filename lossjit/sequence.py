@@ -14,7 +14,7 @@ import numpy as np
 from . import _validation as v
 from ._kernels import ctc as ctc_kernels
 from ._config import PARALLEL_THRESHOLD
-from ._loss import Loss
+from ._loss import Loss, PerSampleJob
 from .classification import _SoftmaxJob
 
 
@@ -40,7 +40,7 @@ def _lengths(value, name, n_samples, high, default):
     return lengths
 
 
-class _CTCJob:
+class _CTCJob(PerSampleJob):
     """Validated scores, lengths and concatenated targets for the CTC kernel."""
 
     def __init__(self, y_true, y_pred, sample_weight, input_lengths, target_lengths, blank, from_logits,
@@ -113,16 +113,6 @@ class _CTCJob:
                                      self.zero_infinity, sample_scales, float(scale), self.parallel, sample_losses,
                                      grad)
         return total, sample_losses, (grad.reshape(self.shape) if want_grad else None)
-
-    def total(self, scale, want_grad):
-        total, _, grad = self._kernel(scale, want_grad)
-        return total, grad
-
-    def losses(self):
-        return self._kernel(1.0, False)[1].astype(self.dtype)
-
-    def gradient(self, scale):
-        return self._kernel(scale, True)[2]
 
 
 class _CTCLoss(Loss):
