@@ -65,4 +65,4 @@ site: $(STAMP) $(VENDOR)/.installed
 	$(BIN)/python tools/check_links.py _build/site
 
 clean:
-	rm -rf $(VENV) .numba-cache .pytest_cache .hypothesis .coverage htmlcov
+	rm -rf $(VENV) .numba-cache .pytest_cache .hypothesis .coverage htmlcov _build artifacts benchmarks/results
