@@ -9,7 +9,6 @@ copied from the npm packages into ``<out>/_static``, so the site works offline.
 
 from __future__ import annotations
 
-import argparse
 import functools
 import html
 import re
@@ -220,10 +219,7 @@ li ul {{ font-size: 0.92em; }}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("course", type=Path, help="the course folder")
-    parser.add_argument("--out", type=Path, required=True, help="output folder")
-    parser.add_argument("--vendor", type=Path, required=True, help="node_modules with the npm assets")
+    parser = coursebuild.argument_parser(__doc__.splitlines()[0])
     args = parser.parse_args()
     pages = build(args.course, args.out, args.vendor)
     print(f"{len(pages)} pages in {args.out}/ (open {args.out / 'index.html'})")

@@ -12,7 +12,6 @@ offline.
 
 from __future__ import annotations
 
-import argparse
 import functools
 import html
 from pathlib import Path, PurePosixPath
@@ -144,10 +143,7 @@ def index_page(entries: list[tuple[PurePosixPath, str]]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("course", type=Path, help="the course folder")
-    parser.add_argument("--out", type=Path, required=True, help="output folder")
-    parser.add_argument("--vendor", type=Path, required=True, help="node_modules with the npm assets")
+    parser = coursebuild.argument_parser(__doc__.splitlines()[0])
     parser.add_argument("--only", type=Path, nargs="*", default=[], help="build only these notebooks")
     args = parser.parse_args()
     decks = build(args.course, args.out, args.vendor, args.only)

@@ -8,6 +8,7 @@ output, so the result works offline and from any folder.
 
 from __future__ import annotations
 
+import argparse
 import html
 import re
 import shutil
@@ -132,3 +133,12 @@ def leading_heading_level(source: str) -> int:
     lines = source.strip("\n").splitlines()
     match = _HEADING.match(lines[0]) if lines else None
     return len(match.group(1)) if match else 0
+
+
+def argument_parser(description: str) -> argparse.ArgumentParser:
+    """The arguments every builder takes: the course folder, --out and --vendor."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("course", type=Path, help="the course folder")
+    parser.add_argument("--out", type=Path, required=True, help="output folder")
+    parser.add_argument("--vendor", type=Path, required=True, help="node_modules with the npm assets")
+    return parser
