@@ -26,13 +26,14 @@ def check_output(result, dtype, shape):
     assert np.shape(result) == shape
 
 
-def check_pointwise(loss, y_true, y_pred, *, dtype, sample_weight=None, **options):
-    """Value, grad, value_and_grad and hessian of ``loss`` against the reference, every reduction."""
+def check_pointwise(loss, y_true, y_pred, *, dtype, sample_weight=None, reference_pointwise=reference.pointwise,
+                    **options):
+    """Value, grad, value_and_grad and hessian of ``loss`` against ``reference_pointwise``, every reduction."""
     dtype = np.dtype(dtype)
-    scale = max(1.0, float(np.max(np.abs(np.asarray(y_pred, dtype=np.float64)))))
+    scale = max(1.0, float(np.nanmax(np.abs(np.asarray(y_pred, dtype=np.float64)))))
     for reduction in REDUCTIONS:
         kwargs = {"sample_weight": sample_weight, "reduction": reduction, **options}
-        expected_loss, expected_grad, expected_hess = reference.pointwise(
+        expected_loss, expected_grad, expected_hess = reference_pointwise(
             loss.name, y_true, y_pred, sample_weight=sample_weight, reduction=reduction, dtype=dtype, **options)
         value, grad = loss.value_and_grad(y_true, y_pred, **kwargs)
         check_output(value, dtype, () if reduction != "none" else np.shape(y_pred))

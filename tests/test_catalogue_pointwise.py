@@ -14,7 +14,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 import lossjit as lj
 import reference
 import reference_catalogue
-from checks import REDUCTIONS, assert_same, check_output, tolerance
+from checks import REDUCTIONS, check_pointwise
 from lossjit._config import PARALLEL_THRESHOLD
 
 
@@ -99,35 +99,14 @@ KINKS = {
 }
 
 
-def check_against_reference(loss, y_true, y_pred, *, dtype, sample_weight=None, **options):
-    """Value, grad, value_and_grad and hessian against the reference, for every reduction."""
-    dtype = np.dtype(dtype)
-    scale = max(1.0, float(np.nanmax(np.abs(np.asarray(y_pred, dtype=np.float64)))))
-    for reduction in REDUCTIONS:
-        kwargs = {"sample_weight": sample_weight, "reduction": reduction, **options}
-        expected_loss, expected_grad, expected_hess = reference_catalogue.pointwise(
-            loss.name, y_true, y_pred, sample_weight=sample_weight, reduction=reduction, dtype=dtype, **options)
-        value, grad = loss.value_and_grad(y_true, y_pred, **kwargs)
-        check_output(value, dtype, () if reduction != "none" else np.shape(y_pred))
-        check_output(grad, dtype, np.shape(y_pred))
-        size = np.sum(np.abs(expected_loss)) if reduction == "sum" else np.max(np.abs(expected_loss))
-        assert_allclose(value, expected_loss, **tolerance(dtype, max(scale, float(size))))
-        assert_allclose(grad, expected_grad, **tolerance(dtype, max(scale, float(np.max(np.abs(expected_grad))))))
-        assert_same(loss(y_true, y_pred, **kwargs), value, dtype)
-        assert_array_equal(loss.grad(y_true, y_pred, **kwargs), grad)
-        hessian = loss.hessian(y_true, y_pred, **kwargs)
-        check_output(hessian, dtype, np.shape(y_pred))
-        assert_allclose(hessian, expected_hess, **tolerance(dtype, max(1.0, float(np.max(np.abs(expected_hess))))))
-
-
 @pytest.mark.parametrize("loss, options, make", CASES)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("weighting", [None, "full", "rows"])
 def test_matches_reference(loss, options, make, dtype, weighting, rng):
     y_true, y_pred = make(rng, (6, 5))
     sample_weight = {None: None, "full": rng.uniform(0, 2, (6, 5)), "rows": rng.uniform(0, 2, 6)}[weighting]
-    check_against_reference(loss, y_true.astype(dtype), y_pred.astype(dtype), dtype=dtype,
-                            sample_weight=sample_weight, **options)
+    check_pointwise(loss, y_true.astype(dtype), y_pred.astype(dtype), dtype=dtype, sample_weight=sample_weight,
+                    reference_pointwise=reference_catalogue.pointwise, **options)
 
 
 @pytest.mark.parametrize("loss, options, make", CASES)
@@ -152,8 +131,8 @@ def test_random_inputs(loss, options, make, data):
     y_true, y_pred = make(np.random.default_rng(seed), shape)
     sample_weight = data.draw(st.none() | hnp.arrays(np.float64, shape[:1], elements=st.floats(0.5, 2.0)),
                               label="sample_weight")
-    check_against_reference(loss, y_true.astype(dtype), y_pred.astype(dtype), dtype=dtype,
-                            sample_weight=sample_weight, **options)
+    check_pointwise(loss, y_true.astype(dtype), y_pred.astype(dtype), dtype=dtype, sample_weight=sample_weight,
+                    reference_pointwise=reference_catalogue.pointwise, **options)
 
 
 @given(data=st.data())
@@ -164,7 +143,7 @@ def test_random_residuals_cover_every_scale(data):
     y_pred = data.draw(hnp.arrays(dtype, 12, elements=values), label="y_pred")
     y_true = np.zeros(12, dtype)
     for loss, options in ((lj.log_cosh, {}), (lj.quantile, {"q": 0.25}), (lj.smooth_l1, {"beta": 2.0})):
-        check_against_reference(loss, y_true, y_pred, dtype=dtype, **options)
+        check_pointwise(loss, y_true, y_pred, dtype=dtype, reference_pointwise=reference_catalogue.pointwise, **options)
 
 
 @pytest.mark.parametrize("loss, options, make", CASES)
