@@ -49,6 +49,23 @@ def check_pointwise(loss, y_true, y_pred, *, dtype, sample_weight=None, referenc
         assert_allclose(hessian, expected_hess, **tolerance(dtype, float(np.max(np.abs(expected_hess)))))
 
 
+def check_against(loss, reference_loss, y_true, y_pred, *, dtype, sample_weight=None, **options):
+    """Value, grad and value_and_grad of a row loss against ``reference_loss`` (returning
+    ``(loss, grad)``), every reduction."""
+    dtype = np.dtype(dtype)
+    for reduction in REDUCTIONS:
+        kwargs = {"sample_weight": sample_weight, "reduction": reduction, **options}
+        expected_loss, expected_grad = reference_loss(y_true, y_pred, dtype=dtype, **kwargs)
+        value, grad = loss.value_and_grad(y_true, y_pred, **kwargs)
+        check_output(value, dtype, np.shape(expected_loss))
+        assert isinstance(value, np.generic) == (reduction != "none")
+        check_output(grad, dtype, np.shape(y_pred))
+        assert_allclose(value, expected_loss, **tolerance(dtype, max(1.0, np.max(np.abs(expected_loss)))))
+        assert_allclose(grad, expected_grad, **tolerance(dtype, max(1.0, np.max(np.abs(expected_grad)))))
+        assert_same(loss(y_true, y_pred, **kwargs), value, dtype)
+        assert_array_equal(loss.grad(y_true, y_pred, **kwargs), grad)
+
+
 def assert_same(separate, fused, dtype):
     """A loss from its own call equals the one from value_and_grad (to the last few ulps)."""
     assert_allclose(separate, fused, rtol=8 * np.finfo(dtype).eps, atol=0)

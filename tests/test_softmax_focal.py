@@ -11,7 +11,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 import lossjit as lj
 import lossjit.classification
 import reference
-from checks import REDUCTIONS, assert_same, check_output, tolerance
+from checks import REDUCTIONS, check_against, tolerance
 from lossjit._config import BLOCK_SIZE, PARALLEL_THRESHOLD
 
 loss = lj.softmax_focal
@@ -89,18 +89,7 @@ def softmax(z, axis=-1):
 
 def check_focal(y_true, y_pred, *, dtype, sample_weight=None, **options):
     """Value, grad and value_and_grad against the reference, every reduction."""
-    dtype = np.dtype(dtype)
-    for reduction in REDUCTIONS:
-        kwargs = {"sample_weight": sample_weight, "reduction": reduction, **options}
-        expected_loss, expected_grad = focal_reference(y_true, y_pred, dtype=dtype, **kwargs)
-        value, grad = loss.value_and_grad(y_true, y_pred, **kwargs)
-        check_output(value, dtype, np.shape(expected_loss))
-        assert isinstance(value, np.generic) == (reduction != "none")
-        check_output(grad, dtype, np.shape(y_pred))
-        assert_allclose(value, expected_loss, **tolerance(dtype, max(1.0, np.max(np.abs(expected_loss)))))
-        assert_allclose(grad, expected_grad, **tolerance(dtype, max(1.0, np.max(np.abs(expected_grad)))))
-        assert_same(loss(y_true, y_pred, **kwargs), value, dtype)
-        assert_array_equal(loss.grad(y_true, y_pred, **kwargs), grad)
+    check_against(loss, focal_reference, y_true, y_pred, dtype=dtype, sample_weight=sample_weight, **options)
 
 
 def inputs(rng, shape, targets, from_logits, dtype=np.float64, axis=-1):
