@@ -5,6 +5,12 @@
 #: ``nnan``/``ninf`` flags would let LLVM drop NaN and infinity handling.
 FASTMATH = {"reassoc", "contract"}
 
+#: Numba error model for all kernels. "numpy": a float division by zero gives
+#: inf or NaN as in NumPy. Numba's default ("python") checks every division
+#: for zero to raise ZeroDivisionError, and that branch stops LLVM from
+#: vectorising any loop with a division in it.
+ERROR_MODEL = "numpy"
+
 #: Elements per reduction block. Partial sums over fixed blocks, added in
 #: block order, make every reduction bitwise identical at any thread count.
 BLOCK_SIZE = 4096

@@ -11,25 +11,30 @@ class PointwiseJob:
     """``y_true`` and ``y_pred`` of one shape, checked and flattened for a kernel ``kind``.
 
     ``params`` are the loss's parameters (cast to the compute dtype);
-    ``probability_range`` names the arrays that must lie in [0, 1].
+    ``probabilities`` names the arrays that must lie in [0, 1].
     """
+
+    __slots__ = ("shape", "dtype", "kind", "params", "y_true", "y_pred", "weights", "inner", "denominator")
 
     def __init__(self, kind, params, y_true, y_pred, sample_weight, *, probabilities=()):
         y_true = v.as_array(y_true, "y_true")
         y_pred = v.as_array(y_pred, "y_pred")
-        v.check_same_shape(y_true, y_pred)
+        shape = y_pred.shape
+        if y_true.shape != shape:
+            v.check_same_shape(y_true, y_pred)
         v.check_not_empty(y_pred, "y_pred")
         if probabilities:
             for name, array in (("y_true", y_true), ("y_pred", y_pred)):
                 if name in probabilities:
                     v.check_in_range(array, name, 0, 1)
-        self.shape = y_pred.shape
-        self.dtype = v.compute_dtype(y_true, y_pred)
+        dtype = v.compute_dtype(y_true, y_pred)
+        self.shape = shape
+        self.dtype = dtype
         self.kind = kind
-        self.params = np.array(params, dtype=self.dtype) if params else v.EMPTY[self.dtype]
-        self.y_true = v.flat(y_true, self.dtype)
-        self.y_pred = v.flat(y_pred, self.dtype)
-        self.weights, self.inner = v.sample_weights(sample_weight, self.shape, self.dtype)
+        self.params = np.array(params, dtype=dtype) if params else v.EMPTY[dtype]
+        self.y_true = v.flat(y_true, dtype)
+        self.y_pred = v.flat(y_pred, dtype)
+        self.weights, self.inner = v.sample_weights(sample_weight, shape, dtype)
         self.denominator = v.weight_total(self.weights, self.inner, self.y_pred.size)
 
     def total(self, scale, want_grad):

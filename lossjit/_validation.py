@@ -19,7 +19,7 @@ REDUCTIONS = ("mean", "sum", "none")
 
 def as_array(value, name):
     """``value`` as an ndarray of real numbers, or a TypeError naming it."""
-    array = np.asarray(value)
+    array = value if type(value) is np.ndarray else np.asarray(value)
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{name} must hold real numbers (bool, int or float), got dtype {array.dtype}")
     return array
@@ -47,7 +47,7 @@ def compute_dtype(first, second=None):
 
 def flat(array, dtype):
     """A flat C-contiguous copy-if-needed of ``array`` in ``dtype``."""
-    if array.ndim == 1 and array.dtype == dtype and array.flags.c_contiguous:
+    if array.dtype is dtype and array.ndim == 1 and array.flags.c_contiguous:
         return array  # the common case, without NumPy's argument parsing
     return np.ascontiguousarray(array, dtype=dtype).reshape(-1)
 

@@ -35,12 +35,12 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from .._config import FASTMATH
+from .._config import ERROR_MODEL, FASTMATH
 
 _NEG_INF = -np.inf
 
 
-@njit(inline="always", fastmath=FASTMATH)
+@njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _log_add_exp(a, b):
     """log(exp(a) + exp(b)) without overflow; exact when either is -inf."""
     if a == _NEG_INF:
@@ -52,13 +52,13 @@ def _log_add_exp(a, b):
     return b + math.log1p(math.exp(a - b))
 
 
-@njit(inline="always", fastmath=FASTMATH)
+@njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _state_label(labels, start, blank, s):
     """l'_s: blank on even states, label s // 2 on odd ones."""
     return blank if s % 2 == 0 else labels[start + s // 2]
 
 
-@njit(fastmath=FASTMATH)
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _log_probabilities(y_pred, n_samples, n_classes, n, n_steps, from_logits):
     """lp_t(k) of sample n as a float64 (n_steps, C) array."""
     log_probs = np.empty((n_steps, n_classes))
@@ -78,7 +78,7 @@ def _log_probabilities(y_pred, n_samples, n_classes, n, n_steps, from_logits):
     return log_probs
 
 
-@njit(fastmath=FASTMATH)
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _alpha(log_probs, labels, start, n_states, blank):
     n_steps = log_probs.shape[0]
     alpha = np.full((n_steps, n_states), _NEG_INF)
@@ -97,7 +97,7 @@ def _alpha(log_probs, labels, start, n_states, blank):
     return alpha
 
 
-@njit(fastmath=FASTMATH)
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _beta(log_probs, labels, start, n_states, blank):
     n_steps = log_probs.shape[0]
     beta = np.full((n_steps, n_states), _NEG_INF)
@@ -118,7 +118,7 @@ def _beta(log_probs, labels, start, n_states, blank):
     return beta
 
 
-@njit(fastmath=FASTMATH)
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _sample(y_pred, n_samples, n_classes, n_steps_max, labels, start, length, n_steps, n, blank, from_logits,
             zero_infinity, scale, grad):
     """loss_n in float64; writes sample n's gradient times ``scale`` when grad is non-empty."""
@@ -159,7 +159,7 @@ def _sample(y_pred, n_samples, n_classes, n_steps_max, labels, start, length, n_
     return loss
 
 
-@njit(cache=True, parallel=True, fastmath=FASTMATH)
+@njit(cache=True, parallel=True, fastmath=FASTMATH, error_model=ERROR_MODEL)
 def ctc_loss(y_pred, n_samples, n_classes, labels, label_starts, target_lengths, input_lengths, blank, from_logits,
              zero_infinity, sample_scales, scale, parallel, sample_losses, grad):
     """sum_n c_n loss_n in float64 with per-sample factors c_n = sample_scales[n].

@@ -24,7 +24,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from .._config import FASTMATH, PARALLEL_THRESHOLD
+from .._config import ERROR_MODEL, FASTMATH, PARALLEL_THRESHOLD
 
 PROBABILITIES = 0
 SOFTMAX = 1
@@ -34,7 +34,7 @@ _ZERO = np.float32(0.0)
 _ONE = np.float32(1.0)
 
 
-@njit(fastmath=FASTMATH)
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _probabilities(y_pred, activation, first, n_classes, n_spatial, s, out):
     """Write p_cs of spatial element s into out[c] for every class c."""
     if activation == SOFTMAX:
@@ -58,7 +58,7 @@ def _probabilities(y_pred, activation, first, n_classes, n_spatial, s, out):
             out[c] = y_pred[first + c * n_spatial + s]
 
 
-@njit(fastmath=FASTMATH)
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _target(labels, target, n, c, s, n_classes, n_spatial):
     """t_cs of sample n."""
     if target.size > 0:
@@ -67,7 +67,7 @@ def _target(labels, target, n, c, s, n_classes, n_spatial):
 
 
 # IEEE division: with smooth = 0 a class empty in both maps gives 0 / 0 = NaN, not a ZeroDivisionError.
-@njit(fastmath=FASTMATH, error_model="numpy")
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _sample(y_pred, labels, target, activation, smooth, n_classes, n_spatial, n, scale, grad):
     """l_n in float64; writes its gradient times ``scale`` when grad is non-empty."""
     first = n * n_classes * n_spatial
@@ -113,7 +113,7 @@ def _sample(y_pred, labels, target, activation, smooth, n_classes, n_spatial, n,
     return loss / n_classes
 
 
-@njit(cache=True, parallel=True, fastmath=FASTMATH)
+@njit(cache=True, parallel=True, fastmath=FASTMATH, error_model=ERROR_MODEL)
 def dice_loss(y_pred, labels, target, activation, smooth, n_classes, n_spatial, sample_weights, inner,
               scale, sample_losses, grad):
     """sum_n w_n l_n in float64; writes w_n l_n to sample_losses and, if non-empty, the gradient times scale."""

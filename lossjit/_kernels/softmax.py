@@ -20,71 +20,17 @@ empty ``row_losses``/``grad`` mean "do not write".
 
 import math
 
-import numba
 import numpy as np
-from llvmlite import ir
-from numba import njit, prange, types
-from numba.core.extending import intrinsic
+from numba import njit, prange
 
-from .._config import BLOCK_SIZE, FASTMATH, PARALLEL_THRESHOLD
+from .._config import BLOCK_SIZE, ERROR_MODEL, FASTMATH, PARALLEL_THRESHOLD
+from .vector_math import exp_nonpositive
 
 _ONE = np.float32(1.0)
 _ZERO = np.float32(0.0)
 
-# exp(r) = sum_k r^k / k!, |r| <= log(2) / 2: the degree-13 Taylor polynomial is within 4e-18.
-_EXP_TAYLOR = tuple(1.0 / math.factorial(k) for k in range(14))
-_LOG2_E = 1.4426950408889634
-_LN2_HIGH = 6.93147180369123816490e-01  # log(2) = _LN2_HIGH + _LN2_LOW, the high part exact in k * _LN2_HIGH
-_LN2_LOW = 1.90821492927058770002e-10
 
-
-if numba.config.DISABLE_JIT:
-    def _float64_from_bits(bits):
-        return np.int64(bits).view(np.float64)
-else:
-    @intrinsic
-    def _float64_from_bits(typingctx, bits):
-        """The float64 whose IEEE bits are the int64 ``bits``."""
-        def codegen(context, builder, signature, args):
-            return builder.bitcast(args[0], ir.DoubleType())
-        return types.float64(types.int64), codegen
-
-
-@njit(fastmath=FASTMATH)
-def _exp_nonpositive(x):
-    """exp(x) in float64 for x <= 0 (and NaN), with no libm call, so that loops of it vectorise.
-
-    x = k log 2 + r with |r| <= log(2) / 2; exp(x) = 2^k exp(r), exp(r) by its Taylor polynomial
-    (error within 2 ulp of libm's). Below -745 the result is 0 (exp(-745.2) rounds to 0); 2^k below
-    2^-1022 is applied in two steps so subnormal results are rounded once.
-    """
-    clamped = -746.0 if x < -746.0 else x  # -inf -> 0; NaN kept
-    finite = clamped if clamped == clamped else 0.0
-    k = np.floor(finite * _LOG2_E + 0.5)
-    r = (finite - k * _LN2_HIGH) - k * _LN2_LOW
-    c = _EXP_TAYLOR
-    poly = c[13]
-    poly = poly * r + c[12]
-    poly = poly * r + c[11]
-    poly = poly * r + c[10]
-    poly = poly * r + c[9]
-    poly = poly * r + c[8]
-    poly = poly * r + c[7]
-    poly = poly * r + c[6]
-    poly = poly * r + c[5]
-    poly = poly * r + c[4]
-    poly = poly * r + c[3]
-    poly = poly * r + c[2]
-    poly = poly * r + c[1]
-    poly = poly * r + c[0]
-    exponent = np.int64(k)
-    tiny = exponent < -1000
-    power = _float64_from_bits((exponent + (1023 + 64 if tiny else 1023)) << 52)
-    value = poly * power * (5.421010862427522e-20 if tiny else 1.0)  # 2^-64
-    return value if x == x else x
-
-
-@njit(fastmath=FASTMATH)
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _coefficient(c, label, target_row, class_weights, smoothing_share, keep):
     """a_c of the module docstring, for class c of one row."""
     w_c = _ONE if class_weights.size == 0 else class_weights[c]
@@ -96,7 +42,7 @@ def _coefficient(c, label, target_row, class_weights, smoothing_share, keep):
     return a
 
 
-@njit(fastmath=FASTMATH)
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _row(y_pred, labels, target, from_logits, eps, class_weights, smoothing, ignore_index,
          n_classes, r, scale, grad):
     """Loss of row r; writes its gradient times ``scale`` when grad is non-empty."""
@@ -152,7 +98,7 @@ def _row(y_pred, labels, target, from_logits, eps, class_weights, smoothing, ign
     return loss
 
 
-@njit(fastmath=FASTMATH)
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _largest(values):
     """max(values) with eight running maxima: one max chain waits on the previous max (5x slower)."""
     n = values.size
@@ -172,7 +118,7 @@ def _largest(values):
     return max(max(max(m0, m1), max(m2, m3)), max(max(m4, m5), max(m6, m7)))
 
 
-@njit(fastmath=FASTMATH)
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _labelled_logits_row(logits, label, scale, grad):
     """The common case of :func:`_row`: logits, a class index, no class weights, no smoothing.
 
@@ -184,10 +130,10 @@ def _labelled_logits_row(logits, label, scale, grad):
     total_exp = 0.0
     if grad.size == 0:
         for c in range(logits.size):
-            total_exp += _exp_nonpositive(logits[c] - peak)
+            total_exp += exp_nonpositive(logits[c] - peak)
         return (peak + math.log(total_exp)) - logits[label]
     for c in range(logits.size):
-        grad[c] = _exp_nonpositive(logits[c] - peak)
+        grad[c] = exp_nonpositive(logits[c] - peak)
     for c in range(logits.size):
         total_exp += grad[c]
     share = 1.0 / total_exp
@@ -198,7 +144,7 @@ def _labelled_logits_row(logits, label, scale, grad):
     return (peak + math.log(total_exp)) - logits[label]
 
 
-@njit(fastmath=FASTMATH)
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _block(y_pred, labels, target, from_logits, eps, row_weights, inner, class_weights,
            smoothing, ignore_index, n_classes, scale, row_losses, grad, start, stop):
     """float64 sum of row_weight * l_n over rows [start, stop)."""
@@ -219,7 +165,7 @@ def _block(y_pred, labels, target, from_logits, eps, row_weights, inner, class_w
     return total
 
 
-@njit(cache=True, parallel=True, fastmath=FASTMATH)
+@njit(cache=True, parallel=True, fastmath=FASTMATH, error_model=ERROR_MODEL)
 def softmax_cross_entropy(y_pred, labels, target, from_logits, eps, row_weights, inner,
                           class_weights, smoothing, ignore_index, n_classes, scale,
                           row_losses, grad):

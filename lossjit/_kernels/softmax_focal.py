@@ -35,7 +35,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from .._config import BLOCK_SIZE, FASTMATH, PARALLEL_THRESHOLD
+from .._config import BLOCK_SIZE, ERROR_MODEL, FASTMATH, PARALLEL_THRESHOLD
 
 _ZERO = np.float32(0.0)
 _ONE = np.float32(1.0)
@@ -45,7 +45,7 @@ if numba.config.DISABLE_JIT:
     _ZERO, _ONE = 0.0, 1.0
 
 
-@njit(fastmath=FASTMATH)
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _coefficient(c, label, target_row, alpha):
     """a_c of the module docstring, for class c of one row."""
     alpha_c = _ONE if alpha.size == 0 else alpha[c]
@@ -54,7 +54,7 @@ def _coefficient(c, label, target_row, alpha):
     return alpha_c if c == label else _ZERO
 
 
-@njit(fastmath=FASTMATH)
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _logit_terms(shifted, e, is_peak, others, log_total, inv_total, gamma):
     """(f_c, g_c, m_c) of class c from its shifted logit z_c - z_k and e = exp(z_c - z_k).
 
@@ -73,7 +73,7 @@ def _logit_terms(shifted, e, is_peak, others, log_total, inv_total, gamma):
     return -power * log_p, power * (_ONE - gamma * p * ratio), m
 
 
-@njit(fastmath=FASTMATH)
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _row_logits(y_pred, labels, target, alpha, gamma, n_classes, r, scale, grad, exps, terms, slopes):
     """Loss of row r from logits; writes its gradient times ``scale`` when grad is non-empty.
 
@@ -139,7 +139,7 @@ def _row_logits(y_pred, labels, target, alpha, gamma, n_classes, r, scale, grad,
     return loss
 
 
-@njit(fastmath=FASTMATH)
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _row_probabilities(y_pred, labels, target, eps, alpha, gamma, n_classes, r, scale, grad, terms):
     """Loss of row r from probabilities (each clipped, not renormalised); writes its gradient times ``scale``."""
     first = r * n_classes
@@ -171,7 +171,7 @@ def _row_probabilities(y_pred, labels, target, eps, alpha, gamma, n_classes, r, 
     return loss
 
 
-@njit(fastmath=FASTMATH)
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _block(y_pred, labels, target, from_logits, eps, gamma, row_weights, inner, alpha, n_classes, scale,
            row_losses, grad, start, stop):
     """float64 sum of row_weight * l_n over rows [start, stop)."""
@@ -193,7 +193,7 @@ def _block(y_pred, labels, target, from_logits, eps, gamma, row_weights, inner, 
     return total
 
 
-@njit(cache=True, parallel=True, fastmath=FASTMATH)
+@njit(cache=True, parallel=True, fastmath=FASTMATH, error_model=ERROR_MODEL)
 def softmax_focal(y_pred, labels, target, from_logits, eps, gamma, row_weights, inner, alpha, n_classes, scale,
                   row_losses, grad):
     """sum_n row_weight_n * l_n in float64; optionally per-row losses and the gradient."""

@@ -1,0 +1,186 @@
+"""``exp`` and ``log1p`` that LLVM can vectorise, in float32 and float64.
+
+The llvmlite wheels on PyPI are built without Intel SVML, so a loop calling
+``math.exp`` or ``math.log1p`` calls scalar libm once per element (10-40 ns)
+and is never vectorised. These functions use only arithmetic, ``floor``,
+comparisons and a bit cast, so loops of them run 4 (float64) or 8 (float32)
+lanes at a time. Each takes and returns its argument's dtype; only the ranges
+the kernels need are supported (documented per function).
+
+* ``exp_nonpositive(x)``, x <= 0: x = k log 2 + r with |r| <= log(2)/2 (the
+  Cody-Waite split of log 2 keeps k log 2 exact), exp(r) by its Taylor
+  polynomial (degree 13 in float64, 7 in float32), times 2^k built from its
+  bits; 2^k below the smallest normal number is applied in two steps so a
+  subnormal result is rounded once. -inf gives 0, NaN stays NaN.
+* ``log1p_unit(x)``, 0 <= x <= 1: log(1 + x) = 2 atanh(s), s = x / (2 + x) in
+  [0, 1/3], by the odd series 2 (s + s^3/3 + s^5/5 + ...) (to s^35 in
+  float64, s^17 in float32). No 1 + x is formed, so tiny x keeps its digits.
+
+exp stays within 2 ulp and log1p within 3 ulp of the correctly rounded result
+(tests/test_vector_math.py).
+Numba's cache keys on a kernel file's contents, not on this module's: after
+editing it, empty ``NUMBA_CACHE_DIR`` and run ``python -m lossjit.warmup``.
+"""
+
+import math
+
+import numba
+import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.core.extending import intrinsic, overload
+
+from .._config import ERROR_MODEL, FASTMATH
+
+_LOG2_E = 1.4426950408889634
+_LN2_HIGH = 6.93147180369123816490e-01  # log(2) = _LN2_HIGH + _LN2_LOW, _LN2_HIGH * k exact for |k| < 2^20
+_LN2_LOW = 1.90821492927058770002e-10
+_EXP_TAYLOR = tuple(1.0 / math.factorial(k) for k in range(14))  # exp(r), |r| <= log(2)/2: within 4e-18
+_ATANH_SERIES = tuple(2.0 / (2 * k + 1) for k in range(18))  # log1p(x) = sum_k c_k s^(2k+1)
+
+_LOG2_E_32 = np.float32(_LOG2_E)
+_LN2_HIGH_32 = np.float32(0.693145751953125)  # 12 significant bits: _LN2_HIGH_32 * k exact for |k| < 2^11
+_LN2_LOW_32 = np.float32(1.428606765330187e-06)
+_EXP_TAYLOR_32 = tuple(np.float32(c) for c in _EXP_TAYLOR[:8])  # degree 7: within 6e-9
+_ATANH_SERIES_32 = tuple(np.float32(c) for c in _ATANH_SERIES[:9])  # to s^17: within 1e-9
+
+
+if numba.config.DISABLE_JIT:
+    def _float64_from_bits(bits):
+        return np.int64(bits).view(np.float64)
+
+    def _float32_from_bits(bits):
+        return np.int32(bits).view(np.float32)
+else:
+    @intrinsic
+    def _float64_from_bits(typingctx, bits):
+        """The float64 whose IEEE bits are the int64 ``bits``."""
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], ir.DoubleType())
+        return types.float64(types.int64), codegen
+
+    @intrinsic
+    def _float32_from_bits(typingctx, bits):
+        """The float32 whose IEEE bits are the int32 ``bits``."""
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], ir.FloatType())
+        return types.float32(types.int32), codegen
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _exp_nonpositive_64(x):
+    clamped = -746.0 if x < -746.0 else x  # exp(-745.2) rounds to 0; -inf -> 0
+    finite = clamped if clamped == clamped else 0.0
+    k = np.floor(finite * _LOG2_E + 0.5)
+    r = (finite - k * _LN2_HIGH) - k * _LN2_LOW
+    c = _EXP_TAYLOR
+    poly = c[13]
+    poly = poly * r + c[12]
+    poly = poly * r + c[11]
+    poly = poly * r + c[10]
+    poly = poly * r + c[9]
+    poly = poly * r + c[8]
+    poly = poly * r + c[7]
+    poly = poly * r + c[6]
+    poly = poly * r + c[5]
+    poly = poly * r + c[4]
+    poly = poly * r + c[3]
+    poly = poly * r + c[2]
+    poly = poly * r + c[1]
+    poly = poly * r + c[0]
+    exponent = np.int64(k)
+    tiny = exponent < -1000
+    power = _float64_from_bits((exponent + (1023 + 64 if tiny else 1023)) << 52)
+    value = poly * power * (5.421010862427522e-20 if tiny else 1.0)  # 2^-64
+    return value if x == x else x
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _exp_nonpositive_32(x):
+    clamped = np.float32(-104.0) if x < np.float32(-104.0) else x  # exp(-103.98) rounds to 0
+    finite = clamped if clamped == clamped else np.float32(0.0)
+    k = np.floor(finite * _LOG2_E_32 + np.float32(0.5))
+    r = (finite - k * _LN2_HIGH_32) - k * _LN2_LOW_32
+    c = _EXP_TAYLOR_32
+    poly = c[7]
+    poly = poly * r + c[6]
+    poly = poly * r + c[5]
+    poly = poly * r + c[4]
+    poly = poly * r + c[3]
+    poly = poly * r + c[2]
+    poly = poly * r + c[1]
+    poly = poly * r + c[0]
+    exponent = np.int32(k)
+    tiny = exponent < np.int32(-120)
+    power = _float32_from_bits((exponent + np.int32(127 + 32 if tiny else 127)) << np.int32(23))
+    value = poly * power * (np.float32(2.3283064365386963e-10) if tiny else np.float32(1.0))  # 2^-32
+    return value if x == x else x
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _log1p_unit_64(x):
+    s = x / (2.0 + x)
+    s2 = s * s
+    c = _ATANH_SERIES
+    poly = c[17]
+    poly = poly * s2 + c[16]
+    poly = poly * s2 + c[15]
+    poly = poly * s2 + c[14]
+    poly = poly * s2 + c[13]
+    poly = poly * s2 + c[12]
+    poly = poly * s2 + c[11]
+    poly = poly * s2 + c[10]
+    poly = poly * s2 + c[9]
+    poly = poly * s2 + c[8]
+    poly = poly * s2 + c[7]
+    poly = poly * s2 + c[6]
+    poly = poly * s2 + c[5]
+    poly = poly * s2 + c[4]
+    poly = poly * s2 + c[3]
+    poly = poly * s2 + c[2]
+    poly = poly * s2 + c[1]
+    poly = poly * s2 + c[0]
+    return s * poly
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _log1p_unit_32(x):
+    s = x / (np.float32(2.0) + x)
+    s2 = s * s
+    c = _ATANH_SERIES_32
+    poly = c[8]
+    poly = poly * s2 + c[7]
+    poly = poly * s2 + c[6]
+    poly = poly * s2 + c[5]
+    poly = poly * s2 + c[4]
+    poly = poly * s2 + c[3]
+    poly = poly * s2 + c[2]
+    poly = poly * s2 + c[1]
+    poly = poly * s2 + c[0]
+    return s * poly
+
+
+def exp_nonpositive(x):
+    """exp(x) for x <= 0 (and -inf, NaN), in x's dtype, vectorisable."""
+    if isinstance(x, np.float32):
+        return _exp_nonpositive_32(x)
+    return _exp_nonpositive_64(x)
+
+
+def log1p_unit(x):
+    """log(1 + x) for 0 <= x <= 1, in x's dtype, vectorisable."""
+    if isinstance(x, np.float32):
+        return _log1p_unit_32(x)
+    return _log1p_unit_64(x)
+
+
+def _by_dtype(float32_version, float64_version):
+    def select(x):
+        if x == types.float32:
+            return lambda x: float32_version(x)
+        return lambda x: float64_version(x)
+    return select
+
+
+overload(exp_nonpositive, jit_options={"fastmath": FASTMATH, "error_model": ERROR_MODEL})(_by_dtype(_exp_nonpositive_32, _exp_nonpositive_64))
+overload(log1p_unit, jit_options={"fastmath": FASTMATH, "error_model": ERROR_MODEL})(_by_dtype(_log1p_unit_32, _log1p_unit_64))

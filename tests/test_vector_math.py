@@ -1,0 +1,69 @@
+"""The vectorisable exp and log1p against NumPy's, in ulps of the result's dtype."""
+
+import numba
+import numpy as np
+import pytest
+from numba import njit
+
+from lossjit._config import ERROR_MODEL, FASTMATH
+from lossjit._kernels.vector_math import exp_nonpositive, log1p_unit
+
+POINTS = 20_000 if numba.config.DISABLE_JIT else 1_000_000
+DTYPES = [np.float32, np.float64]
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _exp_all(x, out):
+    for i in range(x.size):
+        out[i] = exp_nonpositive(x[i])
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _log1p_all(x, out):
+    for i in range(x.size):
+        out[i] = log1p_unit(x[i])
+
+
+def apply(function, x):
+    out = np.empty_like(x)
+    function(x, out)
+    return out
+
+
+def ulps(result, exact):
+    """|result - exact| in units of the last place of ``result``'s dtype at ``exact``."""
+    spacing = np.spacing(np.abs(exact).astype(result.dtype)).astype(np.float64)
+    return np.abs(result.astype(np.float64) - exact) / spacing
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_exp_within_two_ulp_down_to_underflow(dtype):
+    lowest = -745.0 if dtype == np.float64 else -103.0
+    x = np.concatenate([np.linspace(lowest, 0.0, POINTS), -np.logspace(-30, 1, POINTS // 10)]).astype(dtype)
+    result = apply(_exp_all, x)
+    assert result.dtype == dtype
+    exact = np.exp(x.astype(np.float64)) if dtype == np.float32 else np.exp(x)
+    assert ulps(result, exact).max() <= 2
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_exp_special_values(dtype):
+    x = np.array([0.0, -0.0, -np.inf, np.nan, -1e6, -800.0, -120.0], dtype)
+    assert apply(_exp_all, x)[:3].tolist() == [1.0, 1.0, 0.0]
+    assert np.isnan(apply(_exp_all, x)[3])
+    assert apply(_exp_all, x)[4:].tolist() == np.exp(x[4:]).tolist()  # 0 or a subnormal, rounded once
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_log1p_within_three_ulp(dtype):
+    x = np.concatenate([np.linspace(0.0, 1.0, POINTS), np.logspace(-40, 0, POINTS // 10)]).astype(dtype)
+    result = apply(_log1p_all, x)
+    assert result.dtype == dtype
+    assert ulps(result, np.log1p(x.astype(np.float64))).max() <= 3
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_log1p_special_values(dtype):
+    result = apply(_log1p_all, np.array([0.0, 1.0, np.nan, 1e-30], dtype))
+    assert result[0] == 0.0 and np.isclose(result[1], np.log(2.0), rtol=0, atol=np.finfo(dtype).eps)
+    assert np.isnan(result[2]) and result[3] == dtype(1e-30)
