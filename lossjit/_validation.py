@@ -13,6 +13,7 @@ Rules (documented in the README):
 """
 
 import numpy as np
+from numba import njit
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -117,3 +118,14 @@ def weight_total(weights, inner, n_elements):
     if total == 0:
         raise ValueError("sample_weight sums to zero, so the weighted mean is undefined")
     return total
+
+
+@njit(cache=True)
+def label_range(labels):
+    """(min, max) of a non-empty flat int64 array in one pass (NumPy's min and max cost ~1 us each on
+    small arrays). A read-only helper of the checks, not a loss kernel."""
+    lowest = highest = labels[0]
+    for label in labels:
+        lowest = min(lowest, label)
+        highest = max(highest, label)
+    return lowest, highest

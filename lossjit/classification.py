@@ -11,6 +11,9 @@ from ._loss import Loss, PointwiseLoss
 from ._pointwise import PointwiseJob
 from ._threads import after_kernel
 
+_INT64 = np.iinfo(np.int64)
+_EMPTY_LABELS = np.empty(0, np.int64)
+
 
 def _binary_cross_entropy_job(y_true, y_pred, sample_weight, from_logits, pos_weight, label_smoothing):
     pos_weight = v.check_positive_number(pos_weight, "pos_weight", allow_zero=True)
@@ -193,15 +196,17 @@ class _SoftmaxRows:
             )
         self.dtype = v.compute_dtype(y_pred, None if labels is not None else y_true)
         self.y_pred = self._rows(y_pred)
-        self.target = np.empty(0, self.dtype) if labels is not None else self._rows(y_true)
-        self.labels = np.empty(0, np.int64) if labels is None else labels.reshape(-1)
+        self.target = v.EMPTY[self.dtype] if labels is not None else self._rows(y_true)
+        self.labels = _EMPTY_LABELS if labels is None else labels.reshape(-1)
         self.from_logits = bool(from_logits)
         self.eps = self.dtype.type(EPSILON)
         self.row_weights, self.inner = v.sample_weights(sample_weight, self.loss_shape, self.dtype)
 
     def _rows(self, array):
         """Classes moved to the last axis, flattened C-contiguous."""
-        return v.flat(np.moveaxis(array, self.axis, -1), self.dtype)
+        if self.axis != array.ndim - 1:
+            array = np.moveaxis(array, self.axis, -1)
+        return v.flat(array, self.dtype)
 
     def _labels(self, y_true, ignore_index):
         if y_true.dtype.kind == "f":
@@ -210,18 +215,23 @@ class _SoftmaxRows:
                                  "so it must be integers")
         elif y_true.dtype.kind == "b":
             raise TypeError("y_true class indices must be integers, got bool")
-        labels = y_true.astype(np.int64)
+        labels = np.ascontiguousarray(y_true, dtype=np.int64)
+        lowest, highest = v.label_range(labels.reshape(-1)) if labels.size else (0, 0)
+        #: Whether any row equals ignore_index (none can when it lies outside the labels' range).
+        self.any_ignored = ignore_index is not None and lowest <= ignore_index <= highest
+        if lowest >= 0 and highest < self.n_classes:
+            return labels
         kept = labels if ignore_index is None else labels[labels != ignore_index]
         if kept.size and (kept.min() < 0 or kept.max() >= self.n_classes):
             ignored = "" if ignore_index is None else f" (or equal ignore_index={ignore_index})"
             raise ValueError(f"y_true class indices must lie in [0, {self.n_classes}){ignored}; "
                              f"found {kept.min()} to {kept.max()}")
-        return np.ascontiguousarray(labels)
+        return labels
 
     def _class_weights(self, class_weight, name):
         """Non-negative weights of shape (C,), or an empty array for None."""
         if class_weight is None:
-            return np.empty(0, self.dtype)
+            return v.EMPTY[self.dtype]
         weights = v.as_array(class_weight, name)
         if weights.shape != (self.n_classes,):
             raise ValueError(f"{name} must have shape ({self.n_classes},), got {weights.shape}")
@@ -230,17 +240,20 @@ class _SoftmaxRows:
         return v.flat(weights, self.dtype)
 
     def _unrows(self, grad):
+        if self.axis == len(self.shape) - 1:
+            return grad.reshape(self.shape)
         moved = self.shape[:self.axis] + self.shape[self.axis + 1:] + (self.n_classes,)
         return np.ascontiguousarray(np.moveaxis(grad.reshape(moved), -1, self.axis))
 
     def total(self, scale, want_grad):
-        grad = np.empty_like(self.y_pred) if want_grad else np.empty(0, self.dtype)
-        total = self._kernel(scale, np.empty(0, self.dtype), grad)
+        empty = v.EMPTY[self.dtype]  # "do not write"
+        grad = np.empty(self.y_pred.size, self.dtype) if want_grad else empty
+        total = self._kernel(scale, empty, grad)
         return total, (self._unrows(grad) if want_grad else None)
 
     def losses(self):
         row_losses = np.empty(self.y_pred.size // self.n_classes, self.dtype)
-        self._kernel(1.0, row_losses, np.empty(0, self.dtype))
+        self._kernel(1.0, row_losses, v.EMPTY[self.dtype])
         return row_losses.reshape(self.loss_shape)
 
     def gradient(self, scale):
@@ -253,7 +266,7 @@ class _SoftmaxJob(_SoftmaxRows):
     def __init__(self, y_true, y_pred, sample_weight, from_logits, axis, class_weight, ignore_index,
                  label_smoothing):
         if isinstance(ignore_index, (bool, np.bool_)) or not isinstance(ignore_index, (int, np.integer)) \
-                or not np.iinfo(np.int64).min <= ignore_index <= np.iinfo(np.int64).max:
+                or not _INT64.min <= ignore_index <= _INT64.max:
             raise TypeError(f"ignore_index must be an integer (int64), got {ignore_index!r}")
         smoothing = v.check_positive_number(label_smoothing, "label_smoothing", allow_zero=True)
         if smoothing > 1:
@@ -267,7 +280,7 @@ class _SoftmaxJob(_SoftmaxRows):
     def _denominator(self):
         """sum_n s_n w_{y_n} over kept rows for class indices (as torch), sum_n s_n for probabilities."""
         n_rows = self.y_pred.size // self.n_classes
-        if self.labels.size == 0:
+        if self.labels.size == 0 or (not self.any_ignored and self.class_weights.size == 0):
             return v.weight_total(self.row_weights, self.inner, n_rows)
         kept = self.labels != self.ignore_index
         if self.class_weights.size:
