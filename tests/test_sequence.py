@@ -383,3 +383,46 @@ def test_sequence_losses_are_registered():
         assert loss is getattr(lj, name) and loss.formula and loss.gradient
         assert set(loss.properties) == {"task", "convex", "robust_to_outliers", "input"}
     assert list(lj.ctc.options) == ["input_lengths", "target_lengths", "blank", "from_logits", "zero_infinity"]
+
+
+@pytest.mark.parametrize("from_logits", [True, False])
+def test_scaled_and_log_space_recursions_agree(from_logits, rng):
+    """The probability-space recursion with rescaling and the log-space one give one loss and posterior."""
+    from lossjit._kernels import ctc as kernel
+
+    n_steps, n_classes, length = 30, 6, 8
+    scores = rng.normal(scale=3.0, size=(n_steps, 1, n_classes))
+    if not from_logits:
+        scores = log_softmax(scores)
+    labels = rng.integers(1, n_classes, length)
+    log_probs, top = kernel._log_probabilities(scores.reshape(-1), 1, n_classes, 0, n_steps, from_logits)
+    assert_allclose(log_probs, log_softmax(scores[:, 0]), rtol=1e-13, atol=1e-13)
+    extended, skip = kernel._states(labels, 0, length, 0)
+    n_states = 2 * length + 1
+    emissions = np.exp(log_probs[:, extended[:n_states]] - top[:, None])
+    scaled = kernel._scaled_posteriors(emissions, top, skip, n_states, True)
+    log_space = kernel._log_space_posteriors(log_probs, labels, 0, n_states, 0, True)
+    assert np.isfinite(scaled[0])
+    assert_allclose(scaled[0], log_space[0], rtol=1e-13)
+    assert_allclose(scaled[1], log_space[1], rtol=1e-10, atol=1e-14)
+    assert_allclose(scaled[1].sum(axis=1), 1.0, rtol=1e-13)
+
+
+def test_underflowing_emissions_fall_back_to_log_space():
+    """Class 2 wins every step by 2000 nats, but the target needs blank and class 1: in probability space
+    every emission underflows to 0, so the kernel must take the log-space fallback, which stays exact."""
+    from lossjit._kernels import ctc as kernel
+
+    logits = np.zeros((4, 1, 3))
+    logits[:, :, :2] = -2000.0
+    logits[1, 0, 1] = -1990.0
+    labels = np.array([[1]])
+    log_probs, top = kernel._log_probabilities(logits.reshape(-1), 1, 3, 0, 4, True)
+    extended, skip = kernel._states(labels[0], 0, 1, 0)
+    emissions = np.exp(log_probs[:, extended[:3]] - top[:, None])
+    assert np.isnan(kernel._scaled_posteriors(emissions, top, skip, 3, False)[0])
+    value, grad = lj.ctc.value_and_grad(labels, logits, reduction="sum")
+    expected = ctc_reference(log_softmax(logits), labels, np.array([4]), np.array([1]), reduction="sum")
+    assert 7000 < expected < 8000
+    assert_allclose(value, expected, rtol=1e-12)
+    assert np.all(np.isfinite(grad))

@@ -14,11 +14,14 @@ from lossjit.warmup import warm_up
 
 
 def public_kernels():
-    """Every dispatcher without a leading underscore in lossjit._kernels' modules."""
+    """Every dispatcher without a leading underscore defined in lossjit._kernels' modules, except the
+    building blocks of vector_math (inlined into the kernels, never called from Python)."""
     for module_info in pkgutil.iter_modules(lossjit._kernels.__path__):
+        if module_info.name == "vector_math":
+            continue
         module = importlib.import_module(f"lossjit._kernels.{module_info.name}")
         for name, value in vars(module).items():
-            if isinstance(value, CPUDispatcher) and not name.startswith("_"):
+            if isinstance(value, CPUDispatcher) and not name.startswith("_") and value.py_func.__module__ == module.__name__:
                 yield f"{module_info.name}.{name}", value
 
 

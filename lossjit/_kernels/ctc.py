@@ -20,6 +20,13 @@ occupation of class k at time t is
     d loss_n / d lp_t(k) = -gamma_t(k)                    (log-probabilities)
     d loss_n / d z_t(k) = softmax(z_t)_k - gamma_t(k)     (logits)
 
+Two ways compute this. The fast one (:func:`_scaled_posteriors`) runs the same recursions in
+probability space, renormalising alpha_t and beta_t at every step and adding up the logs of the
+scales: no exp or log per state. When a step's mass underflows or is not finite (an infeasible
+target, -inf or NaN scores, emissions more than 745 nats below the best class of their step),
+the sample is recomputed by the log-space recursions above (:func:`_log_space_posteriors`),
+which are exact there and several times slower. ``tests/test_sequence.py`` checks that both agree.
+
 An infeasible target (``T_n`` too short for the labels and their repeats) has
 probability 0: loss ``inf`` and a NaN gradient, or 0 and a zero gradient with
 ``zero_infinity``. Time steps from ``T_n`` on get a zero gradient.
@@ -36,6 +43,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._config import ERROR_MODEL, FASTMATH
+from .vector_math import exp_nonpositive, largest
 
 _NEG_INF = -np.inf
 
@@ -60,22 +68,141 @@ def _state_label(labels, start, blank, s):
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _log_probabilities(y_pred, n_samples, n_classes, n, n_steps, from_logits):
-    """lp_t(k) of sample n as a float64 (n_steps, C) array."""
+    """(lp, top): sample n's lp_t(k) as a float64 (n_steps, C) array, and top_t = max_k lp_t(k).
+
+    From logits: shift each row by its maximum, exp the whole (T, C) block in one long loop (rows of
+    a few classes vectorise badly on their own), then subtract each row's log-sum-exp.
+    """
     log_probs = np.empty((n_steps, n_classes))
+    top = np.empty(n_steps)
     for t in range(n_steps):
-        row = (t * n_samples + n) * n_classes
-        shift = 0.0
+        first = (t * n_samples + n) * n_classes
+        row = y_pred[first:first + n_classes]
+        out = log_probs[t]
+        peak = largest(row)
+        top[t] = peak
         if from_logits:
-            peak = y_pred[row]
-            for k in range(1, n_classes):
-                peak = max(peak, y_pred[row + k])
-            total = 0.0
             for k in range(n_classes):
-                total += math.exp(y_pred[row + k] - peak)
-            shift = peak + math.log(total)
+                out[k] = row[k] - peak
+        else:
+            for k in range(n_classes):
+                out[k] = row[k]
+    if not from_logits:
+        return log_probs, top
+    exps = np.empty((n_steps, n_classes))
+    flat_shifted = log_probs.reshape(-1)
+    flat_exps = exps.reshape(-1)
+    for i in range(flat_exps.size):
+        flat_exps[i] = exp_nonpositive(flat_shifted[i])
+    for t in range(n_steps):
+        total = 0.0
+        row_exps = exps[t]
         for k in range(n_classes):
-            log_probs[t, k] = y_pred[row + k] - shift
-    return log_probs
+            total += row_exps[k]
+        log_total = math.log(total)
+        top[t] = -log_total  # the shifted row's maximum is 0
+        out = log_probs[t]
+        for k in range(n_classes):
+            out[k] -= log_total
+    return log_probs, top
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _states(labels, start, length, blank):
+    """(l', skip): the extended target and, per state, whether it may be entered from two states back.
+
+    Both carry two padding states at the end (blank, no skip), so the recursions need no bounds tests.
+    """
+    n_states = 2 * length + 1
+    extended = np.full(n_states + 2, blank, np.int64)
+    skip = np.zeros(n_states + 2, np.bool_)
+    for i in range(length):
+        s = 2 * i + 1
+        extended[s] = labels[start + i]
+        skip[s] = s >= 3 and extended[s] != extended[s - 2]  # a label state; labels are never blank
+    return extended, skip
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _normalise(values):
+    """Divide values by their sum and return the sum; 0 (values untouched) unless the sum is positive and finite."""
+    total = 0.0
+    for s in range(values.size):
+        total += values[s]
+    if not (0.0 < total < np.inf):
+        return 0.0
+    share = 1.0 / total
+    for s in range(values.size):
+        values[s] *= share
+    return total
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _scaled_posteriors(emissions, top, skip, n_states, want_posterior):
+    """(log p(l | x), gamma_t(s) or an empty array) by the rescaled recursions in probability space
+    (Rabiner's scaling, as in Graves et al., 2006).
+
+    ``emissions[t, s] = exp(lp_t(l'_s) - top_t)`` lie in [0, 1]. alpha_t and beta_t are renormalised to
+    sum 1 at every step and the logs of the scales accumulated, so a step costs a few multiply-adds
+    per state and one log, where the log-space recursion needs an exp and a log1p per state and
+    alternative. gamma_t(s) = alpha_t(s) beta_t(s) / sum_s alpha_t(s) beta_t(s). Returns NaN for
+    log p when a step's mass is 0 or not finite (an infeasible target, -inf or NaN scores, or
+    emissions that underflow, > 745 nats below the step's best class): the caller then runs the
+    log-space recursion.
+    """
+    n_steps = emissions.shape[0]
+    failed = (np.nan, np.empty((0, 0)))
+    alpha = np.zeros((n_steps, n_states + 2))  # columns 0 and 1: s - 1 and s - 2 before the first state
+    current = alpha[0, 2:]
+    current[0] = emissions[0, 0]
+    if n_states > 1:
+        current[1] = emissions[0, 1]
+    log_likelihood = 0.0
+    for t in range(n_steps):
+        current = alpha[t, 2:]
+        emission = emissions[t]
+        if t > 0:
+            previous = alpha[t - 1]
+            for s in range(n_states):
+                mass = previous[s + 2] + previous[s + 1] + (previous[s] if skip[s] else 0.0)
+                current[s] = mass * emission[s]
+        total = _normalise(current)
+        if total == 0.0:
+            return failed
+        log_likelihood += math.log(total) + top[t]
+    last = alpha[n_steps - 1, 2:]
+    end = last[n_states - 1] + (last[n_states - 2] if n_states > 1 else 0.0)
+    if not end > 0.0:
+        return failed
+    log_likelihood += math.log(end)
+    if not want_posterior:
+        return log_likelihood, np.empty((0, 0))
+
+    beta = np.zeros((n_steps, n_states))
+    beta[n_steps - 1, n_states - 1] = 1.0
+    if n_states > 1:
+        beta[n_steps - 1, n_states - 2] = 1.0
+    ahead = np.zeros(n_states + 2)  # beta_{t+1}(s) times its emission; two zero states past the end
+    for t in range(n_steps - 2, -1, -1):
+        following = beta[t + 1]
+        emission = emissions[t + 1]
+        for s in range(n_states):
+            ahead[s] = following[s] * emission[s]
+        current = beta[t]
+        for s in range(n_states):
+            current[s] = ahead[s] + ahead[s + 1] + (ahead[s + 2] if skip[s + 2] else 0.0)
+        if _normalise(current) == 0.0:
+            return failed
+
+    posterior = beta  # overwritten row by row with gamma_t(s)
+    for t in range(n_steps):
+        row = posterior[t]
+        occupied = alpha[t, 2:]
+        for s in range(n_states):
+            row[s] *= occupied[s]
+        if _normalise(row) == 0.0:
+            return failed
+    return log_likelihood, posterior
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
@@ -119,6 +246,24 @@ def _beta(log_probs, labels, start, n_states, blank):
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _log_space_posteriors(log_probs, labels, start, n_states, blank, want_posterior):
+    """(log p(l | x), gamma_t(s) or an empty array) by the log-space recursions: exact with -inf
+    log-probabilities, infeasible targets and any logit scale, and several times slower."""
+    n_steps = log_probs.shape[0]
+    alpha = _alpha(log_probs, labels, start, n_states, blank)
+    log_likelihood = alpha[n_steps - 1, n_states - 1]
+    if n_states > 1:
+        log_likelihood = _log_add_exp(log_likelihood, alpha[n_steps - 1, n_states - 2])
+    if not want_posterior or log_likelihood == _NEG_INF:
+        return log_likelihood, np.empty((0, 0))
+    posterior = _beta(log_probs, labels, start, n_states, blank)
+    for t in range(n_steps):
+        for s in range(n_states):
+            posterior[t, s] = math.exp(alpha[t, s] + posterior[t, s] - log_likelihood)
+    return log_likelihood, posterior
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _sample(y_pred, n_samples, n_classes, n_steps_max, labels, start, length, n_steps, n, blank, from_logits,
             zero_infinity, scale, grad):
     """loss_n in float64; writes sample n's gradient times ``scale`` when grad is non-empty."""
@@ -129,33 +274,45 @@ def _sample(y_pred, n_samples, n_classes, n_steps_max, labels, start, length, n_
     if n_steps == 0:  # only the empty target has an (empty) alignment
         return 0.0 if length == 0 or zero_infinity else np.inf
     n_states = 2 * length + 1
-    log_probs = _log_probabilities(y_pred, n_samples, n_classes, n, n_steps, from_logits)
-    alpha = _alpha(log_probs, labels, start, n_states, blank)
-    log_likelihood = alpha[n_steps - 1, n_states - 1]
-    if n_states > 1:
-        log_likelihood = _log_add_exp(log_likelihood, alpha[n_steps - 1, n_states - 2])
+    want_posterior = grad.size > 0
+    log_probs, top = _log_probabilities(y_pred, n_samples, n_classes, n, n_steps, from_logits)
+    extended, skip = _states(labels, start, length, blank)
+    emissions = np.empty((n_steps, n_states))  # exp(lp_t(l'_s) - top_t)
+    for t in range(n_steps):
+        log_prob = log_probs[t]
+        row = emissions[t]
+        for s in range(n_states):
+            row[s] = log_prob[extended[s]] - top[t]
+    flat_emissions = emissions.reshape(-1)
+    for i in range(flat_emissions.size):
+        flat_emissions[i] = exp_nonpositive(flat_emissions[i])
+    log_likelihood, posterior = _scaled_posteriors(emissions, top, skip, n_states, want_posterior)
+    if log_likelihood != log_likelihood:
+        log_likelihood, posterior = _log_space_posteriors(log_probs, labels, start, n_states, blank, want_posterior)
     loss = -log_likelihood
     if loss == np.inf:
-        if grad.size > 0:
+        if want_posterior:
             fill = 0.0 if zero_infinity else np.nan
             for t in range(n_steps):
                 for k in range(n_classes):
                     grad[(t * n_samples + n) * n_classes + k] = fill
         return 0.0 if zero_infinity else loss
-    if grad.size == 0:
+    if not want_posterior:
         return loss
-    beta = _beta(log_probs, labels, start, n_states, blank)
     occupation = np.empty(n_classes)
     for t in range(n_steps):
         occupation[:] = 0.0
         for s in range(n_states):
-            occupation[_state_label(labels, start, blank, s)] += math.exp(alpha[t, s] + beta[t, s] - log_likelihood)
-        row = (t * n_samples + n) * n_classes
-        for k in range(n_classes):
-            if from_logits:
-                grad[row + k] = scale * (math.exp(log_probs[t, k]) - occupation[k])
-            else:
-                grad[row + k] = -scale * occupation[k]
+            occupation[extended[s]] += posterior[t, s]
+        first = (t * n_samples + n) * n_classes
+        row = grad[first:first + n_classes]
+        log_prob = log_probs[t]
+        if from_logits:
+            for k in range(n_classes):
+                row[k] = scale * (exp_nonpositive(log_prob[k]) - occupation[k])
+        else:
+            for k in range(n_classes):
+                row[k] = -scale * occupation[k]
     return loss
 
 
