@@ -52,11 +52,7 @@ if numba.config.DISABLE_JIT:
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _sign(x):
     """sign(x), 0 at 0 and NaN for NaN."""
-    if x > 0:
-        return _ONE
-    if x < 0:
-        return -_ONE
-    return x
+    return _ONE if x > 0 else (-_ONE if x < 0 else x)
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
@@ -190,11 +186,9 @@ def _loss_and_grad(kind, y, p, params):
         delta = params[0]
         d = p - y
         a = abs(d)
-        if a <= delta:
-            return _HALF * d * d, d
-        if a > delta:
-            return delta * (a - _HALF * delta), delta * _sign(d)
-        return d, d  # NaN
+        inside = a <= delta  # selects, not branches, so the loops vectorise; NaN takes the outer side
+        loss = _HALF * d * d if inside else delta * (a - _HALF * delta)
+        return loss, (d if inside else delta * _sign(d))
     if kind == BCE_PROBABILITIES:
         loss, grad, _ = _binary_cross_entropy(y, p, params, False)
         return loss, grad
