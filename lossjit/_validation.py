@@ -12,6 +12,8 @@ Rules (documented in the README):
   a leading part of it (``(N,)`` weighs every element of row ``n``).
 """
 
+import math
+
 import numpy as np
 from numba import njit
 
@@ -74,8 +76,11 @@ def check_reduction(reduction):
 
 def check_in_range(array, name, low, high):
     """Values in [low, high]; NaN passes (it propagates into the loss)."""
-    # fmin/fmax skip NaN and make no temporary array: one pass each
-    if np.fmin.reduce(array, axis=None) < low or np.fmax.reduce(array, axis=None) > high:
+    if array.dtype is _FLOAT64 or array.dtype is _FLOAT32:
+        outside = count_outside(array.reshape(-1), float(low), float(high))  # NumPy's fmin/fmax: 5x slower
+    else:  # integers and bools: no NaN, and NumPy's min and max vectorise
+        outside = array.size and (array.min() < low or array.max() > high)
+    if outside:
         raise ValueError(f"{name} must lie in [{low}, {high}]; found values from {np.nanmin(array)} to {np.nanmax(array)}")
 
 
@@ -84,7 +89,7 @@ def check_positive_number(value, name, *, allow_zero=False):
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
     value = float(value)
-    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{name} must be finite and {bound}, got {value}")
     return value
@@ -129,3 +134,13 @@ def label_range(labels):
         lowest = min(lowest, label)
         highest = max(highest, label)
     return lowest, highest
+
+
+@njit(cache=True)
+def count_outside(values, low, high):
+    """How many of the flat float ``values`` lie below ``low`` or above ``high`` (NaN does not count)."""
+    count = 0
+    for i in range(values.size):  # indexed, and bools added as ints: LLVM vectorises this form (3.5x)
+        value = values[i]
+        count += (value < low) + (value > high)
+    return count

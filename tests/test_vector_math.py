@@ -1,4 +1,4 @@
-"""The vectorisable exp and log1p against NumPy's, in ulps of the result's dtype."""
+"""The vectorisable exp, log1p and log against NumPy's, in ulps of the result's dtype."""
 
 import numba
 import numpy as np
@@ -6,7 +6,7 @@ import pytest
 from numba import njit
 
 from lossjit._config import ERROR_MODEL, FASTMATH
-from lossjit._kernels.vector_math import exp_nonpositive, log1p_unit
+from lossjit._kernels.vector_math import exp_nonpositive, log1p_unit, log_probability
 
 POINTS = 20_000 if numba.config.DISABLE_JIT else 1_000_000
 DTYPES = [np.float32, np.float64]
@@ -67,3 +67,28 @@ def test_log1p_special_values(dtype):
     result = apply(_log1p_all, np.array([0.0, 1.0, np.nan, 1e-30], dtype))
     assert result[0] == 0.0 and np.isclose(result[1], np.log(2.0), rtol=0, atol=np.finfo(dtype).eps)
     assert np.isnan(result[2]) and result[3] == dtype(1e-30)
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _log_all(x, out):
+    for i in range(x.size):
+        out[i] = log_probability(x[i])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_log1p_down_to_minus_one_half(dtype):
+    x = np.concatenate([np.linspace(-0.5, 0.0, POINTS), -np.logspace(-40, np.log10(0.5), POINTS // 10)]).astype(dtype)
+    assert ulps(apply(_log1p_all, x), np.log1p(x.astype(np.float64))).max() <= 3
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_log_of_probabilities_within_three_ulp(dtype):
+    tiny = np.finfo(dtype).tiny
+    x = np.concatenate([np.linspace(tiny, 1.0, POINTS), np.logspace(np.log10(tiny), 0, POINTS // 10),
+                        1.0 - np.logspace(-7, -1, 1000)]).astype(dtype)
+    result = apply(_log_all, x)
+    assert result.dtype == dtype
+    exact = np.log(x.astype(np.float64))
+    assert ulps(result, exact).max() <= 3
+    assert apply(_log_all, np.array([1.0, 0.5], dtype)).tolist() == [0.0, dtype(np.log(0.5))]
+    assert np.isnan(apply(_log_all, np.array([np.nan], dtype))[0])

@@ -18,7 +18,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._config import BLOCK_SIZE, ERROR_MODEL, FASTMATH, PARALLEL_THRESHOLD
-from .vector_math import exp_nonpositive, log1p_unit
+from .vector_math import exp_nonpositive, log1p_unit, log_probability
 
 MSE = 0
 MAE = 1
@@ -58,11 +58,9 @@ def _sign(x):
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _clip_probability(p, eps):
     """Clip p to [eps, 1 - eps]; NaN stays NaN. Returns (clipped p, inside)."""
-    if p < eps:
-        return eps, False
-    if p > _ONE - eps:
-        return _ONE - eps, False
-    return p, True
+    below = p < eps
+    above = p > _ONE - eps
+    return (eps if below else (_ONE - eps if above else p)), not (below or above)
 
 
 @njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
@@ -99,11 +97,12 @@ def _binary_cross_entropy(y, p, params, from_logits):
         loss = positive * (max(-p, _ZERO) + tail) + negative * (max(p, _ZERO) + tail)
         return loss, negative * s - positive * r, (positive + negative) * s * r
     q, inside = _clip_probability(p, params[0])
-    loss = -(positive * math.log(q) + negative * math.log1p(-q))
-    if inside:
-        r = _ONE - q
-        return loss, negative / r - positive / q, positive / (q * q) + negative / (r * r)
-    return loss, _ZERO, _ZERO
+    r = _ONE - q  # exact for q >= 1/2; below, log1p(-q) keeps the digits that 1 - q rounds away
+    log_r = log1p_unit(-q) if q <= _HALF else log_probability(r)
+    loss = -(positive * log_probability(q) + negative * log_r)
+    grad = negative / r - positive / q
+    hess = positive / (q * q) + negative / (r * r)
+    return loss, (grad if inside else _ZERO), (hess if inside else _ZERO)
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
@@ -308,12 +307,39 @@ def _unweighted_sum(kind, params, y_true, y_pred, start, stop):
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
-def _bce_logits_block(params, y_true, y_pred, scale, grad, start, stop):
-    """Unweighted BCE_LOGITS over [start, stop): float64 sum of l_i; grad_i = scale * dl_i/dp_i
+def _bce_logits_losses(params, y_block, p_block, scale, g_block, losses):
+    """losses_i = l_i from logits and, when g_block is non-empty, g_block_i = scale * dl_i/dp_i."""
+    if g_block.size == 0:
+        for i in range(p_block.size):
+            losses[i] = _binary_cross_entropy(y_block[i], p_block[i], params, True)[0]
+        return
+    for i in range(p_block.size):
+        loss, g, _ = _binary_cross_entropy(y_block[i], p_block[i], params, True)
+        losses[i] = loss
+        g_block[i] = scale * g
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _bce_probability_losses(params, y_block, p_block, scale, g_block, losses):
+    """As _bce_logits_losses, from probabilities. Two functions, not one with a flag: each is
+    optimised on its own, and one holding both cases grows past what LLVM inlines the maths into."""
+    if g_block.size == 0:
+        for i in range(p_block.size):
+            losses[i] = _binary_cross_entropy(y_block[i], p_block[i], params, False)[0]
+        return
+    for i in range(p_block.size):
+        loss, g, _ = _binary_cross_entropy(y_block[i], p_block[i], params, False)
+        losses[i] = loss
+        g_block[i] = scale * g
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _bce_block(params, y_true, y_pred, from_logits, scale, grad, start, stop):
+    """Unweighted binary cross-entropy over [start, stop): float64 sum of l_i; grad_i = scale * dl_i/dp_i
     when grad is non-empty.
 
     Its own loops: LLVM does not inline _loss_and_grad's larger cases into a loop, so this calls
-    the element function directly (Numba inlines it and the vectorisable exp and log1p). Losses
+    the element function directly (Numba inlines it and the vectorisable exp, log1p and log). Losses
     go to a block buffer in the input dtype and are summed in a second loop: one pass of the
     costly maths for value and gradient, and the float32 maths runs 8 lanes wide (a float32 loop
     that also adds into float64 vectorises 2x worse).
@@ -321,15 +347,11 @@ def _bce_logits_block(params, y_true, y_pred, scale, grad, start, stop):
     y_block = y_true[start:stop]
     p_block = y_pred[start:stop]
     losses = np.empty(p_block.size, p_block.dtype)
-    if grad.size == 0:
-        for i in range(p_block.size):
-            losses[i] = _binary_cross_entropy(y_block[i], p_block[i], params, True)[0]
+    g_block = grad[start:stop] if grad.size > 0 else grad
+    if from_logits:
+        _bce_logits_losses(params, y_block, p_block, scale, g_block, losses)
     else:
-        g_block = grad[start:stop]
-        for i in range(p_block.size):
-            loss, g, _ = _binary_cross_entropy(y_block[i], p_block[i], params, True)
-            losses[i] = loss
-            g_block[i] = scale * g
+        _bce_probability_losses(params, y_block, p_block, scale, g_block, losses)
     total = 0.0
     for i in range(losses.size):
         total += losses[i]
@@ -350,8 +372,8 @@ def _block_sum(kind, params, y_true, y_pred, weights, inner, start, stop):
             return _unweighted_sum(MAE, params, y_true, y_pred, start, stop)
         if kind == HUBER:
             return _unweighted_sum(HUBER, params, y_true, y_pred, start, stop)
-        if kind == BCE_LOGITS:
-            return _bce_logits_block(params, y_true, y_pred, _ONE, y_pred[:0], start, stop)  # no gradient
+        if kind == BCE_LOGITS or kind == BCE_PROBABILITIES:  # y_pred[:0]: no gradient
+            return _bce_block(params, y_true, y_pred, kind == BCE_LOGITS, _ONE, y_pred[:0], start, stop)
         return _unweighted_sum(kind, params, y_true, y_pred, start, stop)
     total = 0.0
     run_start = start
@@ -403,8 +425,8 @@ def _block_sum_and_grad(kind, params, y_true, y_pred, weights, inner, scale, gra
         if kind == HUBER:
             _unweighted_grad(HUBER, params, y_true, y_pred, scale, grad, start, stop)
             return _unweighted_sum(HUBER, params, y_true, y_pred, start, stop)
-        if kind == BCE_LOGITS:
-            return _bce_logits_block(params, y_true, y_pred, scale, grad, start, stop)
+        if kind == BCE_LOGITS or kind == BCE_PROBABILITIES:
+            return _bce_block(params, y_true, y_pred, kind == BCE_LOGITS, scale, grad, start, stop)
         return _unweighted_sum_and_grad(kind, params, y_true, y_pred, scale, grad, start, stop)
     total = 0.0
     run_start = start

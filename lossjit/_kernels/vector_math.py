@@ -14,11 +14,14 @@ the kernels need are supported (documented per function).
   subnormal result is rounded once. -inf gives 0, NaN stays NaN.
 * ``largest(values)``: the maximum of an array with eight independent running
   maxima (a single ``max`` chain waits on each previous result).
-* ``log1p_unit(x)``, 0 <= x <= 1: log(1 + x) = 2 atanh(s), s = x / (2 + x) in
-  [0, 1/3], by the odd series 2 (s + s^3/3 + s^5/5 + ...) (to s^35 in
+* ``log1p_unit(x)``, -1/2 <= x <= 1: log(1 + x) = 2 atanh(s), s = x / (2 + x) in
+  [-1/3, 1/3], by the odd series 2 (s + s^3/3 + s^5/5 + ...) (to s^35 in
   float64, s^17 in float32). No 1 + x is formed, so tiny x keeps its digits.
+* ``log_probability(x)``, a normal number in (0, 1]: x = 2^k m with m in
+  [sqrt(1/2), sqrt(2)) read from the bits, log x = k log 2 + log1p_unit(m - 1)
+  (m - 1 is exact).
 
-exp stays within 2 ulp and log1p within 3 ulp of the correctly rounded result
+exp stays within 2 ulp, log1p and log within 3 ulp of the correctly rounded result
 (tests/test_vector_math.py).
 Numba's cache keys on a kernel file's contents, not on this module's: after
 editing it, empty ``NUMBA_CACHE_DIR`` and run ``python -m lossjit.warmup``.
@@ -37,6 +40,7 @@ from .._config import ERROR_MODEL, FASTMATH
 _LOG2_E = 1.4426950408889634
 _LN2_HIGH = 6.93147180369123816490e-01  # log(2) = _LN2_HIGH + _LN2_LOW, _LN2_HIGH * k exact for |k| < 2^20
 _LN2_LOW = 1.90821492927058770002e-10
+_SQRT2 = 1.4142135623730951
 _EXP_TAYLOR = tuple(1.0 / math.factorial(k) for k in range(14))  # exp(r), |r| <= log(2)/2: within 4e-18
 _ATANH_SERIES = tuple(2.0 / (2 * k + 1) for k in range(18))  # log1p(x) = sum_k c_k s^(2k+1)
 
@@ -53,6 +57,12 @@ if numba.config.DISABLE_JIT:
 
     def _float32_from_bits(bits):
         return np.int32(bits).view(np.float32)
+
+    def _bits_of_float64(x):
+        return np.float64(x).view(np.int64)
+
+    def _bits_of_float32(x):
+        return np.float32(x).view(np.int32)
 else:
     @intrinsic
     def _float64_from_bits(typingctx, bits):
@@ -67,6 +77,20 @@ else:
         def codegen(context, builder, signature, args):
             return builder.bitcast(args[0], ir.FloatType())
         return types.float32(types.int32), codegen
+
+    @intrinsic
+    def _bits_of_float64(typingctx, x):
+        """The IEEE bits of the float64 ``x`` as an int64."""
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], ir.IntType(64))
+        return types.int64(types.float64), codegen
+
+    @intrinsic
+    def _bits_of_float32(typingctx, x):
+        """The IEEE bits of the float32 ``x`` as an int32."""
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], ir.IntType(32))
+        return types.int32(types.float32), codegen
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
@@ -162,6 +186,30 @@ def _log1p_unit_32(x):
     return s * poly
 
 
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _log_probability_64(x):
+    bits = _bits_of_float64(x)
+    exponent = (bits >> 52) - 1023
+    mantissa = _float64_from_bits((bits & 0xFFFFFFFFFFFFF) | 0x3FF0000000000000)  # in [1, 2)
+    above = mantissa > _SQRT2
+    mantissa = mantissa * 0.5 if above else mantissa  # now in [sqrt(1/2), sqrt(2)): mantissa - 1 is exact
+    k = np.float64(exponent + 1 if above else exponent)
+    result = k * _LN2_HIGH + (_log1p_unit_64(mantissa - 1.0) + k * _LN2_LOW)
+    return result if x == x else x
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _log_probability_32(x):
+    bits = _bits_of_float32(x)
+    exponent = (bits >> np.int32(23)) - np.int32(127)
+    mantissa = _float32_from_bits((bits & np.int32(0x7FFFFF)) | np.int32(0x3F800000))
+    above = mantissa > np.float32(_SQRT2)
+    mantissa = mantissa * np.float32(0.5) if above else mantissa
+    k = np.float32(exponent + np.int32(1) if above else exponent)
+    result = k * _LN2_HIGH_32 + (_log1p_unit_32(mantissa - np.float32(1.0)) + k * _LN2_LOW_32)
+    return result if x == x else x
+
+
 @njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
 def largest(values):
     """max(values) of a non-empty array, with eight running maxima (one max chain waits on the previous
@@ -192,10 +240,17 @@ def exp_nonpositive(x):
 
 
 def log1p_unit(x):
-    """log(1 + x) for 0 <= x <= 1, in x's dtype, vectorisable."""
+    """log(1 + x) for -1/2 <= x <= 1, in x's dtype, vectorisable."""
     if isinstance(x, np.float32):
         return _log1p_unit_32(x)
     return _log1p_unit_64(x)
+
+
+def log_probability(x):
+    """log(x) for a normal number 0 < x <= 1 (and NaN), in x's dtype, vectorisable."""
+    if isinstance(x, np.float32):
+        return _log_probability_32(x)
+    return _log_probability_64(x)
 
 
 def _by_dtype(float32_version, float64_version):
@@ -208,3 +263,5 @@ def _by_dtype(float32_version, float64_version):
 
 overload(exp_nonpositive, jit_options={"fastmath": FASTMATH, "error_model": ERROR_MODEL})(_by_dtype(_exp_nonpositive_32, _exp_nonpositive_64))
 overload(log1p_unit, jit_options={"fastmath": FASTMATH, "error_model": ERROR_MODEL})(_by_dtype(_log1p_unit_32, _log1p_unit_64))
+overload(log_probability, jit_options={"fastmath": FASTMATH, "error_model": ERROR_MODEL})(
+    _by_dtype(_log_probability_32, _log_probability_64))
