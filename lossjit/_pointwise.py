@@ -17,24 +17,12 @@ class PointwiseJob:
     __slots__ = ("shape", "dtype", "kind", "params", "y_true", "y_pred", "weights", "inner", "denominator")
 
     def __init__(self, kind, params, y_true, y_pred, sample_weight, *, probabilities=()):
-        y_true = v.as_array(y_true, "y_true")
-        y_pred = v.as_array(y_pred, "y_pred")
-        shape = y_pred.shape
-        if y_true.shape != shape:
-            v.check_same_shape(y_true, y_pred)
-        v.check_not_empty(y_pred, "y_pred")
-        if probabilities:
-            for name, array in (("y_true", y_true), ("y_pred", y_pred)):
-                if name in probabilities:
-                    v.check_in_range(array, name, 0, 1)
-        dtype = v.compute_dtype(y_true, y_pred)
-        self.shape = shape
-        self.dtype = dtype
+        self.y_true, self.y_pred, self.shape, self.dtype = v.flat_pair(y_true, y_pred)
+        for name in probabilities:  # on the flat arrays: in the compute dtype, without copies of views
+            v.check_in_range(self.y_true if name == "y_true" else self.y_pred, name, 0, 1)
         self.kind = kind
-        self.params = np.array(params, dtype=dtype) if params else v.EMPTY[dtype]
-        self.y_true = v.flat(y_true, dtype)
-        self.y_pred = v.flat(y_pred, dtype)
-        self.weights, self.inner = v.sample_weights(sample_weight, shape, dtype)
+        self.params = np.array(params, dtype=self.dtype) if params else v.EMPTY[self.dtype]
+        self.weights, self.inner = v.sample_weights(sample_weight, self.shape, self.dtype)
         self.denominator = v.weight_total(self.weights, self.inner, self.y_pred.size)
 
     def total(self, scale, want_grad):

@@ -55,6 +55,23 @@ def flat(array, dtype):
     return np.ascontiguousarray(array, dtype=dtype).reshape(-1)
 
 
+def flat_pair(y_true, y_pred):
+    """(flat y_true, flat y_pred, shape, compute dtype) of a pointwise loss's inputs, checked:
+    real numbers, one shape (never broadcast), not empty."""
+    if type(y_true) is np.ndarray and type(y_pred) is np.ndarray:  # the common call, in a few attribute reads
+        dtype = y_pred.dtype
+        if (y_true.dtype is dtype and (dtype is _FLOAT64 or dtype is _FLOAT32) and y_pred.ndim == 1
+                and y_true.shape == y_pred.shape and y_pred.size and y_true.flags.c_contiguous
+                and y_pred.flags.c_contiguous):
+            return y_true, y_pred, y_pred.shape, dtype
+    y_true = as_array(y_true, "y_true")
+    y_pred = as_array(y_pred, "y_pred")
+    check_same_shape(y_true, y_pred)
+    check_not_empty(y_pred, "y_pred")
+    dtype = compute_dtype(y_true, y_pred)
+    return flat(y_true, dtype), flat(y_pred, dtype), y_pred.shape, dtype
+
+
 def check_not_empty(array, name):
     if array.size == 0:
         raise ValueError(f"{name} is empty: a loss needs at least one element")
