@@ -161,3 +161,12 @@ def count_outside(values, low, high):
         value = values[i]
         count += (value < low) + (value > high)
     return count
+
+
+@njit(cache=True)
+def count_equal(values, value):
+    """How many of the flat int64 ``values`` equal ``value``."""
+    count = 0
+    for i in range(values.size):
+        count += values[i] == value
+    return count

@@ -25,7 +25,7 @@ def _integers(value, name):
         raise TypeError(f"{name} must hold integers, got bool")
     if array.dtype.kind == "f" and (not np.all(np.isfinite(array)) or np.any(array != np.round(array))):
         raise ValueError(f"{name} must hold integers")
-    return array.astype(np.int64)
+    return np.ascontiguousarray(array, dtype=np.int64).reshape(array.shape)
 
 
 def _lengths(value, name, n_samples, high, default):
@@ -35,8 +35,9 @@ def _lengths(value, name, n_samples, high, default):
     lengths = _integers(value, name)
     if lengths.shape != (n_samples,):
         raise ValueError(f"{name} must have shape ({n_samples},), one length per sample; got {lengths.shape}")
-    if lengths.size and (lengths.min() < 0 or lengths.max() > high):
-        raise ValueError(f"{name} must lie in [0, {high}]; found {lengths.min()} to {lengths.max()}")
+    lowest, highest = v.label_range(lengths) if lengths.size else (0, 0)
+    if lowest < 0 or highest > high:
+        raise ValueError(f"{name} must lie in [0, {high}]; found {lowest} to {highest}")
     return lengths
 
 
@@ -59,10 +60,10 @@ class _CTCJob(PerSampleJob):
                              f"found values up to {np.nanmax(y_pred)} (pass from_logits=True for logits)")
         self.input_lengths = _lengths(input_lengths, "input_lengths", n_samples, n_steps, n_steps)
         self.labels, self.label_starts, self.target_lengths = self._targets(y_true, target_lengths, n_samples)
-        if self.labels.size and (self.labels.min() < 0 or self.labels.max() >= n_classes):
-            raise ValueError(f"y_true (the targets) must lie in [0, {n_classes}); "
-                             f"found {self.labels.min()} to {self.labels.max()}")
-        if np.any(self.labels == blank):
+        lowest, highest = v.label_range(self.labels) if self.labels.size else (0, 0)
+        if lowest < 0 or highest >= n_classes:
+            raise ValueError(f"y_true (the targets) must lie in [0, {n_classes}); found {lowest} to {highest}")
+        if self.labels.size and v.count_equal(self.labels, blank):
             raise ValueError(f"y_true (the targets) must not contain the blank class {blank}")
         self.dtype = v.compute_dtype(y_pred)
         self.shape = y_pred.shape
@@ -74,7 +75,7 @@ class _CTCJob(PerSampleJob):
         weights, inner = v.sample_weights(sample_weight, (n_samples,), np.float64)
         self.weights = np.repeat(weights, inner) if weights.size else np.ones(n_samples)
         self.denominator = v.weight_total(weights, inner, n_samples)
-        work = y_pred.size + int(np.sum(self.input_lengths * (2 * self.target_lengths + 1)))
+        work = y_pred.size + int(np.dot(self.input_lengths, 2 * self.target_lengths + 1))
         self.parallel = work >= PARALLEL_THRESHOLD
         self.divide_by_target_length = False  # set by _CTCLoss for reduction="mean"
 
@@ -99,7 +100,8 @@ class _CTCJob(PerSampleJob):
         else:
             raise ValueError("y_true (the targets) must be a padded (N, S) array or the 1-D concatenation of "
                              f"every target; got shape {targets.shape}")
-        starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
+        starts = np.zeros(n_samples, np.int64)
+        np.cumsum(lengths[:-1], out=starts[1:])
         return np.ascontiguousarray(labels), starts, lengths
 
     def _kernel(self, scale, want_grad):
