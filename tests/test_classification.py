@@ -11,7 +11,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 import lossjit as lj
 import reference
 from checks import check_against, check_pointwise, hessian_by_differences, tolerance
-from lossjit._config import PARALLEL_THRESHOLD
+from lossjit._config import BLOCK_SIZE, PARALLEL_THRESHOLD
 
 BCE = [
     pytest.param({"from_logits": False}, id="probabilities"),
@@ -127,10 +127,13 @@ def test_bce_layouts_and_dtypes(options, rng):
 
 @pytest.mark.parametrize("options", BCE)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_bce_parallel_sizes(options, dtype, rng):
-    y_true, y_pred = bce_inputs(rng, PARALLEL_THRESHOLD + 5000, options["from_logits"], dtype)
-    check_pointwise(lj.binary_cross_entropy, y_true, y_pred, dtype=dtype, sample_weight=rng.uniform(0, 1, y_true.size),
-                    **options)
+@pytest.mark.parametrize("n", [BLOCK_SIZE * 2 + 77, PARALLEL_THRESHOLD + 5000])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_bce_multi_block_sizes(options, dtype, n, weighted, rng):
+    """Several blocks, serial and parallel, weighted and through the unweighted block loops."""
+    y_true, y_pred = bce_inputs(rng, n, options["from_logits"], dtype)
+    weights = rng.uniform(0, 1, y_true.size) if weighted else None
+    check_pointwise(lj.binary_cross_entropy, y_true, y_pred, dtype=dtype, sample_weight=weights, **options)
 
 
 # ---------------------------------------------------------------- softmax cross-entropy

@@ -11,7 +11,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 import lossjit as lj
 import reference
 from checks import check_pointwise, hessian_by_differences, tolerance
-from lossjit._config import PARALLEL_THRESHOLD
+from lossjit._config import BLOCK_SIZE, PARALLEL_THRESHOLD
 
 # Huber deltas exact in float32, so the float32 kernel and the reference share the kink.
 LOSSES = [
@@ -102,11 +102,14 @@ def test_mean_is_weighted_average_and_weight_scale_free(rng):
 
 @pytest.mark.parametrize("loss, options", LOSSES)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_parallel_sizes(loss, options, dtype, rng):
-    """Above PARALLEL_THRESHOLD (and not a multiple of the block) the prange path runs."""
-    n = PARALLEL_THRESHOLD + 4096 * 3 + 77
+@pytest.mark.parametrize("n", [BLOCK_SIZE * 2 + 77, PARALLEL_THRESHOLD + BLOCK_SIZE * 3 + 77])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_multi_block_sizes(loss, options, dtype, n, weighted, rng):
+    """Several blocks, serially below PARALLEL_THRESHOLD and with prange above (not a multiple of
+    the block), weighted and through the unweighted loops of the hot kinds."""
     y_true, y_pred = pair(rng, n, dtype)
-    check_pointwise(loss, y_true, y_pred, dtype=dtype, sample_weight=rng.uniform(0, 2, n), **options)
+    weights = rng.uniform(0, 2, n) if weighted else None
+    check_pointwise(loss, y_true, y_pred, dtype=dtype, sample_weight=weights, **options)
 
 
 @pytest.mark.parametrize("loss, options", LOSSES)
