@@ -94,26 +94,21 @@ else:
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _horner(coefficients, x):
+    """sum_k coefficients[k] x^k by Horner's rule (a constant-length loop: LLVM unrolls it)."""
+    result = coefficients[len(coefficients) - 1]
+    for k in range(len(coefficients) - 2, -1, -1):
+        result = result * x + coefficients[k]
+    return result
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _exp_nonpositive_64(x):
     clamped = -746.0 if x < -746.0 else x  # exp(-745.2) rounds to 0; -inf -> 0
     finite = clamped if clamped == clamped else 0.0
     k = np.floor(finite * _LOG2_E + 0.5)
     r = (finite - k * _LN2_HIGH) - k * _LN2_LOW
-    c = _EXP_TAYLOR
-    poly = c[13]
-    poly = poly * r + c[12]
-    poly = poly * r + c[11]
-    poly = poly * r + c[10]
-    poly = poly * r + c[9]
-    poly = poly * r + c[8]
-    poly = poly * r + c[7]
-    poly = poly * r + c[6]
-    poly = poly * r + c[5]
-    poly = poly * r + c[4]
-    poly = poly * r + c[3]
-    poly = poly * r + c[2]
-    poly = poly * r + c[1]
-    poly = poly * r + c[0]
+    poly = _horner(_EXP_TAYLOR, r)
     exponent = np.int64(k)
     tiny = exponent < -1000
     power = _float64_from_bits((exponent + (1023 + 64 if tiny else 1023)) << 52)
@@ -127,15 +122,7 @@ def _exp_nonpositive_32(x):
     finite = clamped if clamped == clamped else np.float32(0.0)
     k = np.floor(finite * _LOG2_E_32 + np.float32(0.5))
     r = (finite - k * _LN2_HIGH_32) - k * _LN2_LOW_32
-    c = _EXP_TAYLOR_32
-    poly = c[7]
-    poly = poly * r + c[6]
-    poly = poly * r + c[5]
-    poly = poly * r + c[4]
-    poly = poly * r + c[3]
-    poly = poly * r + c[2]
-    poly = poly * r + c[1]
-    poly = poly * r + c[0]
+    poly = _horner(_EXP_TAYLOR_32, r)
     exponent = np.int32(k)
     tiny = exponent < np.int32(-120)
     power = _float32_from_bits((exponent + np.int32(127 + 32 if tiny else 127)) << np.int32(23))
@@ -147,25 +134,7 @@ def _exp_nonpositive_32(x):
 def _log1p_unit_64(x):
     s = x / (2.0 + x)
     s2 = s * s
-    c = _ATANH_SERIES
-    poly = c[17]
-    poly = poly * s2 + c[16]
-    poly = poly * s2 + c[15]
-    poly = poly * s2 + c[14]
-    poly = poly * s2 + c[13]
-    poly = poly * s2 + c[12]
-    poly = poly * s2 + c[11]
-    poly = poly * s2 + c[10]
-    poly = poly * s2 + c[9]
-    poly = poly * s2 + c[8]
-    poly = poly * s2 + c[7]
-    poly = poly * s2 + c[6]
-    poly = poly * s2 + c[5]
-    poly = poly * s2 + c[4]
-    poly = poly * s2 + c[3]
-    poly = poly * s2 + c[2]
-    poly = poly * s2 + c[1]
-    poly = poly * s2 + c[0]
+    poly = _horner(_ATANH_SERIES, s2)
     return s * poly
 
 
@@ -173,16 +142,7 @@ def _log1p_unit_64(x):
 def _log1p_unit_32(x):
     s = x / (np.float32(2.0) + x)
     s2 = s * s
-    c = _ATANH_SERIES_32
-    poly = c[8]
-    poly = poly * s2 + c[7]
-    poly = poly * s2 + c[6]
-    poly = poly * s2 + c[5]
-    poly = poly * s2 + c[4]
-    poly = poly * s2 + c[3]
-    poly = poly * s2 + c[2]
-    poly = poly * s2 + c[1]
-    poly = poly * s2 + c[0]
+    poly = _horner(_ATANH_SERIES_32, s2)
     return s * poly
 
 
