@@ -307,28 +307,19 @@ def _unweighted_sum(kind, params, y_true, y_pred, start, stop):
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
-def _bce_logits_losses(params, y_block, p_block, scale, g_block, losses):
-    """losses_i = l_i from logits and, when g_block is non-empty, g_block_i = scale * dl_i/dp_i."""
+def _bce_losses(params, y_block, p_block, from_logits, scale, g_block, losses):
+    """losses_i = l_i and, when g_block is non-empty, g_block_i = scale * dl_i/dp_i.
+
+    ``literally`` compiles one version for logits and one for probabilities: a single version
+    holding both cases grows past what LLVM inlines the maths into (logits 6.5 -> 9.5 ns an element).
+    """
+    numba.literally(from_logits)
     if g_block.size == 0:
         for i in range(p_block.size):
-            losses[i] = _binary_cross_entropy(y_block[i], p_block[i], params, True)[0]
+            losses[i] = _binary_cross_entropy(y_block[i], p_block[i], params, from_logits)[0]
         return
     for i in range(p_block.size):
-        loss, g, _ = _binary_cross_entropy(y_block[i], p_block[i], params, True)
-        losses[i] = loss
-        g_block[i] = scale * g
-
-
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
-def _bce_probability_losses(params, y_block, p_block, scale, g_block, losses):
-    """As _bce_logits_losses, from probabilities. Two functions, not one with a flag: each is
-    optimised on its own, and one holding both cases grows past what LLVM inlines the maths into."""
-    if g_block.size == 0:
-        for i in range(p_block.size):
-            losses[i] = _binary_cross_entropy(y_block[i], p_block[i], params, False)[0]
-        return
-    for i in range(p_block.size):
-        loss, g, _ = _binary_cross_entropy(y_block[i], p_block[i], params, False)
+        loss, g, _ = _binary_cross_entropy(y_block[i], p_block[i], params, from_logits)
         losses[i] = loss
         g_block[i] = scale * g
 
@@ -349,9 +340,9 @@ def _bce_block(params, y_true, y_pred, from_logits, scale, grad, start, stop):
     losses = np.empty(p_block.size, p_block.dtype)
     g_block = grad[start:stop] if grad.size > 0 else grad
     if from_logits:
-        _bce_logits_losses(params, y_block, p_block, scale, g_block, losses)
+        _bce_losses(params, y_block, p_block, True, scale, g_block, losses)
     else:
-        _bce_probability_losses(params, y_block, p_block, scale, g_block, losses)
+        _bce_losses(params, y_block, p_block, False, scale, g_block, losses)
     total = 0.0
     for i in range(losses.size):
         total += losses[i]
