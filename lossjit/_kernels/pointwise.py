@@ -2,7 +2,10 @@
 
 Every pointwise loss is a case of :func:`_loss_and_grad` and :func:`_hessian`,
 chosen by an integer ``kind``; the loop kernels below are written once for all
-of them. ``params`` holds a loss's parameters in the compute dtype, so float32
+of them. The hot unweighted cases get loops of their own, so that LLVM folds the
+``kind`` switch and vectorises them: mse, mae and huber with a constant ``kind``,
+binary cross-entropy in :func:`_bce_block` (its maths, from
+:mod:`.vector_math`, is too large for LLVM to inline through the switch). ``params`` holds a loss's parameters in the compute dtype, so float32
 element maths stays in float32 (constants are written as ``np.float32``, which
 float64 arithmetic promotes losslessly). Sums accumulate in float64 over fixed
 blocks of :data:`BLOCK_SIZE` elements, added in block order.
