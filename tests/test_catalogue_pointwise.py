@@ -389,6 +389,16 @@ def test_bad_data_raises_value_errors(loss, y_true, y_pred, options, message):
         loss(y_true, y_pred, **options)
 
 
+@pytest.mark.parametrize("dtype", [">f8", "<f8", "f4", "f2", "i8", "u1"])
+def test_range_checks_hold_in_every_dtype_and_skip_only_nan(dtype):
+    """Out-of-range values are found beside NaN in float16, big-endian and integer arrays too."""
+    bad = np.array([0.0, 2.0] + ([np.nan] if np.dtype(dtype).kind == "f" else []), dtype=dtype)
+    with pytest.raises(ValueError, match="y_true must lie in"):
+        lj.binary_cross_entropy(bad, np.full(bad.size, 0.5))
+    if np.dtype(dtype).kind == "f":
+        assert np.isnan(lj.binary_cross_entropy(np.array([0.0, np.nan], dtype), np.full(2, 0.5)))
+
+
 def test_unknown_option_is_a_type_error():
     with pytest.raises(TypeError, match="delta"):
         lj.smooth_l1([0.0], [1.0], delta=2.0)
