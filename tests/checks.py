@@ -1,5 +1,6 @@
 """Assertions shared by the loss tests: a lossjit loss against its NumPy reference."""
 
+import numba
 import numpy as np
 from numpy.testing import assert_allclose, assert_array_equal
 
@@ -77,3 +78,13 @@ def hessian_by_differences(loss, y_true, y_pred, h=1e-6, **options):
     forward = loss.grad(y_true, y_pred + h, reduction="sum", **options)
     backward = loss.grad(y_true, y_pred - h, reduction="sum", **options)
     return (forward - backward) / (2 * h)
+
+
+def at_threads(n_threads, compute):
+    """compute() with Numba at ``n_threads`` threads, the default restored afterwards."""
+    default = numba.get_num_threads()
+    numba.set_num_threads(n_threads)
+    try:
+        return compute()
+    finally:
+        numba.set_num_threads(default)

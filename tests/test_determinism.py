@@ -13,6 +13,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 import lossjit as lj
+from checks import at_threads
 from lossjit._config import BLOCK_SIZE, PARALLEL_THRESHOLD
 from lossjit._kernels import pointwise as pointwise_kernels
 
@@ -52,15 +53,6 @@ def every_output(loss, y_true, y_pred, sample_weight, options):
             if isinstance(loss, lj.PointwiseLoss):
                 outputs.append(loss.hessian(y_true, y_pred, **kwargs).tobytes())
     return outputs
-
-
-def at_threads(n_threads, compute):
-    default = numba.get_num_threads()
-    numba.set_num_threads(n_threads)
-    try:
-        return compute()
-    finally:
-        numba.set_num_threads(default)
 
 
 @compiled_only

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
 import lossjit as lj
+from reference import numerical_grad
 from lossjit._config import PARALLEL_THRESHOLD
 
 
@@ -39,16 +40,6 @@ def reduce(per_sample, reduction, weights=None):
         return weights * per_sample
     total = np.sum(weights * per_sample)
     return total / weights.sum() if reduction == "mean" else total
-
-
-def finite_differences(function, x, h=1e-6):
-    x = np.asarray(x, np.float64)
-    grad = np.empty_like(x)
-    for index in np.ndindex(x.shape):
-        step = np.zeros_like(x)
-        step[index] = h
-        grad[index] = (function(x + step) - function(x - step)) / (2 * h)
-    return grad
 
 
 @pytest.fixture
@@ -89,9 +80,9 @@ def test_dice_gradient_matches_finite_differences(segmentation, reduction, rng):
 
     p = probabilities(logits)
     grad = lj.dice.grad(labels, p, sample_weight=weights, reduction=reduction, smooth=0.5)
-    assert_allclose(grad, finite_differences(loss_of_probabilities, p), rtol=1e-6, atol=1e-9)
+    assert_allclose(grad, numerical_grad(loss_of_probabilities, p), rtol=1e-6, atol=1e-9)
     grad = lj.dice.grad(labels, logits, sample_weight=weights, reduction=reduction, smooth=0.5, from_logits=True)
-    expected = finite_differences(lambda z: loss_of_probabilities(probabilities(z)), logits)
+    expected = numerical_grad(lambda z: loss_of_probabilities(probabilities(z)), logits)
     assert_allclose(grad, expected, rtol=1e-6, atol=1e-9)
 
 
@@ -111,7 +102,7 @@ def test_single_channel_logits_use_the_sigmoid(rng):
     sigmoid = 1 / (1 + np.exp(-logits))
     assert_allclose(lj.dice(mask, logits, from_logits=True, reduction="none"), dice_reference(mask, sigmoid),
                     rtol=1e-12)
-    expected = finite_differences(lambda z: dice_reference(mask, 1 / (1 + np.exp(-z))).mean(), logits)
+    expected = numerical_grad(lambda z: dice_reference(mask, 1 / (1 + np.exp(-z))).mean(), logits)
     assert_allclose(lj.dice.grad(mask, logits, from_logits=True), expected, rtol=1e-6, atol=1e-9)
 
 
@@ -133,9 +124,9 @@ def test_dice_random_inputs(n_samples, n_classes, n_spatial, smooth, seed, from_
                                          from_logits=from_logits)
     assert_allclose(value, dice_reference(target, p, smooth).mean(), rtol=1e-10, atol=1e-12)
     if from_logits:
-        expected = finite_differences(lambda z: dice_reference(target, probabilities(z), smooth).mean(), logits)
+        expected = numerical_grad(lambda z: dice_reference(target, probabilities(z), smooth).mean(), logits)
     else:
-        expected = finite_differences(lambda q: dice_reference(target, q, smooth).mean(), p)
+        expected = numerical_grad(lambda q: dice_reference(target, q, smooth).mean(), p)
     assert_allclose(grad, expected, rtol=1e-5, atol=1e-8)
 
 

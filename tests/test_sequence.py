@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
 import lossjit as lj
+from reference import numerical_grad
 
 
 def log_softmax(logits):
@@ -67,15 +68,6 @@ def ctc_reference(log_probs, padded_targets, input_lengths, target_lengths, blan
     return np.sum(weights * losses / np.maximum(target_lengths, 1)) / weights.sum()
 
 
-def finite_differences(function, x, h=1e-6):
-    grad = np.empty_like(x)
-    for index in np.ndindex(x.shape):
-        step = np.zeros_like(x)
-        step[index] = h
-        grad[index] = (function(x + step) - function(x - step)) / (2 * h)
-    return grad
-
-
 @pytest.fixture
 def batch(rng):
     """Logits (T=5, N=3, C=3), padded targets with a repeat, and lengths."""
@@ -118,11 +110,11 @@ def test_ctc_gradients_match_finite_differences(batch, reduction):
         return ctc_reference(log_probs, targets, input_lengths, target_lengths, reduction=reduction)
 
     grad = lj.ctc.grad(targets, logits, **kwargs)
-    assert_allclose(grad, finite_differences(lambda z: loss_of_log_probs(log_softmax(z)), logits),
+    assert_allclose(grad, numerical_grad(lambda z: loss_of_log_probs(log_softmax(z)), logits),
                     rtol=1e-6, atol=1e-9)
     log_probs = log_softmax(logits)
     grad = lj.ctc.grad(targets, log_probs, from_logits=False, **kwargs)
-    assert_allclose(grad, finite_differences(loss_of_log_probs, log_probs), rtol=1e-6, atol=1e-9)
+    assert_allclose(grad, numerical_grad(loss_of_log_probs, log_probs), rtol=1e-6, atol=1e-9)
 
 
 def test_ctc_gradient_is_softmax_minus_occupation(batch):
@@ -230,7 +222,7 @@ def test_ctc_random_inputs(n_steps, n_samples, n_classes, seed):
 
     finite = np.isfinite([ctc_reference(log_softmax(logits), targets, input_lengths, target_lengths, reduction="none")])
     if finite.all():
-        assert_allclose(grad, finite_differences(loss_of_logits, logits), rtol=1e-5, atol=1e-8)
+        assert_allclose(grad, numerical_grad(loss_of_logits, logits), rtol=1e-5, atol=1e-8)
 
 
 def test_ctc_is_identical_at_one_and_two_threads(rng, two_threads):
@@ -359,7 +351,7 @@ def test_sequence_cross_entropy_without_mask_and_with_ignore_index(tokens):
 def test_sequence_cross_entropy_gradient_matches_finite_differences(tokens):
     logits, labels, mask = tokens
     grad = lj.sequence_cross_entropy.grad(labels, logits, mask=mask)
-    expected = finite_differences(lambda z: (mask * token_losses(z, labels)).sum() / mask.sum(), logits)
+    expected = numerical_grad(lambda z: (mask * token_losses(z, labels)).sum() / mask.sum(), logits)
     assert_allclose(grad, expected, rtol=1e-6, atol=1e-10)
 
 

@@ -11,7 +11,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 import lossjit as lj
 import lossjit.classification
 import reference
-from checks import REDUCTIONS, check_against, tolerance
+from checks import REDUCTIONS, at_threads, check_against, tolerance
 from lossjit._config import BLOCK_SIZE, PARALLEL_THRESHOLD
 
 loss = lj.softmax_focal
@@ -373,15 +373,6 @@ def every_output(y_true, y_pred, sample_weight, options):
             value, grad = loss.value_and_grad(y_true, y_pred, **kwargs)
             outputs += [np.asarray(value).tobytes(), grad.tobytes(), np.asarray(loss(y_true, y_pred, **kwargs)).tobytes()]
     return outputs
-
-
-def at_threads(n_threads, compute):
-    default = numba.get_num_threads()
-    numba.set_num_threads(n_threads)
-    try:
-        return compute()
-    finally:
-        numba.set_num_threads(default)
 
 
 @pytest.mark.skipif(numba.config.DISABLE_JIT, reason="thread counts mean nothing without the JIT")
