@@ -14,7 +14,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 import lossjit as lj
 import reference
 import reference_catalogue
-from checks import REDUCTIONS, check_pointwise
+from checks import REDUCTIONS, check_pointwise, tolerance
 from lossjit._config import PARALLEL_THRESHOLD
 
 
@@ -310,6 +310,38 @@ def test_focal_extreme_logits_stay_finite(dtype, gamma):
         assert_allclose(np.abs(grad[wrong]), 1.0, rtol=1e-6)
         assert np.all(value[~wrong] >= 0) and np.all(value[~wrong] < 1e-15)
         assert np.all(np.abs(grad[~wrong]) < 1e-15)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("options", [
+    pytest.param({}, id="default"),
+    pytest.param({"gamma": 0.5, "alpha": 0.25}, id="gamma-0.5-alpha"),
+    pytest.param({"gamma": 0.0}, id="gamma-0"),
+])
+def test_focal_clips_probabilities(dtype, options):
+    """Outside [EPSILON, 1 - EPSILON], p exactly 0 and 1 included, the loss is the focal loss at the clipped
+    probability and the gradient and hessian are exactly zero; at the bounds themselves they are not."""
+    y_true = np.array([1, 0, 1, 0, 1, 0, 1, 0, 0.25, 0.75, 0.5], dtype)
+    y_pred = np.array([0, 1, 1, 0, 1e-9, 1 - 1e-12, 5e-8, 1 - 5e-8, 0, 1, 1e-30], dtype)
+    low, high = reference.clip_bounds(dtype)
+    gamma, alpha = options.get("gamma", 2.0), options.get("alpha")
+    y = y_true.astype(np.float64)
+    s = np.where(y_pred.astype(np.float64) < 0.5, low, high)  # every prediction lies outside the bounds
+    c = -(y * np.log(s) + (1 - y) * np.log1p(-s))
+    m = y * (1 - s) + (1 - y) * s  # the probability given to the wrong side
+    weight = 1.0 if alpha is None else alpha * y + (1 - alpha) * (1 - y)
+    expected = weight * m**gamma * c
+    losses = lj.focal(y_true, y_pred, reduction="none", **options)
+    assert losses.dtype == dtype
+    assert_allclose(losses, expected, rtol=tolerance(dtype)["rtol"], atol=0)  # relative, down to ~1e-21
+    assert np.all(np.isfinite(losses)) and losses.max() < 16.2
+    for reduction in REDUCTIONS:
+        assert_array_equal(lj.focal.grad(y_true, y_pred, reduction=reduction, **options), 0)
+        assert_array_equal(lj.focal.hessian(y_true, y_pred, reduction=reduction, **options), 0)
+    check_pointwise(lj.focal, y_true, y_pred, dtype=dtype, sample_weight=np.linspace(0.5, 2.0, y_true.size),
+                    reference_pointwise=reference_catalogue.pointwise, **options)
+    bounds = np.array([low, high], dtype)  # inside: the clipping is strict
+    assert np.all(lj.focal.grad(np.array([1, 0], dtype), bounds, reduction="none", **options) != 0)
 
 
 @pytest.mark.parametrize("gamma", [0.1, 0.5, 0.9])

@@ -418,3 +418,68 @@ def test_underflowing_emissions_fall_back_to_log_space():
     assert 7000 < expected < 8000
     assert_allclose(value, expected, rtol=1e-12)
     assert np.all(np.isfinite(grad))
+
+
+def ctc_brute_force_occupation(log_probs, target, blank=0):
+    """gamma_t(k): the posterior probability of class k at step t over every path that collapses to ``target``
+    (tiny T and C only), in float64."""
+    n_steps, n_classes = log_probs.shape
+    paths = [path for path in itertools.product(range(n_classes), repeat=n_steps)
+             if collapse(path, blank) == list(target)]
+    log_weights = np.array([log_probs[np.arange(n_steps), list(path)].sum() for path in paths])
+    weights = np.exp(log_weights - np.logaddexp.reduce(log_weights))
+    occupation = np.zeros((n_steps, n_classes))
+    for path, weight in zip(paths, weights):
+        occupation[np.arange(n_steps), list(path)] += weight
+    return occupation
+
+
+# exp(-5000) underflows to 0 (and no alignment through it counts); exp(-450) and exp(-500) do not, but
+# products such as exp(-900) do.
+GONE = -5000.0
+
+# Inputs on which the forward (alpha) pass of the rescaled recursion succeeds and a later step fails.
+#   beta: target [1, 2]. At t = 1 only class 1 has a non-zero emission (class 3 wins that step), so alpha_1
+#     sits on state 1 alone. From state 1 the path must still emit class 2 (-450 nats), so the normalised
+#     beta_1 gives it weight ~exp(-450) beside the states past class 2, whose emissions at t = 1 are 0;
+#     times class 1's exp(-450) at t = 1 every term of beta_0 underflows to 0.
+#   posterior: target [1, 1], T = 3: the only alignment is 1, blank, 1. alpha_0 sits on state 1 alone (the
+#     blank is gone at t = 0), while beta_0 keeps only states 3 and 4: its weight on state 1 (blank at -400
+#     nats at t = 1, then class 1 at -500 at t = 2) underflows. alpha_0 beta_0 is 0 in every state.
+LATE_FAILURES = [
+    pytest.param([[0, 0, GONE, GONE], [GONE, -450, GONE, 0], [0, -450, -450, GONE], [0, -450, -450, GONE]], [1, 2],
+                 id="beta"),
+    pytest.param([[GONE, 0, -500], [-400, GONE, 0], [0, -500, GONE]], [1, 1], id="posterior"),
+]
+
+
+@pytest.mark.parametrize("scores, target", LATE_FAILURES)
+@pytest.mark.parametrize("from_logits", [True, False])
+def test_backward_or_posterior_underflow_falls_back_to_log_space(scores, target, from_logits):
+    """When alpha succeeds but beta or the posterior normalisation underflows, the kernel takes the log-space
+    recursion: loss and gradient match it and a float64 brute force over every alignment."""
+    from lossjit._kernels import ctc as kernel
+
+    scores = np.array(scores, dtype=np.float64)
+    n_steps, n_classes = scores.shape
+    labels = np.array(target)
+    log_probs, top = kernel._log_probabilities(scores.reshape(-1), 1, n_classes, 0, n_steps, from_logits)
+    extended, skip = kernel._states(labels, 0, labels.size, 0)
+    n_states = 2 * labels.size + 1
+    emissions = np.exp(log_probs[:, extended[:n_states]] - top[:, None])
+    alpha_only = kernel._scaled_posteriors(emissions, top, skip, n_states, False)[0]
+    log_space = kernel._log_space_posteriors(log_probs, labels, 0, n_states, 0, True)
+    assert_allclose(alpha_only, log_space[0], rtol=1e-12)  # the forward pass alone succeeds
+    assert np.isnan(kernel._scaled_posteriors(emissions, top, skip, n_states, True)[0])
+
+    value, grad = lj.ctc.value_and_grad(labels[None], scores[:, None], from_logits=from_logits, reduction="sum")
+    exact = log_softmax(scores) if from_logits else scores
+    expected = ctc_brute_force(exact, target)
+    assert 800 < expected < 1000
+    assert_allclose([value, -log_space[0]], expected, rtol=1e-12)
+    assert_allclose(lj.ctc(labels[None], scores[:, None], from_logits=from_logits, reduction="sum"), expected,
+                    rtol=1e-12)
+    occupation = ctc_brute_force_occupation(exact, target)
+    assert_allclose(log_space[1] @ np.eye(n_classes)[extended[:n_states]], occupation, atol=1e-12)
+    expected_grad = np.exp(exact) - occupation if from_logits else -occupation
+    assert_allclose(grad[:, 0], expected_grad, atol=1e-12)
