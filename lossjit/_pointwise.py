@@ -22,8 +22,11 @@ class PointwiseJob:
             v.check_in_range(self.y_true if name == "y_true" else self.y_pred, name, 0, 1)
         self.kind = kind
         self.params = np.array(params, dtype=self.dtype) if params else v.EMPTY[self.dtype]
-        self.weights, self.inner = v.sample_weights(sample_weight, self.shape, self.dtype)
-        self.denominator = v.weight_total(self.weights, self.inner, self.y_pred.size)
+        if sample_weight is None:  # the common call, without two helper calls
+            self.weights, self.inner, self.denominator = v.EMPTY[self.dtype], 1, float(self.y_pred.size)
+        else:
+            self.weights, self.inner = v.sample_weights(sample_weight, self.shape, self.dtype)
+            self.denominator = v.weight_total(self.weights, self.inner, self.y_pred.size)
 
     def total(self, scale, want_grad):
         """(sum_i w_i l_i, gradient of it times scale or None)."""

@@ -61,8 +61,8 @@ def flat_pair(y_true, y_pred):
     if type(y_true) is np.ndarray and type(y_pred) is np.ndarray:  # the common call, in a few attribute reads
         dtype = y_pred.dtype
         if (y_true.dtype is dtype and (dtype is _FLOAT64 or dtype is _FLOAT32) and y_pred.ndim == 1
-                and y_true.shape == y_pred.shape and y_pred.size and y_true.flags.c_contiguous
-                and y_pred.flags.c_contiguous):
+                and y_true.ndim == 1 and y_true.size == y_pred.size and y_pred.size  # sizes: no shape tuples
+                and y_true.flags.c_contiguous and y_pred.flags.c_contiguous):
             return y_true, y_pred, y_pred.shape, dtype
     y_true = as_array(y_true, "y_true")
     y_pred = as_array(y_pred, "y_pred")

@@ -1,5 +1,7 @@
 """Regression losses: functions of the residual ``d = p - y`` per element, and the Poisson loss for counts."""
 
+from functools import partial
+
 import numpy as np
 
 from . import _validation as v
@@ -10,7 +12,7 @@ from ._pointwise import PointwiseJob
 
 mse = PointwiseLoss(
     "mse",
-    lambda y_true, y_pred, sample_weight: PointwiseJob(kernels.MSE, (), y_true, y_pred, sample_weight),
+    partial(PointwiseJob, kernels.MSE, ()),  # (y_true, y_pred, sample_weight) -> job
     options={},
     formula=r"\frac{1}{n}\sum_{i=1}^{n} (y_i - \hat{y}_i)^2",
     gradient=r"\frac{\partial L}{\partial \hat{y}_i} = \frac{2}{n}(\hat{y}_i - y_i)",
@@ -20,7 +22,7 @@ mse = PointwiseLoss(
 
 mae = PointwiseLoss(
     "mae",
-    lambda y_true, y_pred, sample_weight: PointwiseJob(kernels.MAE, (), y_true, y_pred, sample_weight),
+    partial(PointwiseJob, kernels.MAE, ()),  # (y_true, y_pred, sample_weight) -> job
     options={},
     formula=r"\frac{1}{n}\sum_{i=1}^{n} |y_i - \hat{y}_i|",
     gradient=r"\frac{\partial L}{\partial \hat{y}_i} = \frac{1}{n}\operatorname{sign}(\hat{y}_i - y_i)",
@@ -48,7 +50,7 @@ huber = PointwiseLoss(
 
 log_cosh = PointwiseLoss(
     "log_cosh",
-    lambda y_true, y_pred, sample_weight: PointwiseJob(kernels.LOG_COSH, (), y_true, y_pred, sample_weight),
+    partial(PointwiseJob, kernels.LOG_COSH, ()),  # (y_true, y_pred, sample_weight) -> job
     options={},
     formula=r"\frac{1}{n}\sum_{i=1}^{n} \log\cosh(\hat{y}_i - y_i)",
     gradient=r"\frac{\partial L}{\partial \hat{y}_i} = \frac{1}{n}\tanh(\hat{y}_i - y_i)",
