@@ -94,12 +94,32 @@ else:
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
-def _horner(coefficients, x):
-    """sum_k coefficients[k] x^k by Horner's rule (a constant-length loop: LLVM unrolls it)."""
-    result = coefficients[len(coefficients) - 1]
-    for k in range(len(coefficients) - 2, -1, -1):
+def _horner(coefficients, first, step, x):
+    """sum_j coefficients[first + step j] x^j by Horner's rule (constant length: LLVM unrolls it)."""
+    top = first + step * ((len(coefficients) - 1 - first) // step)
+    result = coefficients[top]
+    for k in range(top - step, first - 1, -step):
         result = result * x + coefficients[k]
     return result
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _polynomial(coefficients, x):
+    """sum_k coefficients[k] x^k for small x.
+
+    Loops of these functions are latency-bound: one long chain of dependent multiply-adds per
+    element. From 12 coefficients (float64) the sum is c0 + (c1 x + x^2 t(x)), with the tail
+    t = sum_k c_(k+2) x^k as four Horner chains in x^4 joined by (t0 + x t1) + x^2 (t2 + x t3): a
+    third of Horner's dependent steps, and the tail is small next to c0 + c1 x, so its extra
+    roundings barely reach the result. Shorter (float32) series gain nothing from it and keep Horner.
+    """
+    if len(coefficients) < 12:
+        return _horner(coefficients, 0, 1, x)
+    x2 = x * x
+    x4 = x2 * x2
+    tail = ((_horner(coefficients, 2, 4, x4) + x * _horner(coefficients, 3, 4, x4))
+            + x2 * (_horner(coefficients, 4, 4, x4) + x * _horner(coefficients, 5, 4, x4)))
+    return coefficients[0] + (coefficients[1] * x + x2 * tail)
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
@@ -108,7 +128,7 @@ def _exp_nonpositive_64(x):
     finite = clamped if clamped == clamped else 0.0
     k = np.floor(finite * _LOG2_E + 0.5)
     r = (finite - k * _LN2_HIGH) - k * _LN2_LOW
-    poly = _horner(_EXP_TAYLOR, r)
+    poly = _polynomial(_EXP_TAYLOR, r)
     exponent = np.int64(k)
     tiny = exponent < -1000
     power = _float64_from_bits((exponent + (1023 + 64 if tiny else 1023)) << 52)
@@ -122,7 +142,7 @@ def _exp_nonpositive_32(x):
     finite = clamped if clamped == clamped else np.float32(0.0)
     k = np.floor(finite * _LOG2_E_32 + np.float32(0.5))
     r = (finite - k * _LN2_HIGH_32) - k * _LN2_LOW_32
-    poly = _horner(_EXP_TAYLOR_32, r)
+    poly = _polynomial(_EXP_TAYLOR_32, r)
     exponent = np.int32(k)
     tiny = exponent < np.int32(-120)
     power = _float32_from_bits((exponent + np.int32(127 + 32 if tiny else 127)) << np.int32(23))
@@ -134,7 +154,7 @@ def _exp_nonpositive_32(x):
 def _log1p_unit_64(x):
     s = x / (2.0 + x)
     s2 = s * s
-    poly = _horner(_ATANH_SERIES, s2)
+    poly = _polynomial(_ATANH_SERIES, s2)
     return s * poly
 
 
@@ -142,7 +162,7 @@ def _log1p_unit_64(x):
 def _log1p_unit_32(x):
     s = x / (np.float32(2.0) + x)
     s2 = s * s
-    poly = _horner(_ATANH_SERIES_32, s2)
+    poly = _polynomial(_ATANH_SERIES_32, s2)
     return s * poly
 
 
