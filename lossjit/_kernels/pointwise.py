@@ -67,13 +67,12 @@ def _clip_probability(p, eps):
 
 
 @njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
-def _sigmoid_pair(z):
-    """(log(1 + exp(-|z|)), sigmoid(z), sigmoid(-z)), each without cancellation.
+def _sigmoid_pair(z, e):
+    """(log(1 + exp(-|z|)), sigmoid(z), sigmoid(-z)) given e = exp(-|z|), each without cancellation.
 
     With the vectorisable exp and log1p of :mod:`.vector_math`: libm's would keep every
     binary cross-entropy loop scalar (compute-bound at 10-40 ns an element).
     """
-    e = exp_nonpositive(-abs(z))
     tail = log1p_unit(e)
     large = _ONE / (_ONE + e)
     small = e * large
@@ -88,6 +87,12 @@ def _binary_cross_entropy(y, p, params, from_logits):
 
     Labels are smoothed first: y <- y (1 - s) + s / 2.
     """
+    return _binary_cross_entropy_given(y, p, params, from_logits, exp_nonpositive(-abs(p)) if from_logits else p)
+
+
+@njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _binary_cross_entropy_given(y, p, params, from_logits, e):
+    """_binary_cross_entropy given e = exp(-|p|) for logits (ignored for probabilities)."""
     if from_logits:
         pos_weight, keep, shift = params[0], params[1], params[2]
     else:
@@ -96,7 +101,7 @@ def _binary_cross_entropy(y, p, params, from_logits):
     positive = pos_weight * y  # coefficient of -log s
     negative = _ONE - y  # coefficient of -log(1 - s)
     if from_logits:
-        tail, s, r = _sigmoid_pair(p)
+        tail, s, r = _sigmoid_pair(p, e)
         loss = positive * (max(-p, _ZERO) + tail) + negative * (max(p, _ZERO) + tail)
         return loss, negative * s - positive * r, (positive + negative) * s * r
     q, inside = _clip_probability(p, params[0])
@@ -139,7 +144,7 @@ def _focal(y, p, params, from_logits):
     weight = params[1] * y + params[2] * (_ONE - y)
     side = _ONE - y - y  # dm/ds
     if from_logits:
-        tail, s, r = _sigmoid_pair(p)  # r = 1 - s
+        tail, s, r = _sigmoid_pair(p, exp_nonpositive(-abs(p)))  # r = 1 - s
         c = y * (max(-p, _ZERO) + tail) + (_ONE - y) * (max(p, _ZERO) + tail)
         dc = (_ONE - y) * s - y * r
         d2c = s * r
@@ -315,14 +320,21 @@ def _bce_losses(params, y_block, p_block, from_logits, scale, g_block, losses):
 
     ``literally`` compiles one version for logits and one for probabilities: a single version
     holding both cases grows past what LLVM inlines the maths into (logits 6.5 -> 9.5 ns an element).
+    For logits, exp(-|p|) gets a loop of its own (into ``losses``): the loops are latency-bound,
+    and with a shorter loop body the processor overlaps more elements (float64 5.4 -> 4.2 ns).
     """
     numba.literally(from_logits)
+    if from_logits:
+        for i in range(p_block.size):
+            losses[i] = exp_nonpositive(-abs(p_block[i]))
     if g_block.size == 0:
         for i in range(p_block.size):
-            losses[i] = _binary_cross_entropy(y_block[i], p_block[i], params, from_logits)[0]
+            e = losses[i] if from_logits else p_block[i]
+            losses[i] = _binary_cross_entropy_given(y_block[i], p_block[i], params, from_logits, e)[0]
         return
     for i in range(p_block.size):
-        loss, g, _ = _binary_cross_entropy(y_block[i], p_block[i], params, from_logits)
+        e = losses[i] if from_logits else p_block[i]
+        loss, g, _ = _binary_cross_entropy_given(y_block[i], p_block[i], params, from_logits, e)
         losses[i] = loss
         g_block[i] = scale * g
 
