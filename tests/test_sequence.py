@@ -438,11 +438,12 @@ def ctc_brute_force_occupation(log_probs, target, blank=0):
 # products such as exp(-900) do.
 GONE = -5000.0
 
-# Inputs on which the forward (alpha) pass of the rescaled recursion succeeds and a later step fails.
+# Inputs on which the rescaled recursion fails after some steps succeed, where a product underflows.
 #   beta: target [1, 2]. At t = 1 only class 1 has a non-zero emission (class 3 wins that step), so alpha_1
 #     sits on state 1 alone. From state 1 the path must still emit class 2 (-450 nats), so the normalised
 #     beta_1 gives it weight ~exp(-450) beside the states past class 2, whose emissions at t = 1 are 0;
-#     times class 1's exp(-450) at t = 1 every term of beta_0 underflows to 0.
+#     times class 1's exp(-450) at t = 1 every term of beta_0 underflows to 0. (The underflow checks now
+#     stop the forward pass already, where alpha's products of such weights underflow.)
 #   posterior: target [1, 1], T = 3: the only alignment is 1, blank, 1. alpha_0 sits on state 1 alone (the
 #     blank is gone at t = 0), while beta_0 keeps only states 3 and 4: its weight on state 1 (blank at -400
 #     nats at t = 1, then class 1 at -500 at t = 2) underflows. alpha_0 beta_0 is 0 in every state.
@@ -456,7 +457,7 @@ LATE_FAILURES = [
 @pytest.mark.parametrize("scores, target", LATE_FAILURES)
 @pytest.mark.parametrize("from_logits", [True, False])
 def test_backward_or_posterior_underflow_falls_back_to_log_space(scores, target, from_logits):
-    """When alpha succeeds but beta or the posterior normalisation underflows, the kernel takes the log-space
+    """When a product in the recursions or the posterior normalisation underflows, the kernel takes the log-space
     recursion: loss and gradient match it and a float64 brute force over every alignment."""
     from lossjit._kernels import ctc as kernel
 
@@ -467,10 +468,8 @@ def test_backward_or_posterior_underflow_falls_back_to_log_space(scores, target,
     extended, skip = kernel._states(labels, 0, labels.size, 0)
     n_states = 2 * labels.size + 1
     emissions = np.exp(log_probs[:, extended[:n_states]] - top[:, None])
-    alpha_only = kernel._scaled_posteriors(emissions, top, skip, n_states, False)[0]
     log_space = kernel._log_space_posteriors(log_probs, labels, 0, n_states, 0, True)
-    assert_allclose(alpha_only, log_space[0], rtol=1e-12)  # the forward pass alone succeeds
-    assert np.isnan(kernel._scaled_posteriors(emissions, top, skip, n_states, True)[0])
+    assert np.isnan(kernel._scaled_posteriors(emissions, top, skip, n_states, True)[0])  # the fallback is taken
 
     value, grad = lj.ctc.value_and_grad(labels[None], scores[:, None], from_logits=from_logits, reduction="sum")
     exact = log_softmax(scores) if from_logits else scores
@@ -483,3 +482,47 @@ def test_backward_or_posterior_underflow_falls_back_to_log_space(scores, target,
     assert_allclose(log_space[1] @ np.eye(n_classes)[extended[:n_states]], occupation, atol=1e-12)
     expected_grad = np.exp(exact) - occupation if from_logits else -occupation
     assert_allclose(grad[:, 0], expected_grad, atol=1e-12)
+
+
+def test_an_alignment_through_an_underflowing_emission_still_counts():
+    """Class 1 at t = 0 is 800 nats below that step's best class, so exp(lp - top) underflows; yet the
+    best alignment (1, blank) goes through it. The kernel must not drop it (it did: 1200 instead of 1000)."""
+    scores = np.array([[-400.0, -800.0, 0.0], [-200.0, -800.0, -400.0]])
+    for from_logits in (False, True):
+        exact = log_softmax(scores) if from_logits else scores
+        expected = ctc_brute_force(exact, [1])
+        value, grad = lj.ctc.value_and_grad([[1]], scores[:, None], from_logits=from_logits, reduction="sum")
+        assert_allclose([value, lj.ctc([[1]], scores[:, None], from_logits=from_logits, reduction="sum")],
+                        expected, rtol=1e-12)
+        occupation = ctc_brute_force_occupation(exact, [1])
+        assert_allclose(grad[:, 0], (np.exp(exact) if from_logits else 0.0) - occupation, atol=1e-12)
+
+
+@pytest.mark.parametrize("gap", [700.0, 709.0, 740.0, 744.0])
+def test_emissions_near_float64_underflow_are_exact(gap):
+    """Only the blank can be emitted, ``gap`` nats below the other class: exp(-gap) is normal at 700 and
+    subnormal (digits lost) from 708.4 on. The loss is exactly ``gap``, by value and by value_and_grad."""
+    scores = np.array([[[-gap, 0.0]]])
+    empty_target = np.zeros((1, 0), dtype=int)
+    assert_allclose(lj.ctc(empty_target, scores, from_logits=False), gap, rtol=1e-14)
+    value, grad = lj.ctc.value_and_grad(empty_target, scores, from_logits=False)
+    assert_allclose(value, gap, rtol=1e-14)
+    assert_array_equal(grad[0, 0], [-1.0, 0.0])
+
+
+def test_scores_thousands_of_nats_apart_match_the_brute_force(rng):
+    """Random tiny problems whose scores span 0 to -3000 nats (some -inf): loss and gradient from both
+    entry points match a float64 sum over every alignment, whichever recursion the kernel takes."""
+    for _ in range(40):
+        n_steps, n_classes = rng.integers(2, 6), rng.integers(2, 4)
+        target = list(rng.integers(1, n_classes, rng.integers(1, 3)))
+        scores = -rng.choice([3.0, 300.0, 800.0, 3000.0], size=(n_steps, n_classes)) * rng.random((n_steps, n_classes))
+        scores[rng.random((n_steps, n_classes)) < 0.1] = -np.inf
+        expected = ctc_brute_force(scores, target)
+        value = lj.ctc([target], scores[:, None], from_logits=False, reduction="sum")
+        both, grad = lj.ctc.value_and_grad([target], scores[:, None], from_logits=False, reduction="sum")
+        if not np.isfinite(expected):
+            assert value == both == np.inf
+            continue
+        assert_allclose([value, both], expected, rtol=1e-12)
+        assert_allclose(grad[:, 0], -ctc_brute_force_occupation(scores, target), atol=1e-12)

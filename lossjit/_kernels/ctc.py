@@ -22,10 +22,12 @@ occupation of class k at time t is
 
 Two ways compute this. The fast one (:func:`_scaled_posteriors`) runs the same recursions in
 probability space, renormalising alpha_t and beta_t at every step and adding up the logs of the
-scales: no exp or log per state. When a step's mass underflows or is not finite (an infeasible
-target, -inf or NaN scores, emissions more than 745 nats below the best class of their step),
-the sample is recomputed by the log-space recursions above (:func:`_log_space_posteriors`),
-which are exact there and several times slower. ``tests/test_sequence.py`` checks that both agree.
+scales: no exp or log per state. It is exact unless a positive value leaves float64's normal
+range, so whenever one would (an emission more than 708 nats below the best class of its step, a
+product in the recursions that underflows, a step whose mass is 0, subnormal or not finite: an
+infeasible target, -inf or NaN scores), the sample is recomputed by the log-space recursions
+above (:func:`_log_space_posteriors`), which are exact there and several times slower.
+``tests/test_sequence.py`` checks that both agree, also on scores thousands of nats apart.
 
 An infeasible target (``T_n`` too short for the labels and their repeats) has
 probability 0: loss ``inf`` and a NaN gradient, or 0 and a zero gradient with
@@ -46,6 +48,8 @@ from .._config import ERROR_MODEL, FASTMATH
 from .vector_math import exp_nonpositive, largest
 
 _NEG_INF = -np.inf
+_SMALLEST_NORMAL = float(np.finfo(np.float64).tiny)  # below it a float64 loses digits (subnormal) or is 0
+_LOG_SMALLEST_NORMAL = math.log(_SMALLEST_NORMAL)  # -708.4
 
 
 @njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
@@ -125,11 +129,12 @@ def _states(labels, start, length, blank):
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _normalise(values):
-    """Divide values by their sum and return the sum; 0 (values untouched) unless the sum is positive and finite."""
+    """Divide values by their sum and return the sum; 0 (values untouched) unless the sum is a finite
+    normal number (a subnormal sum has lost digits, and its reciprocal may overflow)."""
     total = 0.0
     for s in range(values.size):
         total += values[s]
-    if not (0.0 < total < np.inf):
+    if not (_SMALLEST_NORMAL <= total < np.inf):
         return 0.0
     share = 1.0 / total
     for s in range(values.size):
@@ -146,9 +151,9 @@ def _scaled_posteriors(emissions, top, skip, n_states, want_posterior):
     sum 1 at every step and the logs of the scales accumulated, so a step costs a few multiply-adds
     per state and one log, where the log-space recursion needs an exp and a log1p per state and
     alternative. gamma_t(s) = alpha_t(s) beta_t(s) / sum_s alpha_t(s) beta_t(s). Returns NaN for
-    log p when a step's mass is 0 or not finite (an infeasible target, -inf or NaN scores, or
-    emissions that underflow, > 745 nats below the step's best class): the caller then runs the
-    log-space recursion.
+    log p when a step's mass is 0, subnormal or not finite (an infeasible target, -inf or NaN
+    scores) or a positive product underflows (it would silently drop alignments that may dominate
+    later): the caller then runs the log-space recursion. Emissions must be 0 or normal numbers.
     """
     n_steps = emissions.shape[0]
     failed = (np.nan, np.empty((0, 0)))
@@ -163,9 +168,13 @@ def _scaled_posteriors(emissions, top, skip, n_states, want_posterior):
         emission = emissions[t]
         if t > 0:
             previous = alpha[t - 1]
+            underflows = 0
             for s in range(n_states):
                 mass = previous[s + 2] + previous[s + 1] + (previous[s] if skip[s] else 0.0)
                 current[s] = mass * emission[s]
+                underflows += (current[s] < _SMALLEST_NORMAL) & (mass > 0.0) & (emission[s] > 0.0)
+            if underflows:
+                return failed
         total = _normalise(current)
         if total == 0.0:
             return failed
@@ -186,8 +195,12 @@ def _scaled_posteriors(emissions, top, skip, n_states, want_posterior):
     for t in range(n_steps - 2, -1, -1):
         following = beta[t + 1]
         emission = emissions[t + 1]
+        underflows = 0
         for s in range(n_states):
             ahead[s] = following[s] * emission[s]
+            underflows += (ahead[s] < _SMALLEST_NORMAL) & (following[s] > 0.0) & (emission[s] > 0.0)
+        if underflows:
+            return failed
         current = beta[t]
         for s in range(n_states):
             current[s] = ahead[s] + ahead[s + 1] + (ahead[s + 2] if skip[s + 2] else 0.0)
@@ -284,9 +297,14 @@ def _sample(y_pred, n_samples, n_classes, n_steps_max, labels, start, length, n_
         for s in range(n_states):
             row[s] = log_prob[extended[s]] - top[t]
     flat_emissions = emissions.reshape(-1)
+    underflows = 0  # emissions that exp would turn into 0 or a subnormal number (not those of -inf scores)
     for i in range(flat_emissions.size):
-        flat_emissions[i] = exp_nonpositive(flat_emissions[i])
-    log_likelihood, posterior = _scaled_posteriors(emissions, top, skip, n_states, want_posterior)
+        shifted = flat_emissions[i]
+        underflows += (shifted < _LOG_SMALLEST_NORMAL) & (shifted > _NEG_INF)
+        flat_emissions[i] = exp_nonpositive(shifted)
+    log_likelihood = np.nan
+    if underflows == 0:
+        log_likelihood, posterior = _scaled_posteriors(emissions, top, skip, n_states, want_posterior)
     if log_likelihood != log_likelihood:
         log_likelihood, posterior = _log_space_posteriors(log_probs, labels, start, n_states, blank, want_posterior)
     loss = -log_likelihood
