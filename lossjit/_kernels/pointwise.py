@@ -21,7 +21,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._config import BLOCK_SIZE, ERROR_MODEL, FASTMATH, PARALLEL_THRESHOLD
-from .vector_math import exp_nonpositive, log1p_unit, log_probability
+from .vector_math import exp_nonpositive, log1p_unit, log_positive
 
 MSE = 0
 MAE = 1
@@ -106,8 +106,8 @@ def _binary_cross_entropy_given(y, p, params, from_logits, e):
         return loss, negative * s - positive * r, (positive + negative) * s * r
     q, inside = _clip_probability(p, params[0])
     r = _ONE - q  # exact for q >= 1/2; below, log1p(-q) keeps the digits that 1 - q rounds away
-    log_r = log1p_unit(-q) if q <= _HALF else log_probability(r)
-    loss = -(positive * log_probability(q) + negative * log_r)
+    log_r = log1p_unit(-q) if q <= _HALF else log_positive(r)
+    loss = -(positive * log_positive(q) + negative * log_r)
     grad = negative / r - positive / q
     hess = positive / (q * q) + negative / (r * r)
     return loss, (grad if inside else _ZERO), (hess if inside else _ZERO)

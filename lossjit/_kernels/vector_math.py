@@ -17,7 +17,7 @@ the kernels need are supported (documented per function).
 * ``log1p_unit(x)``, -1/2 <= x <= 1: log(1 + x) = 2 atanh(s), s = x / (2 + x) in
   [-1/3, 1/3], by the odd series 2 (s + s^3/3 + s^5/5 + ...) (to s^35 in
   float64, s^17 in float32). No 1 + x is formed, so tiny x keeps its digits.
-* ``log_probability(x)``, a normal number in (0, 1]: x = 2^k m with m in
+* ``log_positive(x)``, a finite positive normal number: x = 2^k m with m in
   [sqrt(1/2), sqrt(2)) read from the bits, log x = k log 2 + log1p_unit(m - 1)
   (m - 1 is exact).
 
@@ -167,7 +167,7 @@ def _log1p_unit_32(x):
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
-def _log_probability_64(x):
+def _log_positive_64(x):
     bits = _bits_of_float64(x)
     exponent = (bits >> 52) - 1023
     mantissa = _float64_from_bits((bits & 0xFFFFFFFFFFFFF) | 0x3FF0000000000000)  # in [1, 2)
@@ -179,7 +179,7 @@ def _log_probability_64(x):
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
-def _log_probability_32(x):
+def _log_positive_32(x):
     bits = _bits_of_float32(x)
     exponent = (bits >> np.int32(23)) - np.int32(127)
     mantissa = _float32_from_bits((bits & np.int32(0x7FFFFF)) | np.int32(0x3F800000))
@@ -226,11 +226,11 @@ def log1p_unit(x):
     return _log1p_unit_64(x)
 
 
-def log_probability(x):
-    """log(x) for a normal number 0 < x <= 1 (and NaN), in x's dtype, vectorisable."""
+def log_positive(x):
+    """log(x) for a finite positive normal number x (and NaN), in x's dtype, vectorisable."""
     if isinstance(x, np.float32):
-        return _log_probability_32(x)
-    return _log_probability_64(x)
+        return _log_positive_32(x)
+    return _log_positive_64(x)
 
 
 def _by_dtype(float32_version, float64_version):
@@ -243,5 +243,5 @@ def _by_dtype(float32_version, float64_version):
 
 overload(exp_nonpositive, jit_options={"fastmath": FASTMATH, "error_model": ERROR_MODEL})(_by_dtype(_exp_nonpositive_32, _exp_nonpositive_64))
 overload(log1p_unit, jit_options={"fastmath": FASTMATH, "error_model": ERROR_MODEL})(_by_dtype(_log1p_unit_32, _log1p_unit_64))
-overload(log_probability, jit_options={"fastmath": FASTMATH, "error_model": ERROR_MODEL})(
-    _by_dtype(_log_probability_32, _log_probability_64))
+overload(log_positive, jit_options={"fastmath": FASTMATH, "error_model": ERROR_MODEL})(
+    _by_dtype(_log_positive_32, _log_positive_64))
