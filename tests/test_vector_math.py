@@ -1,4 +1,4 @@
-"""The vectorisable exp, log1p and log against NumPy's, in ulps of the result's dtype."""
+"""The vectorisable exp, log1p, log and log(1 - q) against NumPy's, in ulps of the result's dtype."""
 
 import numba
 import numpy as np
@@ -6,7 +6,7 @@ import pytest
 from numba import njit
 
 from lossjit._config import ERROR_MODEL, FASTMATH
-from lossjit._kernels.vector_math import exp_nonpositive, log1p_unit, log_positive
+from lossjit._kernels.vector_math import exp_nonpositive, log1p_unit, log_one_minus, log_positive
 
 POINTS = 20_000 if numba.config.DISABLE_JIT else 1_000_000
 DTYPES = [np.float32, np.float64]
@@ -92,3 +92,24 @@ def test_log_of_positive_numbers_within_three_ulp(dtype):
     assert ulps(result, exact).max() <= 3
     assert apply(_log_all, np.array([1.0, 0.5], dtype)).tolist() == [0.0, dtype(np.log(0.5))]
     assert np.isnan(apply(_log_all, np.array([np.nan], dtype))[0])
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _log_one_minus_all(q, out):
+    for i in range(q.size):
+        out[i] = log_one_minus(q[i])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_log_one_minus_within_three_ulp(dtype):
+    """log(1 - q) on [0, 1): log1p(-q) below 1/2 (tiny q keep their digits), log of the exact 1 - q above."""
+    eps = np.finfo(dtype).eps
+    q = np.concatenate([np.linspace(0.0, 1.0 - eps, POINTS), np.logspace(-40, np.log10(0.5), POINTS // 10),
+                        1.0 - np.logspace(np.log10(eps), np.log10(0.5), POINTS // 10)]).astype(dtype)
+    q = q[q < 1]
+    result = apply(_log_one_minus_all, q)
+    assert result.dtype == dtype
+    assert ulps(result, np.log1p(-q.astype(np.float64))).max() <= 3
+    special = apply(_log_one_minus_all, np.array([0.0, 1e-30, np.nan], dtype))
+    assert special[:2].tolist() == [0.0, dtype(-1e-30)]
+    assert np.isnan(special[2])

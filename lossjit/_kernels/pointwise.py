@@ -21,7 +21,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._config import BLOCK_SIZE, ERROR_MODEL, FASTMATH, PARALLEL_THRESHOLD
-from .vector_math import exp_nonpositive, log1p_unit, log_positive
+from .vector_math import exp_nonpositive, log1p_unit, log_one_minus, log_positive
 
 MSE = 0
 MAE = 1
@@ -105,10 +105,9 @@ def _binary_cross_entropy_given(y, p, params, from_logits, e):
         loss = positive * (max(-p, _ZERO) + tail) + negative * (max(p, _ZERO) + tail)
         return loss, negative * s - positive * r, (positive + negative) * s * r
     q, inside = _clip_probability(p, params[0])
-    r = _ONE - q  # exact for q >= 1/2; below, log1p(-q) keeps the digits that 1 - q rounds away
-    log_r = log1p_unit(-q) if q <= _HALF else log_positive(r)
-    loss = -(positive * log_positive(q) + negative * log_r)
-    grad = negative / r - positive / q
+    r = _ONE - q
+    loss = -(positive * log_positive(q) + negative * log_one_minus(q))
+    grad = (negative * q - positive * r) / (q * r)  # one division: they bound these loops
     hess = positive / (q * q) + negative / (r * r)
     return loss, (grad if inside else _ZERO), (hess if inside else _ZERO)
 

@@ -20,6 +20,8 @@ the kernels need are supported (documented per function).
 * ``log_positive(x)``, a finite positive normal number: x = 2^k m with m in
   [sqrt(1/2), sqrt(2)) read from the bits, log x = k log 2 + log1p_unit(m - 1)
   (m - 1 is exact).
+* ``log_one_minus(q)``, 0 <= q < 1: log1p(-q) for q <= 1/2, else log(1 - q) as above (1 - q is
+  exact there); one ``log1p_unit`` (one division) either way.
 
 exp stays within 2 ulp, log1p and log within 3 ulp of the correctly rounded result
 (tests/test_vector_math.py).
@@ -167,27 +169,58 @@ def _log1p_unit_32(x):
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
-def _log_positive_64(x):
+def _log_parts_64(x):
+    """(k, f) with x = 2^k (1 + f), 1 + f in [sqrt(1/2), sqrt(2)) (f exact), for a positive normal x."""
     bits = _bits_of_float64(x)
     exponent = (bits >> 52) - 1023
     mantissa = _float64_from_bits((bits & 0xFFFFFFFFFFFFF) | 0x3FF0000000000000)  # in [1, 2)
     above = mantissa > _SQRT2
-    mantissa = mantissa * 0.5 if above else mantissa  # now in [sqrt(1/2), sqrt(2)): mantissa - 1 is exact
-    k = np.float64(exponent + 1 if above else exponent)
-    result = k * _LN2_HIGH + (_log1p_unit_64(mantissa - 1.0) + k * _LN2_LOW)
-    return result if x == x else x
+    mantissa = mantissa * 0.5 if above else mantissa
+    return np.float64(exponent + 1 if above else exponent), mantissa - 1.0
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
-def _log_positive_32(x):
+def _log_parts_32(x):
     bits = _bits_of_float32(x)
     exponent = (bits >> np.int32(23)) - np.int32(127)
     mantissa = _float32_from_bits((bits & np.int32(0x7FFFFF)) | np.int32(0x3F800000))
     above = mantissa > np.float32(_SQRT2)
     mantissa = mantissa * np.float32(0.5) if above else mantissa
-    k = np.float32(exponent + np.int32(1) if above else exponent)
-    result = k * _LN2_HIGH_32 + (_log1p_unit_32(mantissa - np.float32(1.0)) + k * _LN2_LOW_32)
+    return np.float32(exponent + np.int32(1) if above else exponent), mantissa - np.float32(1.0)
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _log_positive_64(x):
+    k, f = _log_parts_64(x)
+    result = k * _LN2_HIGH + (_log1p_unit_64(f) + k * _LN2_LOW)
     return result if x == x else x
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _log_positive_32(x):
+    k, f = _log_parts_32(x)
+    result = k * _LN2_HIGH_32 + (_log1p_unit_32(f) + k * _LN2_LOW_32)
+    return result if x == x else x
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _log_one_minus_64(q):
+    k, f = _log_parts_64(1.0 - q)  # 1 - q is exact for q >= 1/2
+    small = q <= 0.5
+    f = -q if small else f  # log1p(-q) keeps the digits that 1 - q rounds away
+    k = 0.0 if small else k
+    result = k * _LN2_HIGH + (_log1p_unit_64(f) + k * _LN2_LOW)
+    return result if q == q else q
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _log_one_minus_32(q):
+    k, f = _log_parts_32(np.float32(1.0) - q)
+    small = q <= np.float32(0.5)
+    f = -q if small else f
+    k = np.float32(0.0) if small else k
+    result = k * _LN2_HIGH_32 + (_log1p_unit_32(f) + k * _LN2_LOW_32)
+    return result if q == q else q
 
 
 @njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
@@ -233,6 +266,14 @@ def log_positive(x):
     return _log_positive_64(x)
 
 
+def log_one_minus(q):
+    """log(1 - q) for 0 <= q <= 1/2 or 1 - q a positive normal number (and NaN), in q's dtype,
+    vectorisable, with one division (log1p(-q) below 1/2, log(1 - q) above, where 1 - q is exact)."""
+    if isinstance(q, np.float32):
+        return _log_one_minus_32(q)
+    return _log_one_minus_64(q)
+
+
 def _by_dtype(float32_version, float64_version):
     def select(x):
         if x == types.float32:
@@ -243,5 +284,7 @@ def _by_dtype(float32_version, float64_version):
 
 overload(exp_nonpositive, jit_options={"fastmath": FASTMATH, "error_model": ERROR_MODEL})(_by_dtype(_exp_nonpositive_32, _exp_nonpositive_64))
 overload(log1p_unit, jit_options={"fastmath": FASTMATH, "error_model": ERROR_MODEL})(_by_dtype(_log1p_unit_32, _log1p_unit_64))
+overload(log_one_minus, jit_options={"fastmath": FASTMATH, "error_model": ERROR_MODEL})(
+    _by_dtype(_log_one_minus_32, _log_one_minus_64))
 overload(log_positive, jit_options={"fastmath": FASTMATH, "error_model": ERROR_MODEL})(
     _by_dtype(_log_positive_32, _log_positive_64))
