@@ -5,7 +5,8 @@ measured in one run, so the ratios compare like with like even on a busy
 machine; absolute times are only as quiet as the machine was. Writes
 ``benchmarks/results/RESULTS.md``, ``results.json`` and ``speed.png``.
 
-Times are the best of several repeats (the least disturbed run). Bandwidth is
+Times are the best of several repeats (the least disturbed run), taken in rounds
+that interleave the libraries compared (see ``best_times``). Bandwidth is
 the bytes a loss must move (inputs read once, gradient written once) divided
 by its time, compared with a STREAM-like kernel on the same number of
 elements moving the same streams (triad ``a = b + s c`` for value+gradient,
@@ -52,21 +53,31 @@ DTYPES = (np.float32, np.float64)
 
 # -- timing -------------------------------------------------------------------------------------------
 
-def best_time(fn, budget):
-    """Best of repeated calls of ``fn`` after one warm-up call; repeats until ``budget`` seconds are spent.
+def best_times(functions, budget, rounds=4):
+    """Best seconds per call of each of ``functions`` (name -> callable), timed in interleaved rounds.
 
-    At least 3 repeats (2 when one call exceeds the budget), at most 200.
+    Timings on this shared VM drift by 20-30% within minutes. Every round gives each function its
+    turn, so a slow spell hits all of them alike and the ratios within a run stay fair (timed one
+    library after the other, a spell could land on one of them only). One warm-up call each, then
+    about ``budget`` seconds per function over the rounds: at most 200 calls, at least one a round;
+    functions slower than the budget get 2 rounds of one call.
     """
-    start = time.perf_counter()
-    fn()
-    first = time.perf_counter() - start
-    repeats = 2 if first > budget else int(min(200, max(3, budget / max(first, 1e-7))))
-    times = []
-    for _ in range(repeats):
+    first = {}
+    for name, fn in functions.items():
         start = time.perf_counter()
         fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        first[name] = time.perf_counter() - start
+    if max(first.values()) > budget:
+        rounds = 2
+    best = dict.fromkeys(functions, float("inf"))
+    for _ in range(rounds):
+        for name, fn in functions.items():
+            repeats = int(min(200 / rounds, max(1, budget / rounds / max(first[name], 1e-7))))
+            for _ in range(repeats):
+                start = time.perf_counter()
+                fn()
+                best[name] = min(best[name], time.perf_counter() - start)
+    return best
 
 
 # -- STREAM-like bandwidth ------------------------------------------------------------------------------
@@ -107,7 +118,8 @@ def bandwidth(n, dtype, budget):
     size = b.itemsize * n
 
     def fastest(kernels, *args):
-        return min(best_time(lambda: kernel(*args), budget) for kernel in kernels)
+        return min(best_times({k: lambda kernel=kernel: kernel(*args) for k, kernel in enumerate(kernels)},
+                              budget).values())
     return {
         "triad": 3 * size / fastest((_triad, _serial_triad), a, b, c, s) / 1e9,
         "copy": 2 * size / fastest((_copy, _serial_copy), a, b) / 1e9,
@@ -183,23 +195,21 @@ def bench_pointwise(name, n, dtype, budget, rng):
     agree = abs(value - reference) <= (1e-4 if dtype == np.float32 else 1e-9) * max(1.0, abs(reference))
     for mode in ("value", "value+grad"):
         grad = mode == "value+grad"
-        times = {}
-        if grad:
-            times["lossjit"] = best_time(lambda: loss.value_and_grad(y, p, **options), budget)
-        else:
-            times["lossjit"] = best_time(lambda: loss(y, p, **options), budget)
-        times["numpy"] = best_time(lambda: numpy_fn(y, p, grad), budget)
+        calls = {"lossjit": (lambda: loss.value_and_grad(y, p, **options)) if grad else (lambda: loss(y, p, **options)),
+                 "numpy": lambda: numpy_fn(y, p, grad)}
         if sk is not None and sklearn_name and not grad and n <= SKLEARN_MAX_ELEMENTS:
             metric = getattr(sk, sklearn_name)
-            times["sklearn"] = best_time(lambda: metric(y, p), budget)
+            calls["sklearn"] = lambda: metric(y, p)
         if torch is not None:
-            times["torch"] = _torch_time(torch_name, y, p, grad, budget)
+            calls["torch"] = _torch_call(torch_name, y, p, grad)
+        times = best_times(calls, budget)
         rows.append({"loss": name, "dtype": np.dtype(dtype).name, "n": n, "mode": mode, "times": times,
                      "bytes": (3 if grad else 2) * n * np.dtype(dtype).itemsize, "agree": bool(agree)})
     return rows
 
 
-def _torch_time(torch_name, y, p, grad, budget):
+def _torch_call(torch_name, y, p, grad):
+    """A call of torch's loss (forward, or forward and backward) on y and p."""
     function = getattr(F, torch_name)
     target = torch.from_numpy(y)
     if not grad:
@@ -208,7 +218,7 @@ def _torch_time(torch_name, y, p, grad, budget):
         def forward():
             with torch.no_grad():
                 return function(prediction, target).item()
-        return best_time(forward, budget)
+        return forward
     prediction = torch.from_numpy(p.copy()).requires_grad_(True)
 
     def forward_backward():
@@ -216,7 +226,7 @@ def _torch_time(torch_name, y, p, grad, budget):
         out = function(prediction, target)
         out.backward()
         return out.item(), prediction.grad
-    return best_time(forward_backward, budget)
+    return forward_backward
 
 
 # -- softmax cross-entropy --------------------------------------------------------------------------------
@@ -244,12 +254,11 @@ def bench_softmax(shape, dtype, budget, rng):
     rows = []
     for mode in ("value", "value+grad"):
         grad = mode == "value+grad"
-        times = {}
         if grad:
-            times["lossjit"] = best_time(lambda: lj.cross_entropy.value_and_grad(labels, z, from_logits=True), budget)
+            calls = {"lossjit": lambda: lj.cross_entropy.value_and_grad(labels, z, from_logits=True)}
         else:
-            times["lossjit"] = best_time(lambda: lj.cross_entropy(labels, z, from_logits=True), budget)
-        times["numpy"] = best_time(lambda: _numpy_cross_entropy(labels, z, grad), budget)
+            calls = {"lossjit": lambda: lj.cross_entropy(labels, z, from_logits=True)}
+        calls["numpy"] = lambda: _numpy_cross_entropy(labels, z, grad)
         if torch is not None:
             target = torch.from_numpy(labels)
             if grad:
@@ -260,14 +269,15 @@ def bench_softmax(shape, dtype, budget, rng):
                     out = F.cross_entropy(logits, target)
                     out.backward()
                     return out.item(), logits.grad
-                times["torch"] = best_time(forward_backward, budget)
+                calls["torch"] = forward_backward
             else:
                 logits = torch.from_numpy(z)
 
                 def forward():
                     with torch.no_grad():
                         return F.cross_entropy(logits, target).item()
-                times["torch"] = best_time(forward, budget)
+                calls["torch"] = forward
+        times = best_times(calls, budget)
         rows.append({"loss": "cross_entropy(labels, logits)", "dtype": np.dtype(dtype).name,
                      "n": n_rows * n_classes, "shape": list(shape), "mode": mode, "times": times,
                      "bytes": (2 if grad else 1) * n_rows * n_classes * np.dtype(dtype).itemsize,
@@ -295,10 +305,11 @@ def bench_ctc(budget, rng, quick):
         agree = abs(value - reference) <= 1e-4 * max(1.0, abs(reference))
         for mode in ("value", "value+grad"):
             grad = mode == "value+grad"
-            times = {}
             if grad:
-                times["lossjit"] = best_time(lambda: lj.ctc.value_and_grad(targets, logits, **lengths), budget)
                 leaf = z.clone().requires_grad_(True)
+
+                def run_lossjit():
+                    return lj.ctc.value_and_grad(targets, logits, **lengths)
 
                 def run_torch():
                     leaf.grad = None
@@ -306,12 +317,13 @@ def bench_ctc(budget, rng, quick):
                     out.backward()
                     return out.item(), leaf.grad
             else:
-                times["lossjit"] = best_time(lambda: lj.ctc(targets, logits, **lengths), budget)
+                def run_lossjit():
+                    return lj.ctc(targets, logits, **lengths)
 
                 def run_torch():
                     with torch.no_grad():
                         return F.ctc_loss(z.log_softmax(2), tt, il, tl).item()
-            times["torch"] = best_time(run_torch, budget)
+            times = best_times({"lossjit": run_lossjit, "torch": run_torch}, budget)
             rows.append({"loss": "ctc (logits, float32)", "dtype": "float32", "n": logits.size,
                          "shape": [time_steps, batch, n_classes], "mode": mode, "times": times,
                          "bytes": None, "agree": bool(agree)})
@@ -370,15 +382,13 @@ def overheads(repeats):
     if torch is not None:
         yt, pt = torch.from_numpy(y), torch.from_numpy(p)
         calls["torch F.mse_loss forward"] = lambda: F.mse_loss(pt, yt).item()
-    per_call = {}
-    for label, fn in calls.items():
-        batches = []
-        for _ in range(7):
+    per_call = dict.fromkeys(calls, float("inf"))
+    for _ in range(7):  # rounds of one batch each, interleaved as in best_times
+        for label, fn in calls.items():
             start = time.perf_counter()
             for _ in range(2000):
                 fn()
-            batches.append((time.perf_counter() - start) / 2000)
-        per_call[label] = min(batches)
+            per_call[label] = min(per_call[label], (time.perf_counter() - start) / 2000)
     return {"import_numba_s": numba_import, "import_lossjit_s": lossjit_import,
             "import_lossjit_minus_numba_s": lossjit_import - numba_import,
             "first_call_warm_cache_s": first_call, "per_call_1000_elements_s": per_call}

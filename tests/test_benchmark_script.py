@@ -1,0 +1,44 @@
+"""A smoke test of ``benchmarks/run.py`` on tiny sizes: its timing and its rows, not its figures.
+
+``make bench`` is run by hand; this keeps the script from breaking unnoticed between runs.
+"""
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+RUN_PY = Path(__file__).resolve().parents[1] / "benchmarks" / "run.py"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("lossjit_benchmark_run", RUN_PY)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_best_times_interleaves_and_keeps_the_best(bench):
+    calls = []
+    times = bench.best_times({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, budget=1e-4)
+    assert set(times) == {"a", "b"} and all(0 < t < 0.1 for t in times.values())
+    assert calls[:2] == ["a", "b"]  # one warm-up call each, then rounds
+    rounds = [i for i in range(2, len(calls) - 1) if calls[i] == "a" and calls[i + 1] == "b"]
+    assert len(rounds) >= 2, calls  # b's turn comes between a's, more than once
+
+
+def test_pointwise_and_softmax_rows(bench):
+    rng = np.random.default_rng(0)
+    rows = bench.bench_pointwise("mse", 1000, np.float64, 1e-3, rng)
+    rows += bench.bench_softmax((8, 5), np.float32, 1e-3, rng)
+    assert [row["mode"] for row in rows] == ["value", "value+grad"] * 2
+    for row in rows:
+        assert row["agree"]
+        assert {"lossjit", "numpy"} <= set(row["times"]) and all(t > 0 for t in row["times"].values())
+
+
+def test_bandwidth_figures(bench):
+    figures = bench.bandwidth(1000, np.float64, 1e-3)
+    assert set(figures) == {"triad", "copy", "read2"} and all(value > 0 for value in figures.values())
