@@ -127,15 +127,14 @@ def _polynomial(coefficients, x):
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _exp_nonpositive_64(x):
     clamped = -746.0 if x < -746.0 else x  # exp(-745.2) rounds to 0; -inf -> 0
-    finite = clamped if clamped == clamped else 0.0
+    finite = clamped if clamped == clamped else 0.0  # k from NaN would be an undefined integer
     k = np.floor(finite * _LOG2_E + 0.5)
-    r = (finite - k * _LN2_HIGH) - k * _LN2_LOW
+    r = (clamped - k * _LN2_HIGH) - k * _LN2_LOW  # NaN stays NaN through r, poly and the result
     poly = _polynomial(_EXP_TAYLOR, r)
     exponent = np.int64(k)
     tiny = exponent < -1000
     power = _float64_from_bits((exponent + (1023 + 64 if tiny else 1023)) << 52)
-    value = poly * power * (5.421010862427522e-20 if tiny else 1.0)  # 2^-64
-    return value if x == x else x
+    return poly * power * (5.421010862427522e-20 if tiny else 1.0)  # 2^-64
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
@@ -143,13 +142,12 @@ def _exp_nonpositive_32(x):
     clamped = np.float32(-104.0) if x < np.float32(-104.0) else x  # exp(-103.98) rounds to 0
     finite = clamped if clamped == clamped else np.float32(0.0)
     k = np.floor(finite * _LOG2_E_32 + np.float32(0.5))
-    r = (finite - k * _LN2_HIGH_32) - k * _LN2_LOW_32
+    r = (clamped - k * _LN2_HIGH_32) - k * _LN2_LOW_32
     poly = _polynomial(_EXP_TAYLOR_32, r)
     exponent = np.int32(k)
     tiny = exponent < np.int32(-120)
     power = _float32_from_bits((exponent + np.int32(127 + 32 if tiny else 127)) << np.int32(23))
-    value = poly * power * (np.float32(2.3283064365386963e-10) if tiny else np.float32(1.0))  # 2^-32
-    return value if x == x else x
+    return poly * power * (np.float32(2.3283064365386963e-10) if tiny else np.float32(1.0))  # 2^-32
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
