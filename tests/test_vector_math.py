@@ -12,16 +12,19 @@ POINTS = 20_000 if numba.config.DISABLE_JIT else 1_000_000
 DTYPES = [np.float32, np.float64]
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
-def _exp_all(x, out):
-    for i in range(x.size):
-        out[i] = exp_nonpositive(x[i])
+def elementwise(function):
+    """A compiled loop ``out[i] = function(x[i])``, as the kernels call these functions."""
+    @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+    def loop(x, out):
+        for i in range(x.size):
+            out[i] = function(x[i])
+    return loop
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
-def _log1p_all(x, out):
-    for i in range(x.size):
-        out[i] = log1p_unit(x[i])
+_exp_all = elementwise(exp_nonpositive)
+_log1p_all = elementwise(log1p_unit)
+_log_all = elementwise(log_positive)
+_log_one_minus_all = elementwise(log_one_minus)
 
 
 def apply(function, x):
@@ -69,12 +72,6 @@ def test_log1p_special_values(dtype):
     assert np.isnan(result[2]) and result[3] == dtype(1e-30)
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
-def _log_all(x, out):
-    for i in range(x.size):
-        out[i] = log_positive(x[i])
-
-
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_log1p_down_to_minus_one_half(dtype):
     x = np.concatenate([np.linspace(-0.5, 0.0, POINTS), -np.logspace(-40, np.log10(0.5), POINTS // 10)]).astype(dtype)
@@ -92,12 +89,6 @@ def test_log_of_positive_numbers_within_three_ulp(dtype):
     assert ulps(result, exact).max() <= 3
     assert apply(_log_all, np.array([1.0, 0.5], dtype)).tolist() == [0.0, dtype(np.log(0.5))]
     assert np.isnan(apply(_log_all, np.array([np.nan], dtype))[0])
-
-
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
-def _log_one_minus_all(q, out):
-    for i in range(q.size):
-        out[i] = log_one_minus(q[i])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
