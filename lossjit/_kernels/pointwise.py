@@ -107,7 +107,7 @@ def _binary_cross_entropy_given(y, p, params, from_logits, e):
     q, inside = _clip_probability(p, params[0])
     r = _ONE - q
     loss = -(positive * log_positive(q) + negative * log_one_minus(q))
-    grad = (negative * q - positive * r) / (q * r)  # one division: they bound these loops
+    grad = (negative * q - positive * r) / (q * r)  # over one division: divisions bound these loops
     hess = positive / (q * q) + negative / (r * r)
     return loss, (grad if inside else _ZERO), (hess if inside else _ZERO)
 
