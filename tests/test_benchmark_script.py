@@ -6,8 +6,12 @@
 import importlib.util
 from pathlib import Path
 
+import numba
 import numpy as np
 import pytest
+
+# The script compiles STREAM-like kernels from their Python functions; timings without the JIT mean nothing.
+pytestmark = pytest.mark.skipif(numba.config.DISABLE_JIT, reason="the benchmark needs the JIT")
 
 RUN_PY = Path(__file__).resolve().parents[1] / "benchmarks" / "run.py"
 
