@@ -105,6 +105,8 @@ def check_in_range(array, name, low, high):
 
 def check_positive_number(value, name, *, allow_zero=False):
     """A finite real number > 0 (or >= 0), returned as float."""
+    if type(value) is float and (0.0 <= value if allow_zero else 0.0 < value) and value < math.inf:
+        return value  # the common call, without the isinstance checks (NaN and inf fail both tests)
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
     value = float(value)

@@ -167,32 +167,36 @@ class _SoftmaxRows:
     """
 
     def __init__(self, y_true, y_pred, sample_weight, from_logits, axis, ignore_index=None):
+        # Each shape read builds a tuple: read them once (a small call's time is mostly these checks).
         y_pred = v.as_array(y_pred, "y_pred")
         y_true = v.as_array(y_true, "y_true")
-        if y_pred.ndim == 0:
+        shape = y_pred.shape
+        ndim = len(shape)
+        if ndim == 0:
             raise ValueError("y_pred must have a class axis; got a scalar")
         v.check_not_empty(y_pred, "y_pred")
-        if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)) \
-                or not -y_pred.ndim <= axis < y_pred.ndim:
-            raise ValueError(f"axis must be an integer in [{-y_pred.ndim}, {y_pred.ndim}) for y_pred of "
-                             f"shape {y_pred.shape}, got {axis!r}")
-        self.axis = int(axis) % y_pred.ndim
-        self.n_classes = y_pred.shape[self.axis]
-        self.shape = y_pred.shape
-        self.loss_shape = y_pred.shape[:self.axis] + y_pred.shape[self.axis + 1:]
+        if (type(axis) is not int and (isinstance(axis, (bool, np.bool_)) or not isinstance(axis, np.integer))) \
+                or not -ndim <= axis < ndim:
+            raise ValueError(f"axis must be an integer in [{-ndim}, {ndim}) for y_pred of shape {shape}, "
+                             f"got {axis!r}")
+        self.axis = axis = int(axis) % ndim
+        self.n_classes = shape[axis]
+        self.shape = shape
+        self.loss_shape = shape[:axis] + shape[axis + 1:]
         if not from_logits:
             v.check_in_range(y_pred, "y_pred", 0, 1)
 
-        if y_true.shape == y_pred.shape:
+        true_shape = y_true.shape
+        if true_shape == shape:
             v.check_in_range(y_true, "y_true", 0, 1)
             labels = None
-        elif y_true.shape == self.loss_shape:
+        elif true_shape == self.loss_shape:
             labels = self._labels(y_true, ignore_index)
         else:
             raise ValueError(
-                f"y_true has shape {y_true.shape}; for y_pred of shape {y_pred.shape} with classes on axis "
-                f"{self.axis} it must hold class indices of shape {self.loss_shape} or class probabilities "
-                f"of shape {y_pred.shape}"
+                f"y_true has shape {true_shape}; for y_pred of shape {shape} with classes on axis "
+                f"{axis} it must hold class indices of shape {self.loss_shape} or class probabilities "
+                f"of shape {shape}"
             )
         self.dtype = v.compute_dtype(y_pred, None if labels is not None else y_true)
         self.y_pred = self._rows(y_pred)
@@ -265,12 +269,11 @@ class _SoftmaxJob(_SoftmaxRows):
 
     def __init__(self, y_true, y_pred, sample_weight, from_logits, axis, class_weight, ignore_index,
                  label_smoothing):
-        if isinstance(ignore_index, (bool, np.bool_)) or not isinstance(ignore_index, (int, np.integer)) \
+        if (type(ignore_index) is not int and (isinstance(ignore_index, (bool, np.bool_))
+                                                or not isinstance(ignore_index, np.integer))) \
                 or not _INT64.min <= ignore_index <= _INT64.max:
             raise TypeError(f"ignore_index must be an integer (int64), got {ignore_index!r}")
-        smoothing = v.check_positive_number(label_smoothing, "label_smoothing", allow_zero=True)
-        if smoothing > 1:
-            raise ValueError(f"label_smoothing must lie in [0, 1], got {smoothing}")
+        smoothing = _check_unit_number(label_smoothing, "label_smoothing")
         super().__init__(y_true, y_pred, sample_weight, from_logits, axis, ignore_index)
         self.smoothing = self.dtype.type(smoothing)
         self.ignore_index = int(ignore_index)
