@@ -203,4 +203,3 @@ def softmax_cross_entropy(y_pred, labels, target, from_logits, eps, row_weights,
     for b in range(n_blocks):
         total += partials[b]
     return total
-
