@@ -326,6 +326,39 @@ def test_cross_entropy_layouts_and_dtypes(rng):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_rows, n_classes", [(5, 511), (6, 512), (40, 1000), (9, 5000)])
+def test_cross_entropy_long_rows(dtype, n_rows, n_classes, rng):
+    """Rows of 512 classes and more take their own gradient loops (softmax._long_row_exps); 40x1000
+    is past the parallel threshold."""
+    skip_float32_without_jit(dtype)
+    logits, labels = logits_and_labels(rng, (n_rows, n_classes), dtype=dtype)
+    logits[1, ::3] = -1e4  # exp underflows to exactly 0
+    labels[1] = 1
+    logits[2, 7] = 60.0
+    labels[3] = -100
+    weights = rng.uniform(0, 2, n_rows)
+    check_cross_entropy(labels, logits, dtype=dtype, from_logits=True, sample_weight=weights)
+    with_infinities = np.where(logits == -1e4, -np.inf, logits)  # the reference's 0 * -inf is NaN
+    value, grad = lj.cross_entropy.value_and_grad(labels, with_infinities, from_logits=True, sample_weight=weights)
+    assert_array_equal(value, lj.cross_entropy(labels, logits, from_logits=True, sample_weight=weights))
+    assert_array_equal(grad, lj.cross_entropy.grad(labels, logits, from_logits=True, sample_weight=weights))
+
+
+@pytest.mark.parametrize("n_classes", [3, 100, 600])
+def test_cross_entropy_nan_of_either_sign_poisons_its_row(n_classes, rng):
+    """The row maximum compares the floats' bits as integers, where a NaN with its sign bit set
+    sorts below -inf: the row must still come out NaN, and the others finite."""
+    logits, labels = logits_and_labels(rng, (4, n_classes))
+    for nan in (np.nan, -np.nan):
+        poisoned = logits.copy()
+        poisoned[1, n_classes // 2] = nan
+        assert np.signbit(poisoned[1, n_classes // 2]) == (nan is not np.nan)
+        rows, grad = lj.cross_entropy.value_and_grad(labels, poisoned, from_logits=True, reduction="none")
+        assert_array_equal(np.isnan(rows), [False, True, False, False])
+        assert np.all(np.isnan(grad[1])) and np.all(np.isfinite(np.delete(grad, 1, axis=0)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n_classes", [3, 10, 5000])
 def test_cross_entropy_parallel_sizes(dtype, n_classes, rng):
     skip_float32_without_jit(dtype)

@@ -1,4 +1,5 @@
-"""The vectorisable exp, log1p, log and log(1 - q) against NumPy's, in ulps of the result's dtype."""
+"""The vectorisable exp, log1p, log and log(1 - q) against NumPy's, in ulps of the result's dtype;
+the row maximum and the integer order keys behind it."""
 
 import numba
 import numpy as np
@@ -6,7 +7,8 @@ import pytest
 from numba import njit
 
 from lossjit._config import ERROR_MODEL, FASTMATH
-from lossjit._kernels.vector_math import exp_nonpositive, log1p_unit, log_one_minus, log_positive
+from lossjit._kernels.vector_math import (exp_nonpositive, from_order_key, largest, log1p_unit, log_one_minus,
+                                         log_positive, order_key)
 
 POINTS = 20_000 if numba.config.DISABLE_JIT else 1_000_000
 DTYPES = [np.float32, np.float64]
@@ -25,6 +27,19 @@ _exp_all = elementwise(exp_nonpositive)
 _log1p_all = elementwise(log1p_unit)
 _log_all = elementwise(log_positive)
 _log_one_minus_all = elementwise(log_one_minus)
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _keys_and_back(x, keys, back):
+    for i in range(x.size):
+        keys[i] = order_key(x[i])
+        back[i] = from_order_key(keys[i])
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _row_maxima(x, n_columns, out):
+    for r in range(out.size):
+        out[r] = largest(x[r * n_columns:(r + 1) * n_columns])
 
 
 def apply(function, x):
@@ -104,3 +119,45 @@ def test_log_one_minus_within_three_ulp(dtype):
     special = apply(_log_one_minus_all, np.array([0.0, 1e-30, np.nan], dtype))
     assert special[:2].tolist() == [0.0, dtype(-1e-30)]
     assert np.isnan(special[2])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_order_keys_sort_like_the_floats_and_round_trip(dtype):
+    info = np.finfo(dtype)
+    x = np.array([-np.inf, -info.max, -1.5, -info.tiny, -info.smallest_subnormal, -0.0, 0.0,
+                  info.smallest_subnormal, info.tiny, 1.0, 1.5, info.max, np.inf], dtype)
+    keys = np.empty(x.size, np.int32 if dtype == np.float32 else np.int64)
+    back = np.empty_like(x)
+    _keys_and_back(x, keys, back)
+    assert np.all(np.diff(keys) > 0)  # strictly increasing, -0 below +0
+    assert_bits_equal(back, x)
+    nans = np.array([np.nan, -np.nan], dtype)
+    nan_keys = np.empty(2, keys.dtype)
+    _keys_and_back(nans, nan_keys, np.empty_like(nans))
+    assert nan_keys[0] > keys[-1] and nan_keys[1] < keys[0]  # NaN past the infinities, by its sign bit
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n_columns", [1, 3, 10, 31, 100, 1000])
+def test_largest_is_the_row_maximum(dtype, n_columns):
+    rng = np.random.default_rng(n_columns)
+    x = (rng.standard_normal((50, n_columns)) * 10.0 ** rng.integers(-30, 30, (50, 1))).astype(dtype)
+    x[0] = -np.inf
+    x[1, ::2] = -np.inf
+    x[2, -1] = np.inf
+    x[3] = -0.0
+    x[4] = -0.0
+    x[4, -1] = 0.0
+    out = np.empty(50, dtype)
+    _row_maxima(x.ravel(), n_columns, out)
+    assert_bits_equal(out[5:], x[5:].max(axis=1))
+    assert out[:3].tolist() == [-np.inf, x[1].max(), np.inf]
+    assert np.signbit(out[3]) and out[3] == 0 and not np.signbit(out[4]) and out[4] == 0
+    x[6, n_columns // 2] = np.nan
+    _row_maxima(x.ravel(), n_columns, out)
+    assert np.isnan(out[6])
+
+
+def assert_bits_equal(result, expected):
+    assert result.dtype == expected.dtype
+    assert result.tobytes() == expected.tobytes()

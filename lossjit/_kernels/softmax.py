@@ -28,6 +28,8 @@ from .vector_math import exp_nonpositive, largest, log_positive
 
 _ONE = np.float32(1.0)
 _ZERO = np.float32(0.0)
+#: Classes from which a gradient row's own exp loop beats the block-wide one (measured at 100: 0.85x).
+_LONG_ROW = 512
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
@@ -99,25 +101,27 @@ def _row(y_pred, labels, target, from_logits, eps, class_weights, smoothing, ign
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
-def _labelled_logits_block(y_pred, labels, row_weights, inner, ignore_index, n_classes, scale, row_losses,
-                           grad, start, stop):
-    """The common case of :func:`_block`: logits, class indices, no class weights, no smoothing.
+def _long_row_exps(logits, n_classes, work, peaks, sums):
+    """Rows of at least ``_LONG_ROW`` classes, each vectorised on its own: the row maximum, then
+    ``exp(z - max)`` into the row of ``work`` (the block's gradient) and its sum."""
+    for r in range(peaks.size):
+        row = logits[r * n_classes:(r + 1) * n_classes]
+        peak = largest(row)
+        peaks[r] = peak
+        exps = work[r * n_classes:(r + 1) * n_classes]
+        for c in range(n_classes):
+            exps[c] = exp_nonpositive(row[c] - peak)
+        total_exp = 0.0
+        for c in range(n_classes):
+            total_exp += exps[c]
+        sums[r] = total_exp
 
-    Row loss log-sum-exp(z) - z_label; grad (when non-empty) = scale * w * (softmax(z) - onehot(label)).
-    Passes over the block's rows: shift each row by its maximum, exp over the whole block in one long
-    loop (vectorised even when a row has 10 classes), the row sums, their logs in one vectorised
-    loop (instead of libm's ``log`` per row), then per row the loss and the gradient.
-    Each loop either stores or sums, never both (so each has one summation order). Without a
-    gradient the exps go to a block buffer instead of ``grad``.
-    """
-    n_rows = stop - start
-    logits = y_pred[start * n_classes:stop * n_classes]
-    if grad.size > 0:
-        work = grad[start * n_classes:stop * n_classes]
-    else:
-        work = np.empty(logits.size, y_pred.dtype)
-    peaks = np.empty(n_rows, y_pred.dtype)
-    for r in range(n_rows):
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _short_row_exps(logits, n_classes, work, peaks, sums):
+    """Rows too short for a vector loop of their own: each shifted by its maximum into ``work``,
+    then one long ``exp`` loop over the whole block (vectorised even at 10 classes), then the sums."""
+    for r in range(peaks.size):
         row = logits[r * n_classes:(r + 1) * n_classes]
         shifted = work[r * n_classes:(r + 1) * n_classes]
         peak = largest(row)
@@ -126,13 +130,40 @@ def _labelled_logits_block(y_pred, labels, row_weights, inner, ignore_index, n_c
             shifted[c] = row[c] - peak
     for i in range(work.size):
         work[i] = exp_nonpositive(work[i])
-    sums = np.empty(n_rows)
-    for r in range(n_rows):
+    for r in range(peaks.size):
         exps = work[r * n_classes:(r + 1) * n_classes]
         total_exp = 0.0
         for c in range(n_classes):
             total_exp += exps[c]
         sums[r] = total_exp
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _labelled_logits_block(y_pred, labels, row_weights, inner, ignore_index, n_classes, scale, row_losses,
+                           grad, start, stop):
+    """The common case of :func:`_block`: logits, class indices, no class weights, no smoothing.
+
+    Row loss log-sum-exp(z) - z_label; grad (when non-empty) = scale * w * (softmax(z) - onehot(label)).
+    Passes over the block's rows: the row maxima, ``exp(z - max)`` into ``grad`` (or a block
+    buffer for the value alone) and the row sums, by :func:`_long_row_exps` for a gradient of
+    long rows (one pass less over ``grad``: 1.2-1.4x at 1,000-32,000 classes) and
+    :func:`_short_row_exps` otherwise (two functions: with both loops in one, rows of 10 classes
+    ran at 0.8-0.9x); then the logs of the row sums in one vectorised loop
+    (instead of libm's ``log`` per row), and per row the loss and the gradient. Each loop either
+    stores or sums, never both (so each has one summation order).
+    """
+    n_rows = stop - start
+    logits = y_pred[start * n_classes:stop * n_classes]
+    if grad.size > 0:
+        work = grad[start * n_classes:stop * n_classes]
+    else:
+        work = np.empty(logits.size, y_pred.dtype)
+    peaks = np.empty(n_rows, y_pred.dtype)
+    sums = np.empty(n_rows)
+    if grad.size > 0 and n_classes >= _LONG_ROW:
+        _long_row_exps(logits, n_classes, work, peaks, sums)
+    else:
+        _short_row_exps(logits, n_classes, work, peaks, sums)
     log_sums = np.empty(n_rows)
     for r in range(n_rows):
         log_sums[r] = log_positive(sums[r])  # in [1, C]: NaN logits give NaN

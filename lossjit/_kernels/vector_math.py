@@ -12,8 +12,9 @@ the kernels need are supported (documented per function).
   polynomial (degree 13 in float64, 7 in float32), times 2^k built from its
   bits; 2^k below the smallest normal number is applied in two steps so a
   subnormal result is rounded once. -inf gives 0, NaN stays NaN.
-* ``largest(values)``: the maximum of an array with eight independent running
-  maxima (a single ``max`` chain waits on each previous result).
+* ``largest(values)``: the maximum of an array as its largest ``order_key`` (the
+  float's bits as an integer with the float order: -0 < +0, NaN past the
+  infinities): an integer maximum vectorises, a float ``max`` does not.
 * ``log1p_unit(x)``, -1/2 <= x <= 1: log(1 + x) = 2 atanh(s), s = x / (2 + x) in
   [-1/3, 1/3], by the odd series 2 (s + s^3/3 + s^5/5 + ...) (to s^35 in
   float64, s^17 in float32). No 1 + x is formed, so tiny x keeps its digits.
@@ -221,26 +222,47 @@ def _log_one_minus_32(q):
     return result if q == q else q
 
 
+_LOW_BITS_32 = np.int32(0x7FFFFFFF)
+_LOW_BITS_64 = np.int64(0x7FFFFFFFFFFFFFFF)
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _order_key_32(x):
+    bits = _bits_of_float32(x)
+    return np.int32(bits ^ np.int32(np.int32(bits >> np.int32(31)) & _LOW_BITS_32))
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _order_key_64(x):
+    bits = _bits_of_float64(x)
+    return bits ^ ((bits >> np.int64(63)) & _LOW_BITS_64)
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _from_order_key_32(key):
+    return _float32_from_bits(np.int32(key ^ np.int32(np.int32(key >> np.int32(31)) & _LOW_BITS_32)))
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _from_order_key_64(key):
+    return _float64_from_bits(key ^ ((key >> np.int64(63)) & _LOW_BITS_64))
+
+
 @njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
 def largest(values):
-    """max(values) of a non-empty array, with eight running maxima (one max chain waits on the previous
-    max: 5x slower). Inlined by Numba: called per row, a real call (passing a row slice) costs ~30 ns.
+    """max(values) of a non-empty array, as its largest ``order_key``.
+
+    An integer maximum vectorises where a float ``max`` does not (its NaN rule fixes the order):
+    rows of 100 and 1,000 float32 in 16 and 150 ns instead of 27 and 270 with eight running float
+    maxima (10 classes: 6 ns instead of 5.4). A NaN with a clear sign bit is the maximum; one with
+    a set sign bit is not, but a shift by the result keeps it NaN. Inlined by Numba: called per
+    row, a real call (passing a row slice) costs ~30 ns.
     """
-    n = values.size
-    m0 = m1 = m2 = m3 = m4 = m5 = m6 = m7 = values[0]
-    end = n - n % 8
-    for c in range(0, end, 8):
-        m0 = max(m0, values[c])
-        m1 = max(m1, values[c + 1])
-        m2 = max(m2, values[c + 2])
-        m3 = max(m3, values[c + 3])
-        m4 = max(m4, values[c + 4])
-        m5 = max(m5, values[c + 5])
-        m6 = max(m6, values[c + 6])
-        m7 = max(m7, values[c + 7])
-    for c in range(end, n):
-        m0 = max(m0, values[c])
-    return max(max(max(m0, m1), max(m2, m3)), max(max(m4, m5), max(m6, m7)))
+    peak = order_key(values[0])
+    for c in range(1, values.size):
+        key = order_key(values[c])
+        peak = key if key > peak else peak
+    return from_order_key(peak)
 
 
 def exp_nonpositive(x):
@@ -248,6 +270,20 @@ def exp_nonpositive(x):
     if isinstance(x, np.float32):
         return _exp_nonpositive_32(x)
     return _exp_nonpositive_64(x)
+
+
+def order_key(x):
+    """An integer whose order is x's order as a float (-0 < +0; NaN past the infinities), in x's width."""
+    if isinstance(x, np.float32):
+        return _order_key_32(x)
+    return _order_key_64(x)
+
+
+def from_order_key(key):
+    """The float whose :func:`order_key` is ``key``."""
+    if isinstance(key, np.int32):
+        return _from_order_key_32(key)
+    return _from_order_key_64(key)
 
 
 def log1p_unit(x):
@@ -280,6 +316,17 @@ def _by_dtype(float32_version, float64_version):
     return select
 
 
+def _by_key_width(int32_version, int64_version):
+    def select(key):
+        if key == types.int32:
+            return lambda key: int32_version(key)
+        return lambda key: int64_version(key)
+    return select
+
+
+overload(order_key, jit_options={"fastmath": FASTMATH, "error_model": ERROR_MODEL})(_by_dtype(_order_key_32, _order_key_64))
+overload(from_order_key, jit_options={"fastmath": FASTMATH, "error_model": ERROR_MODEL})(
+    _by_key_width(_from_order_key_32, _from_order_key_64))
 overload(exp_nonpositive, jit_options={"fastmath": FASTMATH, "error_model": ERROR_MODEL})(_by_dtype(_exp_nonpositive_32, _exp_nonpositive_64))
 overload(log1p_unit, jit_options={"fastmath": FASTMATH, "error_model": ERROR_MODEL})(_by_dtype(_log1p_unit_32, _log1p_unit_64))
 overload(log_one_minus, jit_options={"fastmath": FASTMATH, "error_model": ERROR_MODEL})(
