@@ -15,13 +15,18 @@ Reductions, with weights ``w`` (ones without ``sample_weight``):
 
 ``grad`` is the gradient of the reduced loss with respect to ``y_pred``;
 with ``"none"`` it is the per-element derivative ``w_i dl_i/dy_pred``.
+``grad`` and ``value_and_grad`` take ``out=``: an array of ``y_pred``'s shape
+and compute dtype that receives the gradient (and is returned), so a training
+loop can reuse one buffer instead of a new array, whose pages the system
+zeroes on first touch, every step.
 """
 
 import inspect
+import math
 
 import numpy as np
 
-from ._validation import check_reduction
+from ._validation import check_gradient_out, check_reduction
 
 
 class Loss:
@@ -60,28 +65,30 @@ class Loss:
                             f"it takes {sorted(self.options) or 'no options'}")
         return self._prepare(y_true, y_pred, sample_weight, **{**self.options, **options})
 
-    def _evaluate(self, y_true, y_pred, sample_weight, reduction, options, want_grad):
+    def _evaluate(self, y_true, y_pred, sample_weight, reduction, options, want_grad, out=None):
         # Positional calls, one job, no temporaries: this path is most of a small call's time.
         job = self._job(y_true, y_pred, sample_weight, reduction, options)
+        if out is not None:
+            check_gradient_out(out, job.shape, job.dtype, y_true, y_pred, sample_weight)
         if reduction == "mean":
             scale = 1.0 / job.denominator
         elif reduction == "sum":
             scale = 1.0
         else:
-            return job.losses(), (job.gradient(1.0) if want_grad else None)
-        total, grad = job.total(scale, want_grad)
+            return job.losses(), (job.gradient(1.0, out) if want_grad else None)
+        total, grad = job.total(scale, want_grad, out)
         return job.dtype.type(total * scale), grad
 
     def __call__(self, y_true, y_pred, *, sample_weight=None, reduction="mean", **options):
         return self._evaluate(y_true, y_pred, sample_weight, reduction, options, False)[0]
 
-    def grad(self, y_true, y_pred, *, sample_weight=None, reduction="mean", **options):
-        """Gradient of the reduced loss with respect to ``y_pred`` (``y_pred``'s shape)."""
-        return self._evaluate(y_true, y_pred, sample_weight, reduction, options, True)[1]
+    def grad(self, y_true, y_pred, *, sample_weight=None, reduction="mean", out=None, **options):
+        """Gradient of the reduced loss with respect to ``y_pred`` (``y_pred``'s shape), into ``out`` if given."""
+        return self._evaluate(y_true, y_pred, sample_weight, reduction, options, True, out)[1]
 
-    def value_and_grad(self, y_true, y_pred, *, sample_weight=None, reduction="mean", **options):
-        """``(loss, grad)`` from one fused pass over the data."""
-        return self._evaluate(y_true, y_pred, sample_weight, reduction, options, True)
+    def value_and_grad(self, y_true, y_pred, *, sample_weight=None, reduction="mean", out=None, **options):
+        """``(loss, grad)`` from one fused pass over the data; the gradient into ``out`` if given."""
+        return self._evaluate(y_true, y_pred, sample_weight, reduction, options, True, out)
 
 
 class PointwiseLoss(Loss):
@@ -97,15 +104,19 @@ class PointwiseLoss(Loss):
 class PerSampleJob:
     """Job methods for a kernel that returns ``(total, per-sample losses, grad or None)``.
 
-    Subclasses define ``dtype`` and ``_kernel(scale, want_grad)``.
+    Subclasses define ``dtype``, ``shape`` and ``_kernel(scale, grad)``, where ``grad`` is a flat
+    array to write the gradient into or an empty one for none.
     """
 
-    def total(self, scale, want_grad):
-        total, _, grad = self._kernel(scale, want_grad)
-        return total, grad
+    def total(self, scale, want_grad, out=None):
+        if not want_grad:
+            return self._kernel(scale, np.empty(0, self.dtype))[0], None
+        grad = np.empty(math.prod(self.shape), self.dtype) if out is None else out.reshape(-1)
+        total = self._kernel(scale, grad)[0]
+        return total, (grad.reshape(self.shape) if out is None else out)
 
     def losses(self):
-        return self._kernel(1.0, False)[1].astype(self.dtype)
+        return self._kernel(1.0, np.empty(0, self.dtype))[1].astype(self.dtype)
 
-    def gradient(self, scale):
-        return self._kernel(scale, True)[2]
+    def gradient(self, scale, out=None):
+        return self.total(scale, True, out)[1]

@@ -28,30 +28,30 @@ class PointwiseJob:
             self.weights, self.inner = v.sample_weights(sample_weight, self.shape, self.dtype)
             self.denominator = v.weight_total(self.weights, self.inner, self.y_pred.size)
 
-    def total(self, scale, want_grad):
-        """(sum_i w_i l_i, gradient of it times scale or None)."""
+    def total(self, scale, want_grad, out=None):
+        """(sum_i w_i l_i, gradient of it times scale (into ``out`` if given) or None)."""
         if not want_grad:
             total = kernels.pointwise_sum(self.kind, self.params, self.y_true, self.y_pred, self.weights, self.inner)
             after_kernel(self.y_pred.size)
             return total, None
-        grad = np.empty(self.y_pred.size, self.dtype)
+        grad = np.empty(self.y_pred.size, self.dtype) if out is None else out.reshape(-1)
         total = kernels.pointwise_sum_and_grad(self.kind, self.params, self.y_true, self.y_pred, self.weights,
                                                self.inner, self.dtype.type(scale), grad)
         after_kernel(self.y_pred.size)
-        return total, grad.reshape(self.shape)
+        return total, (grad.reshape(self.shape) if out is None else out)
 
-    def _map(self, scale, order):
-        out = np.empty_like(self.y_pred)
+    def _map(self, scale, order, out=None):
+        values = np.empty_like(self.y_pred) if out is None else out.reshape(-1)
         kernels.pointwise_map(self.kind, self.params, self.y_true, self.y_pred, self.weights, self.inner,
-                              self.dtype.type(scale), order, out)
+                              self.dtype.type(scale), order, values)
         after_kernel(self.y_pred.size)
-        return out.reshape(self.shape)
+        return values.reshape(self.shape) if out is None else out
 
     def losses(self):
         return self._map(1.0, 0)
 
-    def gradient(self, scale):
-        return self._map(scale, 1)
+    def gradient(self, scale, out=None):
+        return self._map(scale, 1, out)
 
     def hessian(self, scale):
         return self._map(scale, 2)

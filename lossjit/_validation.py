@@ -91,6 +91,25 @@ def check_reduction(reduction):
         raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
 
 
+def check_gradient_out(out, shape, dtype, y_true, y_pred, sample_weight):
+    """``out=`` of ``grad``/``value_and_grad``: a writeable C-contiguous ndarray of ``y_pred``'s shape
+    and the compute dtype, sharing no memory with an input (the kernels read the inputs again after
+    writing the gradient)."""
+    if type(out) is not np.ndarray:
+        raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
+    if out.shape != shape:
+        raise ValueError(f"out must have y_pred's shape {shape}, got {out.shape}")
+    if out.dtype != dtype:
+        raise TypeError(f"out must have the compute dtype {dtype} (see the README's dtype rules), got {out.dtype}")
+    if not out.flags.c_contiguous:
+        raise ValueError("out must be C-contiguous")
+    if not out.flags.writeable:
+        raise ValueError("out must be writeable")
+    for name, array in (("y_true", y_true), ("y_pred", y_pred), ("sample_weight", sample_weight)):
+        if isinstance(array, np.ndarray) and np.may_share_memory(out, array):
+            raise ValueError(f"out must not share memory with {name}")
+
+
 def check_in_range(array, name, low, high):
     """Values in [low, high]; NaN passes (it propagates into the loss)."""
     if array.dtype.kind == "f":  # NumPy's NaN-skipping fmin/fmax are 5x slower than this one pass

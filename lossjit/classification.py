@@ -249,19 +249,27 @@ class _SoftmaxRows:
         moved = self.shape[:self.axis] + self.shape[self.axis + 1:] + (self.n_classes,)
         return np.ascontiguousarray(np.moveaxis(grad.reshape(moved), -1, self.axis))
 
-    def total(self, scale, want_grad):
+    def total(self, scale, want_grad, out=None):
         empty = v.EMPTY[self.dtype]  # "do not write"
-        grad = np.empty(self.y_pred.size, self.dtype) if want_grad else empty
+        if not want_grad:
+            return self._kernel(scale, empty, empty), None
+        classes_last = self.axis == len(self.shape) - 1
+        grad = out.reshape(-1) if out is not None and classes_last else np.empty(self.y_pred.size, self.dtype)
         total = self._kernel(scale, empty, grad)
-        return total, (self._unrows(grad) if want_grad else None)
+        if out is None:
+            return total, self._unrows(grad)
+        if not classes_last:  # the kernel's rows have the classes last: move them back into out
+            moved = self.shape[:self.axis] + self.shape[self.axis + 1:] + (self.n_classes,)
+            np.copyto(out, np.moveaxis(grad.reshape(moved), -1, self.axis))
+        return total, out
 
     def losses(self):
         row_losses = np.empty(self.y_pred.size // self.n_classes, self.dtype)
         self._kernel(1.0, row_losses, v.EMPTY[self.dtype])
         return row_losses.reshape(self.loss_shape)
 
-    def gradient(self, scale):
-        return self.total(scale, True)[1]
+    def gradient(self, scale, out=None):
+        return self.total(scale, True, out)[1]
 
 
 class _SoftmaxJob(_SoftmaxRows):

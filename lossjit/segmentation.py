@@ -68,13 +68,12 @@ class _DiceJob(PerSampleJob):
                              f"found {y_true.min()} to {y_true.max()}")
         return v.flat(y_true, np.int64)
 
-    def _kernel(self, scale, want_grad):
+    def _kernel(self, scale, grad):
         sample_losses = np.empty(self.n_samples)
-        grad = np.empty_like(self.y_pred) if want_grad else np.empty(0, self.dtype)
         total = kernels.dice_loss(self.y_pred, self.labels, self.target, self.activation, self.smooth,
                                   self.n_classes, self.n_spatial, self.weights, self.inner, self.dtype.type(scale),
                                   sample_losses, grad)
-        return total, sample_losses, (grad.reshape(self.shape) if want_grad else None)
+        return total, sample_losses
 
 
 dice = Loss(

@@ -104,17 +104,16 @@ class _CTCJob(PerSampleJob):
         np.cumsum(lengths[:-1], out=starts[1:])
         return np.ascontiguousarray(labels), starts, lengths
 
-    def _kernel(self, scale, want_grad):
+    def _kernel(self, scale, grad):
         sample_scales = self.weights
         if self.divide_by_target_length:
             sample_scales = sample_scales / np.maximum(self.target_lengths, 1)
         sample_losses = np.empty(self.n_samples)
-        grad = np.empty_like(self.y_pred) if want_grad else np.empty(0, self.dtype)
         total = ctc_kernels.ctc_loss(self.y_pred, self.n_samples, self.n_classes, self.labels, self.label_starts,
                                      self.target_lengths, self.input_lengths, self.blank, self.from_logits,
                                      self.zero_infinity, sample_scales, float(scale), self.parallel, sample_losses,
                                      grad)
-        return total, sample_losses, (grad.reshape(self.shape) if want_grad else None)
+        return total, sample_losses
 
 
 class _CTCLoss(Loss):
