@@ -48,6 +48,7 @@ QUICK_SIZES = [10**3, 10**5, 10**6]
 SOFTMAX_SHAPES = [(64, 10), (1024, 100), (4096, 1000), (1024, 32000), (4096, 32000)]
 QUICK_SHAPES = [(64, 10), (1024, 1000)]
 SKLEARN_MAX_ELEMENTS = 10**7  # its input checks (np.unique of the labels) make larger sizes minutes long
+OUT = "lossjit out="  # lossjit value+grad into a reused gradient buffer
 DTYPES = (np.float32, np.float64)
 
 
@@ -202,6 +203,9 @@ def bench_pointwise(name, n, dtype, budget, rng):
             calls["sklearn"] = lambda: metric(y, p)
         if torch is not None:
             calls["torch"] = _torch_call(torch_name, y, p, grad)
+        if grad:  # the same call into one reused buffer: no new gradient pages to fault in
+            buffer = np.empty_like(p)
+            calls[OUT] = lambda: loss.value_and_grad(y, p, out=buffer, **options)
         times = best_times(calls, budget)
         rows.append({"loss": name, "dtype": np.dtype(dtype).name, "n": n, "mode": mode, "times": times,
                      "bytes": (3 if grad else 2) * n * np.dtype(dtype).itemsize, "agree": bool(agree)})
@@ -452,10 +456,10 @@ def _ratio(row, other):
     return t / row["times"]["lossjit"] if t else None
 
 
-def _bw_share(row, bw):
-    if row["bytes"] is None:
+def _bw_share(row, bw, library="lossjit"):
+    if row["bytes"] is None or library not in row["times"]:
         return None, None
-    gbs = row["bytes"] / row["times"]["lossjit"] / 1e9
+    gbs = row["bytes"] / row["times"][library] / 1e9
     key = (row["dtype"], row["n"])
     stream = "triad" if row["mode"] == "value+grad" else "read2"
     if row["loss"].startswith("cross_entropy"):
@@ -476,10 +480,13 @@ def targets(rows, bw, over):
             vs_numpy = min(_ratio(r, "numpy") for r in big)
             vs_torch = min((_ratio(r, "torch") for r in big if "torch" in r["times"]), default=None)
             share = min(_bw_share(r, bw)[1] or 0 for r in big)
+            share_out = min(_bw_share(r, bw, OUT)[1] or 0 for r in big)
             checks.append((f"{name} {dtype} value+grad >= 1e6: >= 4x NumPy", f"{vs_numpy:.1f}x", vs_numpy >= 4))
             if vs_torch is not None:
                 checks.append((f"{name} {dtype} value+grad >= 1e6: >= 4x torch", f"{vs_torch:.1f}x", vs_torch >= 4))
             checks.append((f"{name} {dtype} value+grad >= 1e6: >= 75% bandwidth", f"{share:.0%}", share >= 0.75))
+            checks.append((f"{name} {dtype} value+grad >= 1e6, gradient into a reused `out=`: >= 75% bandwidth",
+                           f"{share_out:.0%}", share_out >= 0.75))
     softmax = [r for r in rows if r["loss"].startswith("cross_entropy") and "torch" in r["times"]]
     for mode, need in (("value+grad", 2.0), ("value", 1.0)):
         ratios = [_ratio(r, "torch") for r in softmax if r["mode"] == mode]
@@ -514,7 +521,9 @@ def markdown(env, bw, rows, over, checks, quick):
            "Times are the best of repeated calls; `x numpy` etc. are how many times faster lossjit is "
            "(above 1: lossjit faster). `GB/s` counts inputs read once and the gradient written once; "
            "`% bw` divides it by a STREAM-like kernel on the same size (triad for value+grad, a two-array "
-           "read for the value; for cross-entropy a copy / a one-array read).", "",
+           "read for the value; for cross-entropy a copy / a one-array read). `out=` is lossjit's "
+           "value+grad writing into one reused gradient buffer (`value_and_grad(..., out=buffer)`), timed in "
+           "the same rounds.", "",
            "## Targets", "", "| target | measured | met |", "|---|---|---|"]
     out += [f"| {label} | {figure} | {'yes' if ok else '**no**'} |" for label, figure, ok in checks]
     out += ["", "## Memory bandwidth (STREAM-like, numba prange)", "",
@@ -532,14 +541,20 @@ def markdown(env, bw, rows, over, checks, quick):
     for loss in losses:
         subset = [r for r in rows if r["loss"] == loss]
         others = [k for k in ("numpy", "sklearn", "torch") if any(k in r["times"] for r in subset)]
+        with_out = any(OUT in r["times"] for r in subset)
+        out_header = "`out=` | % bw | " if with_out else ""
         out += ["", f"## {loss}", "",
-                "| dtype | size | mode | lossjit | GB/s | % bw | " + " | ".join(f"{k} | x {k}" for k in others) + " |",
-                "|---|---:|---|---:|---:|---:|" + "---:|---:|" * len(others)]
+                "| dtype | size | mode | lossjit | GB/s | % bw | " + out_header
+                + " | ".join(f"{k} | x {k}" for k in others) + " |",
+                "|---|---:|---|---:|---:|---:|" + "---:|---:|" * (len(others) + with_out)]
         for r in subset:
             gbs, share = _bw_share(r, bw)
             size = "x".join(map(str, r["shape"])) if "shape" in r else f"{r['n']:,}"
             cells = [r["dtype"], size, r["mode"], _fmt_time(r["times"]["lossjit"]),
                      f"{gbs:.1f}" if gbs else "", f"{share:.0%}" if share else ""]
+            if with_out:
+                share_out = _bw_share(r, bw, OUT)[1]
+                cells += [_fmt_time(r["times"].get(OUT)), f"{share_out:.0%}" if share_out else ""]
             for k in others:
                 ratio = _ratio(r, k)
                 cells += [_fmt_time(r["times"].get(k)), f"{ratio:.1f}" if ratio else ""]
