@@ -69,7 +69,7 @@ def bce_logits(y, z):
     """log(1 + exp(z)) - y z, computed stably."""
     y, z = _f64(y, z)
     s = sigmoid(z)
-    return np.logaddexp(0.0, z) - y * z, s - y, s * (1 - s)
+    return np.logaddexp(0.0, z) - y * z, s - y, s * sigmoid(-z)  # not s (1 - s): 1 - s cancels for large z
 
 
 def full_weights(sample_weight, shape):

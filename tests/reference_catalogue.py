@@ -59,7 +59,7 @@ def binary_cross_entropy(y, p, from_logits=False, pos_weight=1.0, label_smoothin
     if from_logits:
         loss = a * t * np.logaddexp(0.0, -p) + (1 - t) * np.logaddexp(0.0, p)
         s = reference.sigmoid(p)
-        return loss, (1 - t + a * t) * s - a * t, (1 - t + a * t) * s * (1 - s)
+        return loss, (1 - t + a * t) * s - a * t, (1 - t + a * t) * s * reference.sigmoid(-p)  # 1 - s cancels
     low, high = reference.clip_bounds(dtype)
     s = np.clip(p, low, high)
     inside = (p >= low) & (p <= high)
