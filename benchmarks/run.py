@@ -11,7 +11,11 @@ the bytes a loss must move (inputs read once, gradient written once) divided
 by its time, compared with a STREAM-like kernel on the same number of
 elements moving the same streams (triad ``a = b + s c`` for value+gradient,
 a two-array read for the value alone), so ``% bw`` is the share of what this
-machine can move at that size (L2/L3 for small arrays, memory for large).
+machine can move at that size (L2/L3 for small arrays, memory for large), and
+with the same kernels on ``MEMORY_ELEMENTS`` elements, arrays far larger than
+the last-level cache (STREAM's rule), so ``% mem`` is the share of the memory
+bandwidth. The targets use the memory bandwidth; up to 1e7 elements the inputs
+of a loss partly stay in cache, where ``% mem`` can pass 100%.
 """
 
 import argparse
@@ -49,6 +53,7 @@ SOFTMAX_SHAPES = [(64, 10), (1024, 100), (4096, 1000), (1024, 32000), (4096, 320
 QUICK_SHAPES = [(64, 10), (1024, 1000)]
 SKLEARN_MAX_ELEMENTS = 10**7  # its input checks (np.unique of the labels) make larger sizes minutes long
 OUT = "lossjit out="  # lossjit value+grad into a reused gradient buffer
+MEMORY_ELEMENTS = 10**8  # STREAM-like kernels here measure the memory bandwidth (arrays of 0.4-0.8 GB each)
 DTYPES = (np.float32, np.float64)
 
 
@@ -456,16 +461,22 @@ def _ratio(row, other):
     return t / row["times"]["lossjit"] if t else None
 
 
-def _bw_share(row, bw, library="lossjit"):
+def _bw_share(row, bw, library="lossjit", n=None):
+    """(GB/s, share of the matching STREAM kernel on ``n`` elements: the row's own size by default)."""
     if row["bytes"] is None or library not in row["times"]:
         return None, None
     gbs = row["bytes"] / row["times"][library] / 1e9
-    key = (row["dtype"], row["n"])
+    key = (row["dtype"], n or row["n"])
     stream = "triad" if row["mode"] == "value+grad" else "read2"
     if row["loss"].startswith("cross_entropy"):
         stream = "copy" if row["mode"] == "value+grad" else "read2"
     reference = bw.get(key, {}).get(stream)
     return gbs, (gbs / reference if reference else None)
+
+
+def _memory_share(row, bw, library="lossjit"):
+    """Share of the memory bandwidth (the STREAM kernel on MEMORY_ELEMENTS elements)."""
+    return _bw_share(row, bw, library, MEMORY_ELEMENTS)[1]
 
 
 def targets(rows, bw, over):
@@ -479,14 +490,19 @@ def targets(rows, bw, over):
                 continue
             vs_numpy = min(_ratio(r, "numpy") for r in big)
             vs_torch = min((_ratio(r, "torch") for r in big if "torch" in r["times"]), default=None)
-            share = min(_bw_share(r, bw)[1] or 0 for r in big)
-            share_out = min(_bw_share(r, bw, OUT)[1] or 0 for r in big)
+            memory = min(_memory_share(r, bw) or 0 for r in big)
+            memory_out = min(_memory_share(r, bw, OUT) or 0 for r in big)
+            cache = min(_bw_share(r, bw)[1] or 0 for r in big)
+            cache_out = min(_bw_share(r, bw, OUT)[1] or 0 for r in big)
             checks.append((f"{name} {dtype} value+grad >= 1e6: >= 4x NumPy", f"{vs_numpy:.1f}x", vs_numpy >= 4))
             if vs_torch is not None:
                 checks.append((f"{name} {dtype} value+grad >= 1e6: >= 4x torch", f"{vs_torch:.1f}x", vs_torch >= 4))
-            checks.append((f"{name} {dtype} value+grad >= 1e6: >= 75% bandwidth", f"{share:.0%}", share >= 0.75))
-            checks.append((f"{name} {dtype} value+grad >= 1e6, gradient into a reused `out=`: >= 75% bandwidth",
-                           f"{share_out:.0%}", share_out >= 0.75))
+            checks.append((f"{name} {dtype} value+grad >= 1e6: >= 75% of memory bandwidth", f"{memory:.0%}",
+                           memory >= 0.75))
+            checks.append((f"{name} {dtype} value+grad >= 1e6 into a reused `out=`: >= 75% of memory bandwidth",
+                           f"{memory_out:.0%}", memory_out >= 0.75))
+            checks.append((f"{name} {dtype} value+grad >= 1e6 (stricter): >= 75% of the same-size triad, "
+                           f"new gradient / `out=`", f"{cache:.0%} / {cache_out:.0%}", min(cache, cache_out) >= 0.75))
     softmax = [r for r in rows if r["loss"].startswith("cross_entropy") and "torch" in r["times"]]
     for mode, need in (("value+grad", 2.0), ("value", 1.0)):
         ratios = [_ratio(r, "torch") for r in softmax if r["mode"] == mode]
@@ -521,7 +537,9 @@ def markdown(env, bw, rows, over, checks, quick):
            "Times are the best of repeated calls; `x numpy` etc. are how many times faster lossjit is "
            "(above 1: lossjit faster). `GB/s` counts inputs read once and the gradient written once; "
            "`% bw` divides it by a STREAM-like kernel on the same size (triad for value+grad, a two-array "
-           "read for the value; for cross-entropy a copy / a one-array read). `out=` is lossjit's "
+           "read for the value; for cross-entropy a copy / a one-array read), `% mem` by the same kernel on "
+           f"{MEMORY_ELEMENTS:.0e} elements (the memory bandwidth: arrays far larger than the cache; a loss "
+           "whose inputs stay in cache passes 100%). `out=` is lossjit's "
            "value+grad writing into one reused gradient buffer (`value_and_grad(..., out=buffer)`), timed in "
            "the same rounds.", "",
            "## Targets", "", "| target | measured | met |", "|---|---|---|"]
@@ -542,19 +560,21 @@ def markdown(env, bw, rows, over, checks, quick):
         subset = [r for r in rows if r["loss"] == loss]
         others = [k for k in ("numpy", "sklearn", "torch") if any(k in r["times"] for r in subset)]
         with_out = any(OUT in r["times"] for r in subset)
-        out_header = "`out=` | % bw | " if with_out else ""
+        out_header = "`out=` | % bw | % mem | " if with_out else ""
         out += ["", f"## {loss}", "",
-                "| dtype | size | mode | lossjit | GB/s | % bw | " + out_header
+                "| dtype | size | mode | lossjit | GB/s | % bw | % mem | " + out_header
                 + " | ".join(f"{k} | x {k}" for k in others) + " |",
-                "|---|---:|---|---:|---:|---:|" + "---:|---:|" * (len(others) + with_out)]
+                "|---|---:|---|---:|---:|---:|---:|" + "---:|---:|" * len(others) + "---:|---:|---:|" * with_out]
         for r in subset:
             gbs, share = _bw_share(r, bw)
+            memory = _memory_share(r, bw)
             size = "x".join(map(str, r["shape"])) if "shape" in r else f"{r['n']:,}"
             cells = [r["dtype"], size, r["mode"], _fmt_time(r["times"]["lossjit"]),
-                     f"{gbs:.1f}" if gbs else "", f"{share:.0%}" if share else ""]
+                     f"{gbs:.1f}" if gbs else "", f"{share:.0%}" if share else "", f"{memory:.0%}" if memory else ""]
             if with_out:
-                share_out = _bw_share(r, bw, OUT)[1]
-                cells += [_fmt_time(r["times"].get(OUT)), f"{share_out:.0%}" if share_out else ""]
+                share_out, memory_out = _bw_share(r, bw, OUT)[1], _memory_share(r, bw, OUT)
+                cells += [_fmt_time(r["times"].get(OUT)), f"{share_out:.0%}" if share_out else "",
+                          f"{memory_out:.0%}" if memory_out else ""]
             for k in others:
                 ratio = _ratio(r, k)
                 cells += [_fmt_time(r["times"].get(k)), f"{ratio:.1f}" if ratio else ""]
@@ -572,7 +592,8 @@ def plot(rows, bw, path):
     for column, dtype in enumerate(("float32", "float64")):
         ax = axes[0, column]
         sizes = sorted({n for (d, n) in bw if d == dtype})
-        ax.plot(sizes, [bw[(dtype, n)]["triad"] for n in sizes], "k--", label="triad (bandwidth)")
+        ax.plot(sizes, [bw[(dtype, n)]["triad"] for n in sizes], "k--", label="triad (bandwidth at that size)")
+        ax.axhline(bw[(dtype, MEMORY_ELEMENTS)]["triad"], color="k", lw=0.8, ls=":", label="memory bandwidth")
         for name in pointwise:
             sub = [r for r in rows if r["loss"] == name and r["dtype"] == dtype and r["mode"] == "value+grad"]
             ax.plot([r["n"] for r in sub], [_bw_share(r, bw)[0] for r in sub], "o-", label=f"lossjit {name}")
@@ -611,7 +632,7 @@ def main():
     shapes = QUICK_SHAPES if args.quick else SOFTMAX_SHAPES
     bw = {}
     for dtype in DTYPES:
-        for n in sorted(set(sizes) | {a * b for a, b in shapes}):
+        for n in sorted(set(sizes) | {a * b for a, b in shapes} | {MEMORY_ELEMENTS}):
             bw[(np.dtype(dtype).name, n)] = bandwidth(n, dtype, budget)
             print(f"bandwidth {np.dtype(dtype).name} {n:,}:",
                   {k: f"{v:.1f} GB/s" for k, v in bw[(np.dtype(dtype).name, n)].items()}, flush=True)

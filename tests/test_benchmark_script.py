@@ -42,7 +42,8 @@ def test_pointwise_and_softmax_rows(bench):
         assert row["agree"]
         assert {"lossjit", "numpy"} <= set(row["times"]) and all(t > 0 for t in row["times"].values())
     assert bench.OUT in rows[1]["times"] and bench.OUT not in rows[0]["times"]  # mse value+grad into out=
-    assert bench._bw_share(rows[1], {("float64", 1000): {"triad": 10.0}}, bench.OUT)[1] > 0
+    streams = {("float64", 1000): {"triad": 10.0}, ("float64", bench.MEMORY_ELEMENTS): {"triad": 20.0}}
+    assert bench._bw_share(rows[1], streams, bench.OUT)[1] == 2 * bench._memory_share(rows[1], streams, bench.OUT)
 
 
 def test_bandwidth_figures(bench):
