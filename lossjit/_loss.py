@@ -102,7 +102,7 @@ class PointwiseLoss(Loss):
 
 
 class PerSampleJob:
-    """Job methods for a kernel that returns ``(total, per-sample losses, grad or None)``.
+    """Job methods for a kernel that returns ``(total, per-sample losses)`` and writes the gradient.
 
     Subclasses define ``dtype``, ``shape`` and ``_kernel(scale, grad)``, where ``grad`` is a flat
     array to write the gradient into or an empty one for none.

@@ -243,25 +243,26 @@ class _SoftmaxRows:
             raise ValueError(f"{name} must be finite and non-negative")
         return v.flat(weights, self.dtype)
 
-    def _unrows(self, grad):
+    def _unrows(self, grad, out):
+        """The kernel's gradient rows (classes last) in y_pred's layout, into ``out`` if given."""
         if self.axis == len(self.shape) - 1:
-            return grad.reshape(self.shape)
+            return grad.reshape(self.shape) if out is None else out  # grad was written into out
         moved = self.shape[:self.axis] + self.shape[self.axis + 1:] + (self.n_classes,)
-        return np.ascontiguousarray(np.moveaxis(grad.reshape(moved), -1, self.axis))
+        layout = np.moveaxis(grad.reshape(moved), -1, self.axis)
+        if out is None:
+            return np.ascontiguousarray(layout)
+        np.copyto(out, layout)
+        return out
 
     def total(self, scale, want_grad, out=None):
         empty = v.EMPTY[self.dtype]  # "do not write"
         if not want_grad:
             return self._kernel(scale, empty, empty), None
-        classes_last = self.axis == len(self.shape) - 1
-        grad = out.reshape(-1) if out is not None and classes_last else np.empty(self.y_pred.size, self.dtype)
-        total = self._kernel(scale, empty, grad)
-        if out is None:
-            return total, self._unrows(grad)
-        if not classes_last:  # the kernel's rows have the classes last: move them back into out
-            moved = self.shape[:self.axis] + self.shape[self.axis + 1:] + (self.n_classes,)
-            np.copyto(out, np.moveaxis(grad.reshape(moved), -1, self.axis))
-        return total, out
+        if out is not None and self.axis == len(self.shape) - 1:
+            grad = out.reshape(-1)  # the kernel's layout already: no copy
+        else:
+            grad = np.empty(self.y_pred.size, self.dtype)
+        return self._kernel(scale, empty, grad), self._unrows(grad, out)
 
     def losses(self):
         row_losses = np.empty(self.y_pred.size // self.n_classes, self.dtype)
