@@ -170,23 +170,16 @@ def _log1p_small_32(f):
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _log1p_reduce_64(x):
-    """(k, f) with 1 + x = 2^k (1 + f) exactly, k in {-1, 0, 1}, -1/4 <= f <= 1/2, for -1/2 <= x <= 1
-    (f fit for :func:`_log1p_small_64`).
-
-    x - 1 is exact above 1/2 and 2 x + 1 below -1/4 (Sterbenz), so f keeps every digit of x.
-    """
-    high = x > 0.5
+    """(k, f) with 1 + x = 2^k (1 + f) exactly, k in {-1, 0}, -1/4 <= f <= 1/2, for -1/2 <= x <= 1/2
+    (f fit for :func:`_log1p_small_64`). Below -1/4, f = 2 x + 1, exact by Sterbenz's lemma."""
     low = x < -0.25
-    f = (x - 1.0) * 0.5 if high else (x * 2.0 + 1.0 if low else x)
-    return (1.0 if high else (-1.0 if low else 0.0)), f
+    return (-1.0 if low else 0.0), (x * 2.0 + 1.0 if low else x)
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _log1p_reduce_32(x):
-    high = x > np.float32(0.5)
     low = x < np.float32(-0.25)
-    f = (x - np.float32(1.0)) * np.float32(0.5) if high else (x * np.float32(2.0) + np.float32(1.0) if low else x)
-    return (np.float32(1.0) if high else (np.float32(-1.0) if low else np.float32(0.0))), f
+    return (np.float32(-1.0) if low else np.float32(0.0)), (x * np.float32(2.0) + np.float32(1.0) if low else x)
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
