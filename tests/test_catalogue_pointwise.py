@@ -427,6 +427,8 @@ def test_range_checks_hold_in_every_dtype_and_skip_only_nan(dtype):
     bad = np.array([0.0, 2.0] + ([np.nan] if np.dtype(dtype).kind == "f" else []), dtype=dtype)
     with pytest.raises(ValueError, match="y_true must lie in"):
         lj.binary_cross_entropy(bad, np.full(bad.size, 0.5))
+    with pytest.raises(ValueError, match="y_pred must lie in"):  # checked before any conversion
+        lj.cross_entropy(np.array([0]), bad.reshape(1, -1))
     if np.dtype(dtype).kind == "f":
         assert np.isnan(lj.binary_cross_entropy(np.array([0.0, np.nan], dtype), np.full(2, 0.5)))
 
