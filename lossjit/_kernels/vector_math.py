@@ -156,22 +156,19 @@ def _exp_nonpositive_32(x):
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
-def _log1p_small_64(f):
-    """log(1 + f) for -1/4 <= f <= 1/2, where s = f / (2 + f) lies within 1/5."""
-    s = f / (2.0 + f)
-    return s * _polynomial(_ATANH_SERIES_SHORT, s * s)
+def _atanh_log1p(x, two, series):
+    """log(1 + x) = 2 atanh(s), s = x / (2 + x), by ``series`` in s^2 (``two`` = 2 in x's dtype).
 
-
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
-def _log1p_small_32(f):
-    s = f / (np.float32(2.0) + f)
-    return s * _polynomial(_ATANH_SERIES_SHORT_32, s * s)
+    The long series serves |s| <= 1/3 (-1/2 <= x <= 1), the short one |s| <= 1/5 (-1/4 <= x <= 1/2).
+    """
+    s = x / (two + x)
+    return s * _polynomial(series, s * s)
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _log1p_reduce_64(x):
     """(k, f) with 1 + x = 2^k (1 + f) exactly, k in {-1, 0}, -1/4 <= f <= 1/2, for -1/2 <= x <= 1/2
-    (f fit for :func:`_log1p_small_64`). Below -1/4, f = 2 x + 1, exact by Sterbenz's lemma."""
+    (f fit for the short series of :func:`_atanh_log1p`). Below -1/4, f = 2 x + 1, exact by Sterbenz's lemma."""
     low = x < -0.25
     return (-1.0 if low else 0.0), (x * 2.0 + 1.0 if low else x)
 
@@ -184,14 +181,12 @@ def _log1p_reduce_32(x):
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _log1p_unit_64(x):
-    s = x / (2.0 + x)  # within 1/3: the long series (reducing x first measured 0.91-1.0x in binary cross-entropy)
-    return s * _polynomial(_ATANH_SERIES, s * s)
+    return _atanh_log1p(x, 2.0, _ATANH_SERIES)  # the long series: reducing x first measured 0.91-1.0x in bce
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _log1p_unit_32(x):
-    s = x / (np.float32(2.0) + x)
-    return s * _polynomial(_ATANH_SERIES_32, s * s)
+    return _atanh_log1p(x, np.float32(2.0), _ATANH_SERIES_32)
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
@@ -218,14 +213,14 @@ def _log_parts_32(x):
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _log_positive_64(x):
     k, f = _log_parts_64(x)
-    result = k * _LN2_HIGH + (_log1p_small_64(f) + k * _LN2_LOW)
+    result = k * _LN2_HIGH + (_atanh_log1p(f, 2.0, _ATANH_SERIES_SHORT) + k * _LN2_LOW)
     return result if x == x else x
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _log_positive_32(x):
     k, f = _log_parts_32(x)
-    result = k * _LN2_HIGH_32 + (_log1p_small_32(f) + k * _LN2_LOW_32)
+    result = k * _LN2_HIGH_32 + (_atanh_log1p(f, np.float32(2.0), _ATANH_SERIES_SHORT_32) + k * _LN2_LOW_32)
     return result if x == x else x
 
 
@@ -237,7 +232,7 @@ def _log_one_minus_64(q):
     k = 0.0 if small else k
     k_more, f = _log1p_reduce_64(f)
     k = k + k_more
-    result = k * _LN2_HIGH + (_log1p_small_64(f) + k * _LN2_LOW)
+    result = k * _LN2_HIGH + (_atanh_log1p(f, 2.0, _ATANH_SERIES_SHORT) + k * _LN2_LOW)
     return result if q == q else q
 
 
@@ -249,7 +244,7 @@ def _log_one_minus_32(q):
     k = np.float32(0.0) if small else k
     k_more, f = _log1p_reduce_32(f)
     k = k + k_more
-    result = k * _LN2_HIGH_32 + (_log1p_small_32(f) + k * _LN2_LOW_32)
+    result = k * _LN2_HIGH_32 + (_atanh_log1p(f, np.float32(2.0), _ATANH_SERIES_SHORT_32) + k * _LN2_LOW_32)
     return result if q == q else q
 
 
@@ -296,71 +291,40 @@ def largest(values):
     return from_order_key(peak)
 
 
-def exp_nonpositive(x):
-    """exp(x) for x <= 0 (and -inf, NaN), in x's dtype, vectorisable."""
-    if isinstance(x, np.float32):
-        return _exp_nonpositive_32(x)
-    return _exp_nonpositive_64(x)
+def _dtype_dispatched(name, doc, narrow, narrow_version, wide_version):
+    """A function of one scalar that runs ``narrow_version`` for a 32-bit argument (``narrow``:
+    ``np.float32`` or ``np.int32``) and ``wide_version`` otherwise: in Python (``NUMBA_DISABLE_JIT``)
+    by ``isinstance``, in compiled code by a Numba ``overload`` that picks one at typing time."""
+    def function(x):
+        return narrow_version(x) if isinstance(x, narrow) else wide_version(x)
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = doc
+    narrow_type = numba.from_dtype(np.dtype(narrow))
 
-
-def order_key(x):
-    """An integer whose order is x's order as a float (-0 < +0; NaN past the infinities), in x's width."""
-    if isinstance(x, np.float32):
-        return _order_key_32(x)
-    return _order_key_64(x)
-
-
-def from_order_key(key):
-    """The float whose :func:`order_key` is ``key``."""
-    if isinstance(key, np.int32):
-        return _from_order_key_32(key)
-    return _from_order_key_64(key)
-
-
-def log1p_unit(x):
-    """log(1 + x) for -1/2 <= x <= 1, in x's dtype, vectorisable."""
-    if isinstance(x, np.float32):
-        return _log1p_unit_32(x)
-    return _log1p_unit_64(x)
-
-
-def log_positive(x):
-    """log(x) for a finite positive normal number x (and NaN), in x's dtype, vectorisable."""
-    if isinstance(x, np.float32):
-        return _log_positive_32(x)
-    return _log_positive_64(x)
-
-
-def log_one_minus(q):
-    """log(1 - q) for 0 <= q <= 1/2 or 1 - q a positive normal number (and NaN), in q's dtype,
-    vectorisable, with one division (log1p(-q) below 1/2, log(1 - q) above, where 1 - q is exact)."""
-    if isinstance(q, np.float32):
-        return _log_one_minus_32(q)
-    return _log_one_minus_64(q)
-
-
-def _by_dtype(float32_version, float64_version):
     def select(x):
-        if x == types.float32:
-            return lambda x: float32_version(x)
-        return lambda x: float64_version(x)
-    return select
+        if x == narrow_type:
+            return lambda x: narrow_version(x)
+        return lambda x: wide_version(x)
+    overload(function, jit_options={"fastmath": FASTMATH, "error_model": ERROR_MODEL})(select)
+    return function
 
 
-def _by_key_width(int32_version, int64_version):
-    def select(key):
-        if key == types.int32:
-            return lambda key: int32_version(key)
-        return lambda key: int64_version(key)
-    return select
-
-
-overload(order_key, jit_options={"fastmath": FASTMATH, "error_model": ERROR_MODEL})(_by_dtype(_order_key_32, _order_key_64))
-overload(from_order_key, jit_options={"fastmath": FASTMATH, "error_model": ERROR_MODEL})(
-    _by_key_width(_from_order_key_32, _from_order_key_64))
-overload(exp_nonpositive, jit_options={"fastmath": FASTMATH, "error_model": ERROR_MODEL})(_by_dtype(_exp_nonpositive_32, _exp_nonpositive_64))
-overload(log1p_unit, jit_options={"fastmath": FASTMATH, "error_model": ERROR_MODEL})(_by_dtype(_log1p_unit_32, _log1p_unit_64))
-overload(log_one_minus, jit_options={"fastmath": FASTMATH, "error_model": ERROR_MODEL})(
-    _by_dtype(_log_one_minus_32, _log_one_minus_64))
-overload(log_positive, jit_options={"fastmath": FASTMATH, "error_model": ERROR_MODEL})(
-    _by_dtype(_log_positive_32, _log_positive_64))
+exp_nonpositive = _dtype_dispatched(
+    "exp_nonpositive", "exp(x) for x <= 0 (and -inf, NaN), in x's dtype, vectorisable.",
+    np.float32, _exp_nonpositive_32, _exp_nonpositive_64)
+order_key = _dtype_dispatched(
+    "order_key", "An integer whose order is x's order as a float (-0 < +0; NaN past the infinities), in x's width.",
+    np.float32, _order_key_32, _order_key_64)
+from_order_key = _dtype_dispatched(
+    "from_order_key", "The float whose :func:`order_key` is ``key``.",
+    np.int32, _from_order_key_32, _from_order_key_64)
+log1p_unit = _dtype_dispatched(
+    "log1p_unit", "log(1 + x) for -1/2 <= x <= 1, in x's dtype, vectorisable.",
+    np.float32, _log1p_unit_32, _log1p_unit_64)
+log_positive = _dtype_dispatched(
+    "log_positive", "log(x) for a finite positive normal number x (and NaN), in x's dtype, vectorisable.",
+    np.float32, _log_positive_32, _log_positive_64)
+log_one_minus = _dtype_dispatched(
+    "log_one_minus", "log(1 - q) for 0 <= q <= 1/2 or 1 - q a positive normal number (and NaN), in q's dtype, "
+    "vectorisable, with one division (log1p(-q) below 1/2, log(1 - q) above, where 1 - q is exact).",
+    np.float32, _log_one_minus_32, _log_one_minus_64)
