@@ -22,7 +22,6 @@ zeroes on first touch, every step.
 """
 
 import inspect
-import math
 
 import numpy as np
 
@@ -104,14 +103,14 @@ class PointwiseLoss(Loss):
 class PerSampleJob:
     """Job methods for a kernel that returns ``(total, per-sample losses)`` and writes the gradient.
 
-    Subclasses define ``dtype``, ``shape`` and ``_kernel(scale, grad)``, where ``grad`` is a flat
-    array to write the gradient into or an empty one for none.
+    Subclasses define ``dtype``, ``shape``, the flat ``y_pred`` and ``_kernel(scale, grad)``, where
+    ``grad`` is a flat array to write the gradient into or an empty one for none.
     """
 
     def total(self, scale, want_grad, out=None):
         if not want_grad:
             return self._kernel(scale, np.empty(0, self.dtype))[0], None
-        grad = np.empty(math.prod(self.shape), self.dtype) if out is None else out.reshape(-1)
+        grad = np.empty(self.y_pred.size, self.dtype) if out is None else out.reshape(-1)
         total = self._kernel(scale, grad)[0]
         return total, (grad.reshape(self.shape) if out is None else out)
 
