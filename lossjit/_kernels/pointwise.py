@@ -2,10 +2,11 @@
 
 Every pointwise loss is a case of :func:`_loss_and_grad` and :func:`_hessian`,
 chosen by an integer ``kind``; the loop kernels below are written once for all
-of them. The hot unweighted cases get loops of their own, so that LLVM folds the
-``kind`` switch and vectorises them: mse, mae and huber with a constant ``kind``,
-binary cross-entropy in :func:`_bce_block` (its maths, from
-:mod:`.vector_math`, is too large for LLVM to inline through the switch). ``params`` holds a loss's parameters in the compute dtype, so float32
+of them. The unweighted cases without exp or log get loops of their own, so that
+LLVM folds the ``kind`` switch and vectorises them: mse, mae, huber, quantile,
+smooth L1 and the hinges with a constant ``kind``, binary cross-entropy in
+:func:`_bce_block` (its maths, from :mod:`.vector_math`, is too large for LLVM
+to inline through the switch). ``params`` holds a loss's parameters in the compute dtype, so float32
 element maths stays in float32 (constants are written as ``np.float32``, which
 float64 arithmetic promotes losslessly). Sums accumulate in float64 over fixed
 blocks of :data:`BLOCK_SIZE` elements, added in block order.
@@ -173,7 +174,7 @@ def _focal(y, p, params, from_logits):
     return loss, grad, hess
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _hinge_margin(y, p, params):
     """1 - y p, with labels mapped by y <- scale y + shift."""
     return _ONE - (params[0] * y + params[1]) * p, params[0] * y + params[1]
@@ -233,11 +234,16 @@ def _loss_and_grad(kind, y, p, params):
     if kind == FOCAL_LOGITS:
         loss, grad, _ = _focal(y, p, params, True)
         return loss, grad
-    if kind == HINGE or kind == SQUARED_HINGE:
+    if kind == HINGE:
         t, label = _hinge_margin(y, p, params)
         if t > 0:
-            if kind == HINGE:
-                return t, -label
+            return t, -label
+        if t <= 0:
+            return _ZERO, _ZERO
+        return t, t  # NaN
+    if kind == SQUARED_HINGE:
+        t, label = _hinge_margin(y, p, params)
+        if t > 0:
             return t * t, -(t + t) * label
         if t <= 0:
             return _ZERO, _ZERO
@@ -364,6 +370,26 @@ def _bce_block(params, y_true, y_pred, from_logits, scale, grad, start, stop):
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _weighted_sum(kind, params, y_block, p_block, w_block):
+    """float64 sum of w_i * l_i over slices (indexed from 0: see _unweighted_sum)."""
+    total = 0.0
+    for i in range(p_block.size):
+        total += w_block[i] * _loss_and_grad(kind, y_block[i], p_block[i], params)[0]
+    return total
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _weighted_sum_and_grad(kind, params, y_block, p_block, w_block, scale, g_block):
+    """_weighted_sum, and g_block_i = scale * w_i * dl_i/dp_i."""
+    total = 0.0
+    for i in range(p_block.size):
+        loss, g = _loss_and_grad(kind, y_block[i], p_block[i], params)
+        total += w_block[i] * loss
+        g_block[i] = (scale * w_block[i]) * g
+    return total
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _block_sum(kind, params, y_true, y_pred, weights, inner, start, stop):
     """float64 sum of w_i * l_i over elements [start, stop).
 
@@ -377,9 +403,19 @@ def _block_sum(kind, params, y_true, y_pred, weights, inner, start, stop):
             return _unweighted_sum(MAE, params, y_true, y_pred, start, stop)
         if kind == HUBER:
             return _unweighted_sum(HUBER, params, y_true, y_pred, start, stop)
+        if kind == QUANTILE:
+            return _unweighted_sum(QUANTILE, params, y_true, y_pred, start, stop)
+        if kind == SMOOTH_L1:
+            return _unweighted_sum(SMOOTH_L1, params, y_true, y_pred, start, stop)
+        if kind == HINGE:
+            return _unweighted_sum(HINGE, params, y_true, y_pred, start, stop)
+        if kind == SQUARED_HINGE:
+            return _unweighted_sum(SQUARED_HINGE, params, y_true, y_pred, start, stop)
         if kind == BCE_LOGITS or kind == BCE_PROBABILITIES:  # y_pred[:0]: no gradient
             return _bce_block(params, y_true, y_pred, kind == BCE_LOGITS, _ONE, y_pred[:0], start, stop)
         return _unweighted_sum(kind, params, y_true, y_pred, start, stop)
+    if inner == 1:  # a weight per element
+        return _weighted_sum(kind, params, y_true[start:stop], y_pred[start:stop], weights[start:stop])
     total = 0.0
     run_start = start
     while run_start < stop:  # one weight per run of ``inner`` elements: no division per element
@@ -430,9 +466,24 @@ def _block_sum_and_grad(kind, params, y_true, y_pred, weights, inner, scale, gra
         if kind == HUBER:
             _unweighted_grad(HUBER, params, y_true, y_pred, scale, grad, start, stop)
             return _unweighted_sum(HUBER, params, y_true, y_pred, start, stop)
+        if kind == QUANTILE:
+            _unweighted_grad(QUANTILE, params, y_true, y_pred, scale, grad, start, stop)
+            return _unweighted_sum(QUANTILE, params, y_true, y_pred, start, stop)
+        if kind == SMOOTH_L1:
+            _unweighted_grad(SMOOTH_L1, params, y_true, y_pred, scale, grad, start, stop)
+            return _unweighted_sum(SMOOTH_L1, params, y_true, y_pred, start, stop)
+        if kind == HINGE:
+            _unweighted_grad(HINGE, params, y_true, y_pred, scale, grad, start, stop)
+            return _unweighted_sum(HINGE, params, y_true, y_pred, start, stop)
+        if kind == SQUARED_HINGE:
+            _unweighted_grad(SQUARED_HINGE, params, y_true, y_pred, scale, grad, start, stop)
+            return _unweighted_sum(SQUARED_HINGE, params, y_true, y_pred, start, stop)
         if kind == BCE_LOGITS or kind == BCE_PROBABILITIES:
             return _bce_block(params, y_true, y_pred, kind == BCE_LOGITS, scale, grad, start, stop)
         return _unweighted_sum_and_grad(kind, params, y_true, y_pred, scale, grad, start, stop)
+    if inner == 1:
+        return _weighted_sum_and_grad(kind, params, y_true[start:stop], y_pred[start:stop], weights[start:stop],
+                                      scale, grad[start:stop])
     total = 0.0
     run_start = start
     while run_start < stop:
