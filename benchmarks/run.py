@@ -170,31 +170,104 @@ def _numpy_bce_probabilities(y, p, grad, eps=1e-7):
 
 
 POINTWISE = {
-    # name: (lossjit loss, NumPy formula, torch.nn.functional name, sklearn.metrics name, data kind)
-    "mse": (lj.mse, _numpy_mse, "mse_loss", "mean_squared_error", "regression"),
-    "mae": (lj.mae, _numpy_mae, "l1_loss", "mean_absolute_error", "regression"),
-    "huber": (lj.huber, _numpy_huber, "huber_loss", None, "regression"),
+    # name: (lossjit loss, NumPy formula, torch.nn.functional name, sklearn.metrics name, data kind, options)
+    "mse": (lj.mse, _numpy_mse, "mse_loss", "mean_squared_error", "regression", {}),
+    "mae": (lj.mae, _numpy_mae, "l1_loss", "mean_absolute_error", "regression", {}),
+    "huber": (lj.huber, _numpy_huber, "huber_loss", None, "regression", {}),
     "binary_cross_entropy(from_logits)": (lj.binary_cross_entropy, _numpy_bce_logits,
-                                          "binary_cross_entropy_with_logits", None, "logits"),
+                                          "binary_cross_entropy_with_logits", None, "logits", {"from_logits": True}),
     "binary_cross_entropy(probabilities)": (lj.binary_cross_entropy, _numpy_bce_probabilities,
-                                            "binary_cross_entropy", "log_loss", "probabilities"),
+                                            "binary_cross_entropy", "log_loss", "probabilities", {}),
 }
+
+
+def _numpy_log_cosh(y, p, grad):
+    d = p - y
+    loss = np.mean(np.logaddexp(d, -d) - np.log(2.0))
+    return (loss, np.tanh(d) / d.size) if grad else loss
+
+
+def _numpy_quantile(y, p, grad, q=0.5):
+    d = y - p
+    loss = np.mean(np.maximum(q * d, (q - 1) * d))
+    return (loss, np.where(d > 0, -q, 1 - q) / d.size) if grad else loss
+
+
+def _numpy_poisson_log(y, p, grad):
+    rate = np.exp(p)
+    loss = np.mean(rate - y * p)
+    return (loss, (rate - y) / p.size) if grad else loss
+
+
+def _numpy_smooth_l1(y, p, grad, beta=1.0):
+    d = p - y
+    a = np.abs(d)
+    loss = np.mean(np.where(a < beta, 0.5 * d * d / beta, a - 0.5 * beta))
+    return (loss, np.clip(d / beta, -1, 1) / d.size) if grad else loss
+
+
+def _numpy_hinge(y, p, grad):
+    signed = 2 * y - 1
+    margin = 1 - signed * p
+    loss = np.mean(np.maximum(margin, 0))
+    return (loss, np.where(margin > 0, -signed, 0) / p.size) if grad else loss
+
+
+def _numpy_squared_hinge(y, p, grad):
+    signed = 2 * y - 1
+    margin = np.maximum(1 - signed * p, 0)
+    loss = np.mean(margin * margin)
+    return (loss, -2 * signed * margin / p.size) if grad else loss
+
+
+def _numpy_focal(y, p, grad, gamma=2.0, eps=1e-7):
+    q = np.clip(p, eps, 1 - eps)
+    p_true = np.where(y == 1, q, 1 - q)
+    log_p_true = np.log(p_true)
+    loss = np.mean(-(1 - p_true) ** gamma * log_p_true)
+    if not grad:
+        return loss
+    d_p_true = gamma * (1 - p_true) ** (gamma - 1) * log_p_true - (1 - p_true) ** gamma / p_true
+    return loss, np.where(y == 1, d_p_true, -d_p_true) / p.size
+
+
+def _numpy_kl_divergence(y, p, grad, eps=1e-7):
+    q = np.maximum(p, eps)
+    loss = np.mean(np.where(y > 0, y * np.log(np.where(y > 0, y, 1) / q), 0))
+    return (loss, np.where(p >= eps, -y / q, 0) / p.size) if grad else loss
+
+
+#: The rest of the pointwise catalogue, against its NumPy formula only, at CATALOGUE_SIZE elements.
+CATALOGUE = {
+    "log_cosh": (lj.log_cosh, _numpy_log_cosh, None, None, "regression", {}),
+    "quantile": (lj.quantile, _numpy_quantile, None, None, "regression", {}),
+    "poisson(log_input)": (lj.poisson, _numpy_poisson_log, None, None, "counts", {}),
+    "smooth_l1": (lj.smooth_l1, _numpy_smooth_l1, None, None, "regression", {}),
+    "focal": (lj.focal, _numpy_focal, None, None, "probabilities", {}),
+    "hinge": (lj.hinge, _numpy_hinge, None, None, "scores", {}),
+    "squared_hinge": (lj.squared_hinge, _numpy_squared_hinge, None, None, "scores", {}),
+    "kl_divergence": (lj.kl_divergence, _numpy_kl_divergence, None, None, "probabilities", {}),
+}
+CATALOGUE_SIZE = 10**6
 
 
 def _pointwise_data(kind, n, dtype, rng):
     if kind == "regression":
         return rng.standard_normal(n).astype(dtype), rng.standard_normal(n).astype(dtype)
+    if kind == "counts":
+        return rng.poisson(3.0, n).astype(dtype), (0.5 * rng.standard_normal(n) + 1).astype(dtype)
     labels = (rng.random(n) < 0.5).astype(dtype)
     if kind == "logits":
         return labels, (3 * rng.standard_normal(n)).astype(dtype)
+    if kind == "scores":
+        return labels, rng.standard_normal(n).astype(dtype)
     return labels, rng.uniform(0.01, 0.99, n).astype(dtype)
 
 
-def bench_pointwise(name, n, dtype, budget, rng):
+def bench_pointwise(name, n, dtype, budget, rng, table=POINTWISE):
     """Rows (one per mode) of seconds per call for each library, for one loss, size and dtype."""
-    loss, numpy_fn, torch_name, sklearn_name, data_kind = POINTWISE[name]
+    loss, numpy_fn, torch_name, sklearn_name, data_kind, options = table[name]
     y, p = _pointwise_data(data_kind, n, dtype, rng)
-    options = {"from_logits": data_kind == "logits"} if data_kind != "regression" else {}
     rows = []
     reference = float(numpy_fn(y, p, False))
     value = float(loss(y, p, **options))
@@ -206,7 +279,7 @@ def bench_pointwise(name, n, dtype, budget, rng):
         if sk is not None and sklearn_name and not grad and n <= SKLEARN_MAX_ELEMENTS:
             metric = getattr(sk, sklearn_name)
             calls["sklearn"] = lambda: metric(y, p)
-        if torch is not None:
+        if torch is not None and torch_name:
             calls["torch"] = _torch_call(torch_name, y, p, grad)
         if grad:  # the same call into one reused buffer: no new gradient pages to fault in
             buffer = np.empty_like(p)
@@ -643,6 +716,11 @@ def main():
                 rows += bench_pointwise(name, n, dtype, budget, rng)
                 print(name, np.dtype(dtype).name, f"{n:.0e}",
                       {r["mode"]: {k: f"{v:.2e}" for k, v in r["times"].items()} for r in rows[-2:]}, flush=True)
+    for name in CATALOGUE:
+        for dtype in DTYPES:
+            rows += bench_pointwise(name, CATALOGUE_SIZE, dtype, budget, rng, CATALOGUE)
+            print(name, np.dtype(dtype).name, {r["mode"]: {k: f"{v:.2e}" for k, v in r["times"].items()}
+                                               for r in rows[-2:]}, flush=True)
     for dtype in DTYPES:
         for shape in shapes:
             rows += bench_softmax(shape, dtype, budget, rng)

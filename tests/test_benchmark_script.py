@@ -10,6 +10,8 @@ import numba
 import numpy as np
 import pytest
 
+import lossjit as lj
+
 # The script compiles STREAM-like kernels from their Python functions; timings without the JIT mean nothing.
 pytestmark = pytest.mark.skipif(numba.config.DISABLE_JIT, reason="the benchmark needs the JIT")
 
@@ -44,6 +46,16 @@ def test_pointwise_and_softmax_rows(bench):
     assert bench.OUT in rows[1]["times"] and bench.OUT not in rows[0]["times"]  # mse value+grad into out=
     streams = {("float64", 1000): {"triad": 10.0}, ("float64", bench.MEMORY_ELEMENTS): {"triad": 20.0}}
     assert bench._bw_share(rows[1], streams, bench.OUT)[1] == 2 * bench._memory_share(rows[1], streams, bench.OUT)
+
+
+def test_catalogue_formulas_agree_with_lossjit(bench):
+    """Each catalogue loss's NumPy formula (the benchmark's baseline) gives lossjit's value."""
+    rng = np.random.default_rng(1)
+    covered = {name.partition("(")[0] for name in (*bench.POINTWISE, *bench.CATALOGUE)}
+    assert {name for name, loss in lj.losses.items() if isinstance(loss, lj.PointwiseLoss)} <= covered
+    for name in bench.CATALOGUE:
+        rows = bench.bench_pointwise(name, 1000, np.float64, 1e-3, rng, bench.CATALOGUE)
+        assert all(row["agree"] for row in rows), name
 
 
 def test_bandwidth_figures(bench):
