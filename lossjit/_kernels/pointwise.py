@@ -174,7 +174,7 @@ def _focal(y, p, params, from_logits):
     return loss, grad, hess
 
 
-@njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _hinge_margin(y, p, params):
     """1 - y p, with labels mapped by y <- scale y + shift."""
     return _ONE - (params[0] * y + params[1]) * p, params[0] * y + params[1]
@@ -234,16 +234,11 @@ def _loss_and_grad(kind, y, p, params):
     if kind == FOCAL_LOGITS:
         loss, grad, _ = _focal(y, p, params, True)
         return loss, grad
-    if kind == HINGE:
+    if kind == HINGE or kind == SQUARED_HINGE:
         t, label = _hinge_margin(y, p, params)
         if t > 0:
-            return t, -label
-        if t <= 0:
-            return _ZERO, _ZERO
-        return t, t  # NaN
-    if kind == SQUARED_HINGE:
-        t, label = _hinge_margin(y, p, params)
-        if t > 0:
+            if kind == HINGE:
+                return t, -label
             return t * t, -(t + t) * label
         if t <= 0:
             return _ZERO, _ZERO
