@@ -443,36 +443,38 @@ def _unweighted_grad(kind, params, y_true, y_pred, scale, grad, start, stop):
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _grad_then_sum(kind, params, y_true, y_pred, scale, grad, start, stop):
+    """The gradient loop, then the summing loop, over a block (in cache by the second).
+
+    A loop that both sums and stores gets a vector and a scalar copy, picked at run time by where
+    ``grad`` lies, and the two copies sum in different orders; a loop that only sums has one copy,
+    so one order.
+    """
+    _unweighted_grad(kind, params, y_true, y_pred, scale, grad, start, stop)
+    return _unweighted_sum(kind, params, y_true, y_pred, start, stop)
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _block_sum_and_grad(kind, params, y_true, y_pred, weights, inner, scale, grad, start, stop):
     """float64 sum of w_i * l_i over [start, stop); grad_i = scale * w_i * dl_i/dp_i.
 
-    The cheap hot kinds run two vectorised loops over the block (in cache by
-    the second): a loop that both sums and stores gets a vector and a scalar
-    copy, picked at run time by where ``grad`` lies, and the two copies sum in
-    different orders; a loop that only sums has one copy, so one order.
+    Unweighted kinds without exp or log get vectorised loops, as in :func:`_block_sum`.
     """
     if weights.size == 0:
         if kind == MSE:
-            _unweighted_grad(MSE, params, y_true, y_pred, scale, grad, start, stop)
-            return _unweighted_sum(MSE, params, y_true, y_pred, start, stop)
+            return _grad_then_sum(MSE, params, y_true, y_pred, scale, grad, start, stop)
         if kind == MAE:
-            _unweighted_grad(MAE, params, y_true, y_pred, scale, grad, start, stop)
-            return _unweighted_sum(MAE, params, y_true, y_pred, start, stop)
+            return _grad_then_sum(MAE, params, y_true, y_pred, scale, grad, start, stop)
         if kind == HUBER:
-            _unweighted_grad(HUBER, params, y_true, y_pred, scale, grad, start, stop)
-            return _unweighted_sum(HUBER, params, y_true, y_pred, start, stop)
+            return _grad_then_sum(HUBER, params, y_true, y_pred, scale, grad, start, stop)
         if kind == QUANTILE:
-            _unweighted_grad(QUANTILE, params, y_true, y_pred, scale, grad, start, stop)
-            return _unweighted_sum(QUANTILE, params, y_true, y_pred, start, stop)
+            return _grad_then_sum(QUANTILE, params, y_true, y_pred, scale, grad, start, stop)
         if kind == SMOOTH_L1:
-            _unweighted_grad(SMOOTH_L1, params, y_true, y_pred, scale, grad, start, stop)
-            return _unweighted_sum(SMOOTH_L1, params, y_true, y_pred, start, stop)
+            return _grad_then_sum(SMOOTH_L1, params, y_true, y_pred, scale, grad, start, stop)
         if kind == HINGE:
-            _unweighted_grad(HINGE, params, y_true, y_pred, scale, grad, start, stop)
-            return _unweighted_sum(HINGE, params, y_true, y_pred, start, stop)
+            return _grad_then_sum(HINGE, params, y_true, y_pred, scale, grad, start, stop)
         if kind == SQUARED_HINGE:
-            _unweighted_grad(SQUARED_HINGE, params, y_true, y_pred, scale, grad, start, stop)
-            return _unweighted_sum(SQUARED_HINGE, params, y_true, y_pred, start, stop)
+            return _grad_then_sum(SQUARED_HINGE, params, y_true, y_pred, scale, grad, start, stop)
         if kind == BCE_LOGITS or kind == BCE_PROBABILITIES:
             return _bce_block(params, y_true, y_pred, kind == BCE_LOGITS, scale, grad, start, stop)
         return _unweighted_sum_and_grad(kind, params, y_true, y_pred, scale, grad, start, stop)
