@@ -170,6 +170,18 @@ def test_non_contiguous_and_integer_inputs(loss, options, make, rng):
         assert loss(y_true.astype(np.int64), y_pred, **options) == loss(y_true, y_pred, **options)
 
 
+@pytest.mark.parametrize("loss, options, make", CASES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("weighting", ["full", "rows"])
+def test_weighted_parallel_path_matches_reference(loss, options, make, dtype, weighting, rng):
+    """Weights per element and per row of 7 (runs that straddle the 4,096-element blocks), in parallel."""
+    shape = (PARALLEL_THRESHOLD // 7 + 150, 7)
+    y_true, y_pred = make(rng, shape)
+    sample_weight = rng.uniform(0, 2, shape if weighting == "full" else shape[0])
+    check_pointwise(loss, y_true.astype(dtype), y_pred.astype(dtype), dtype=dtype, sample_weight=sample_weight,
+                    reference_pointwise=reference_catalogue.pointwise, **options)
+
+
 @pytest.mark.parametrize("loss, options, make", CASES[::3])
 def test_parallel_path_matches_reference(loss, options, make, rng):
     y_true, y_pred = make(rng, PARALLEL_THRESHOLD + 1001)

@@ -1,5 +1,5 @@
-"""The vectorisable exp, log1p, log and log(1 - q) against NumPy's, in ulps of the result's dtype;
-the row maximum and the integer order keys behind it."""
+"""The vectorisable exp, log1p, log, log(1 - q) and sinh against NumPy's, in ulps of the result's
+dtype; the row maximum and the integer order keys behind it."""
 
 import numba
 import numpy as np
@@ -7,8 +7,8 @@ import pytest
 from numba import njit
 
 from lossjit._config import ERROR_MODEL, FASTMATH
-from lossjit._kernels.vector_math import (exp_nonpositive, from_order_key, largest, log1p_unit, log_one_minus,
-                                         log_positive, order_key)
+from lossjit._kernels.vector_math import (exp_any, exp_nonpositive, from_order_key, largest, log1p_unit,
+                                         log_nonnegative, log_one_minus, log_positive, order_key, sinh_small)
 
 POINTS = 20_000 if numba.config.DISABLE_JIT else 1_000_000
 DTYPES = [np.float32, np.float64]
@@ -27,6 +27,9 @@ _exp_all = elementwise(exp_nonpositive)
 _log1p_all = elementwise(log1p_unit)
 _log_all = elementwise(log_positive)
 _log_one_minus_all = elementwise(log_one_minus)
+_exp_any_all = elementwise(exp_any)
+_log_nonnegative_all = elementwise(log_nonnegative)
+_sinh_all = elementwise(sinh_small)
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
@@ -70,6 +73,51 @@ def test_exp_special_values(dtype):
     assert apply(_exp_all, x)[:3].tolist() == [1.0, 1.0, 0.0]
     assert np.isnan(apply(_exp_all, x)[3])
     assert apply(_exp_all, x)[4:].tolist() == np.exp(x[4:]).tolist()  # 0 or a subnormal, rounded once
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_exp_of_any_argument_within_two_ulp_up_to_overflow(dtype):
+    lowest, highest = (-745.0, 709.78) if dtype == np.float64 else (-103.0, 88.72)
+    x = np.concatenate([np.linspace(lowest, highest, POINTS), np.logspace(-30, np.log10(highest), POINTS // 10),
+                        -np.logspace(-30, 1, POINTS // 10)]).astype(dtype)
+    result = apply(_exp_any_all, x)
+    assert result.dtype == dtype
+    exact = np.exp(x.astype(np.float64))
+    finite = np.isfinite(exact.astype(dtype))
+    assert ulps(result[finite], exact[finite]).max() <= 2
+    assert np.all(np.isposinf(result[~finite]))  # the largest few rounded up to overflow, as np.exp does
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_exp_of_any_argument_special_values(dtype):
+    x = np.array([0.0, -0.0, np.inf, -np.inf, 1e6, -1e6, 720.0, 100.0, -800.0, -120.0], dtype)
+    with np.errstate(over="ignore"):  # NUMBA_DISABLE_JIT: the Python version warns as NumPy does
+        expected = np.exp(x)
+        assert_bits_equal(apply(_exp_any_all, x), expected)  # inf and subnormals rounded once, as np.exp
+    assert np.isnan(apply(_exp_any_all, np.array([np.nan], dtype))[0])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_log_of_nonnegative_numbers_within_three_ulp_subnormals_included(dtype):
+    info = np.finfo(dtype)
+    x = np.concatenate([np.logspace(np.log10(info.smallest_subnormal), np.log10(info.max / 2), POINTS),
+                        np.linspace(0.0, 2.0, POINTS // 10)[1:]]).astype(dtype)
+    x = x[(x > 0) & np.isfinite(x)]
+    result = apply(_log_nonnegative_all, x)
+    assert result.dtype == dtype
+    assert ulps(result, np.log(x.astype(np.float64))).max() <= 3
+    special = apply(_log_nonnegative_all, np.array([0.0, -0.0, np.inf, 1.0, -1.0, -np.inf, np.nan], dtype))
+    assert special[:4].tolist() == [-np.inf, -np.inf, np.inf, 0.0]
+    assert np.all(np.isnan(special[4:]))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sinh_within_two_ulp_up_to_one_half(dtype):
+    x = np.concatenate([np.linspace(-0.5, 0.5, POINTS), np.logspace(-40, np.log10(0.5), POINTS // 10)]).astype(dtype)
+    result = apply(_sinh_all, x)
+    assert result.dtype == dtype
+    assert ulps(result, np.sinh(x.astype(np.float64))).max() <= 2
+    assert apply(_sinh_all, np.array([0.0, 1e-30], dtype)).tolist() == [0.0, dtype(1e-30)]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -2,11 +2,14 @@
 
 Every pointwise loss is a case of :func:`_loss_and_grad` and :func:`_hessian`,
 chosen by an integer ``kind``; the loop kernels below are written once for all
-of them. The unweighted cases without exp or log get loops of their own, so that
-LLVM folds the ``kind`` switch and vectorises them: mse, mae, huber, quantile,
-smooth L1 and the hinges with a constant ``kind``, binary cross-entropy in
-:func:`_bce_block` (its maths, from :mod:`.vector_math`, is too large for LLVM
-to inline through the switch). ``params`` holds a loss's parameters in the compute dtype, so float32
+of them. exp and log come from :mod:`.vector_math`, never libm, so loops of them
+vectorise. Unweighted, every loss gets loops of its own, called with a constant
+``kind`` so that Numba compiles one version per loss and the switch folds away:
+mse, mae, huber, quantile, smooth L1, the hinges, Poisson and KL divergence
+through :func:`_loss_and_grad`; binary cross-entropy, focal and log-cosh, whose
+maths is too large for LLVM to inline through the switch, in
+:func:`_buffered_block`, which Numba-inlines their element functions (weighted
+too). ``params`` holds a loss's parameters in the compute dtype, so float32
 element maths stays in float32 (constants are written as ``np.float32``, which
 float64 arithmetic promotes losslessly). Sums accumulate in float64 over fixed
 blocks of :data:`BLOCK_SIZE` elements, added in block order.
@@ -15,14 +18,13 @@ Arrays are flat and C-contiguous. ``weights`` is empty (unweighted) or holds
 one weight per run of ``inner`` consecutive elements.
 """
 
-import math
-
 import numba
 import numpy as np
 from numba import njit, prange
 
 from .._config import BLOCK_SIZE, ERROR_MODEL, FASTMATH, PARALLEL_THRESHOLD
-from .vector_math import exp_nonpositive, log1p_unit, log_one_minus, log_positive
+from .vector_math import (exp_any, exp_nonpositive, log1p_unit, log_nonnegative, log_one_minus, log_positive,
+                          sinh_small)
 
 MSE = 0
 MAE = 1
@@ -46,11 +48,6 @@ _HALF = np.float32(0.5)
 _ONE = np.float32(1.0)
 _TWO = np.float32(2.0)
 _FOUR = np.float32(4.0)
-if numba.config.DISABLE_JIT:
-    # Pure Python (the coverage run): math.* returns Python floats, which NumPy casts
-    # down to float32 against an np.float32 constant. Python floats are "weak" and take
-    # the other operand's dtype, as Numba's float32 constants do when compiled.
-    _ZERO, _HALF, _ONE, _TWO, _FOUR = 0.0, 0.5, 1.0, 2.0, 4.0
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
@@ -113,25 +110,34 @@ def _binary_cross_entropy_given(y, p, params, from_logits, e):
     return loss, (grad if inside else _ZERO), (hess if inside else _ZERO)
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _log_cosh(d):
     """(log cosh d, tanh d, sech^2 d), stable at every scale.
 
-    log cosh d = |d| + log1p(e) - log 2 with e = exp(-2|d|), written
-    log(1/2 + e/2) + |d| (exact constants in both dtypes) for |d| >= 1, and
-    log1p(2 sinh^2(d/2)) below 1, which keeps the digits of d^2/2 near 0.
+    With e = exp(-2|d|), from |d| = 1: log cosh d = |d| + log1p((e - 1) / 2) and
+    tanh d = sign(d) (1 - e) / (1 + e). Below 1, with h = sinh(d/2) (so cosh d = 1 + 2h^2 and
+    sinh d = 2h sqrt(1 + h^2)): log cosh d = log1p(2h^2), which keeps the digits of d^2/2 near 0,
+    and tanh d = 2h sqrt(1 + h^2) / (1 + 2h^2). Both sides are computed and one selected (one
+    log1p), so loops of it vectorise.
     """
     a = abs(d)
-    e = math.exp(-(a + a))
-    if a < _ONE:
-        half_sinh = math.sinh(_HALF * d)
-        loss = math.log1p(_TWO * half_sinh * half_sinh)
-    else:
-        loss = a + math.log(_HALF + _HALF * e)
-    return loss, math.tanh(d), _FOUR * e / ((_ONE + e) * (_ONE + e))
+    e = exp_nonpositive(-(a + a))
+    near = a < _ONE
+    h = sinh_small(_HALF * d if near else _ZERO)
+    h2 = h * h
+    loss = log1p_unit(_TWO * h2 if near else _HALF * e - _HALF) + (_ZERO if near else a)
+    inverse = _ONE / (_ONE + e)
+    tanh = (h + h) * np.sqrt(_ONE + h2) / (_ONE + _TWO * h2) if near else _sign(d) * (_ONE - e) * inverse
+    return loss, tanh, _FOUR * e * inverse * inverse
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _power(m, gamma):
+    """m^gamma for m >= 0 as exp(gamma log m) (vectorisable, unlike libm's pow); 1 for gamma = 0."""
+    return _ONE + m * _ZERO if gamma == 0 else exp_any(gamma * log_nonnegative(m))
+
+
+@njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _focal(y, p, params, from_logits):
     """(l, dl/dp, d2l/dp2) of the binary focal loss w_y m^gamma c.
 
@@ -149,29 +155,26 @@ def _focal(y, p, params, from_logits):
         dc = (_ONE - y) * s - y * r
         d2c = s * r
         m = y * r + (_ONE - y) * s
-        if m == 0:  # saturated with a hard label: s r / m -> 1
-            spread = _ONE
-        else:
-            spread = s * r / m
+        spread = _ONE if m == 0 else s * r / m  # m = 0: saturated with a hard label, s r / m -> 1
         dm_m = side * spread  # m' / m, with m' = (1 - 2y) s r
         d2m_m = dm_m * (r - s)  # m'' / m
     else:
         s, inside = _clip_probability(p, params[3])
         r = _ONE - s
-        c = -(y * math.log(s) + (_ONE - y) * math.log1p(-s))
+        c = -(y * log_positive(s) + (_ONE - y) * log_one_minus(s))
         m = y * r + (_ONE - y) * s
-        if not inside:
-            return weight * m**gamma * c, _ZERO, _ZERO
         dc = (s - y) / (s * r)
         d2c = y / (s * s) + (_ONE - y) / (r * r)
         dm_m = side / m
         d2m_m = _ZERO
-    factor = weight * m**gamma
+    factor = weight * _power(m, gamma)
     loss = factor * c
     grad = factor * (gamma * c * dm_m + dc)
     hess = factor * (gamma * (gamma - _ONE) * c * dm_m * dm_m + gamma * c * d2m_m
                      + (gamma + gamma) * dm_m * dc + d2c)
-    return loss, grad, hess
+    if from_logits:
+        return loss, grad, hess
+    return loss, (grad if inside else _ZERO), (hess if inside else _ZERO)  # clipped: flat
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
@@ -214,11 +217,11 @@ def _loss_and_grad(kind, y, p, params):
             return (q - _ONE) * d, _ONE - q
         return d * q, d  # 0, or NaN for NaN
     if kind == POISSON_LOG:
-        rate = math.exp(p)
+        rate = exp_any(p)
         return rate - y * p, rate - y
     if kind == POISSON:
         shifted = p + params[0]
-        return p - y * math.log(shifted), _ONE - y / shifted
+        return p - y * log_nonnegative(shifted), _ONE - y / shifted
     if kind == SMOOTH_L1:
         beta = params[0]
         d = p - y
@@ -245,14 +248,12 @@ def _loss_and_grad(kind, y, p, params):
         return t, t  # NaN
     if kind == KL_PROBABILITIES:
         q = params[0] if p < params[0] else p  # clipped to [epsilon, 1]; NaN stays NaN
-        if y == 0:
-            return p * _ZERO, p * _ZERO  # 0 log 0 = 0, NaN for NaN
+        unlabelled = y == 0  # 0 log 0 = 0, NaN for NaN
+        loss = p * _ZERO if unlabelled else y * log_nonnegative(y / q)
         grad = -y / q if p >= params[0] else p * _ZERO
-        return y * (math.log(y) - math.log(q)), grad
+        return loss, (p * _ZERO if unlabelled else grad)
     # KL_LOG: the gradient -y, or NaN for NaN
-    if y == 0:
-        return p * _ZERO, p * _ZERO - y
-    return y * (math.log(y) - p), p * _ZERO - y
+    return (p * _ZERO if y == 0 else y * (log_nonnegative(y) - p)), p * _ZERO - y
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
@@ -276,7 +277,7 @@ def _hessian(kind, y, p, params):
     if kind == QUANTILE or kind == HINGE:
         return (p - y) * _ZERO  # 0, or NaN for NaN
     if kind == POISSON_LOG:
-        return math.exp(p) + y * _ZERO
+        return exp_any(p) + y * _ZERO
     if kind == POISSON:
         shifted = p + params[0]
         return y / (shifted * shifted)
@@ -314,53 +315,88 @@ def _unweighted_sum(kind, params, y_true, y_pred, start, stop):
     return total
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
-def _bce_losses(params, y_block, p_block, from_logits, scale, g_block, losses):
-    """losses_i = l_i and, when g_block is non-empty, g_block_i = scale * dl_i/dp_i.
+@njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _buffered_element(kind, y, p, params, e):
+    """(l, dl/dp) of one of :func:`_buffered_losses`'s losses; e = exp(-|p|) for bce on logits."""
+    if kind == BCE_LOGITS or kind == BCE_PROBABILITIES:
+        loss, grad, _ = _binary_cross_entropy_given(y, p, params, kind == BCE_LOGITS, e)
+        return loss, grad
+    if kind == FOCAL_LOGITS or kind == FOCAL_PROBABILITIES:
+        loss, grad, _ = _focal(y, p, params, kind == FOCAL_LOGITS)
+        return loss, grad
+    loss, grad, _ = _log_cosh(p - y)  # LOG_COSH
+    return loss, grad
 
-    ``literally`` compiles one version for logits and one for probabilities: a single version
-    holding both cases grows past what LLVM inlines the maths into (logits 6.5 -> 9.5 ns an element).
-    For logits, exp(-|p|) gets a loop of its own (into ``losses``): the loops are latency-bound,
-    and with a shorter loop body the processor overlaps more elements (float64 5.4 -> 4.2 ns).
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _buffered_losses(kind, params, y_block, p_block, scale, g_block, losses):
+    """losses_i = l_i and, when g_block is non-empty, g_block_i = scale * dl_i/dp_i, for the losses
+    whose maths is too large for LLVM to inline through :func:`_loss_and_grad` (binary
+    cross-entropy, log-cosh).
+
+    ``literally`` compiles one version per loss, each with its element function inlined by Numba:
+    a single version holding several grows past what LLVM inlines the maths into (bce on logits
+    6.5 -> 9.5 ns an element). For logits, exp(-|p|) gets a loop of its own (into ``losses``): the
+    loops are latency-bound, and with a shorter loop body the processor overlaps more elements
+    (float64 5.4 -> 4.2 ns).
     """
-    numba.literally(from_logits)
-    if from_logits:
+    numba.literally(kind)
+    if kind == BCE_LOGITS:
         for i in range(p_block.size):
             losses[i] = exp_nonpositive(-abs(p_block[i]))
     if g_block.size == 0:
         for i in range(p_block.size):
-            e = losses[i] if from_logits else p_block[i]
-            losses[i] = _binary_cross_entropy_given(y_block[i], p_block[i], params, from_logits, e)[0]
+            e = losses[i] if kind == BCE_LOGITS else p_block[i]
+            losses[i] = _buffered_element(kind, y_block[i], p_block[i], params, e)[0]
         return
     for i in range(p_block.size):
-        e = losses[i] if from_logits else p_block[i]
-        loss, g, _ = _binary_cross_entropy_given(y_block[i], p_block[i], params, from_logits, e)
+        e = losses[i] if kind == BCE_LOGITS else p_block[i]
+        loss, g = _buffered_element(kind, y_block[i], p_block[i], params, e)
         losses[i] = loss
         g_block[i] = scale * g
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
-def _bce_block(params, y_true, y_pred, from_logits, scale, grad, start, stop):
-    """Unweighted binary cross-entropy over [start, stop): float64 sum of l_i; grad_i = scale * dl_i/dp_i
-    when grad is non-empty.
+def _buffered_block(kind, params, y_true, y_pred, weights, inner, scale, grad, start, stop):
+    """float64 sum of w_i * l_i over [start, stop), for :func:`_buffered_losses`'s losses;
+    grad_i = scale * w_i * dl_i/dp_i when grad is non-empty.
 
-    Its own loops: LLVM does not inline _loss_and_grad's larger cases into a loop, so this calls
-    the element function directly (Numba inlines it and the vectorisable exp, log1p and log). Losses
-    go to a block buffer in the input dtype and are summed in a second loop: one pass of the
-    costly maths for value and gradient, and the float32 maths runs 8 lanes wide (a float32 loop
-    that also adds into float64 vectorises 2x worse).
+    The element function is called directly (Numba inlines it and the vectorisable exp, log1p and
+    log). Losses go to a block buffer in the input dtype and are summed in a second loop: one pass
+    of the costly maths for value and gradient, and the float32 maths runs 8 lanes wide (a float32
+    loop that also adds into float64 vectorises 2x worse). Weights are applied in that second pass,
+    so weighted losses run the same vectorised maths.
     """
     y_block = y_true[start:stop]
     p_block = y_pred[start:stop]
-    losses = np.empty(p_block.size, p_block.dtype)
     g_block = grad[start:stop] if grad.size > 0 else grad
-    if from_logits:
-        _bce_losses(params, y_block, p_block, True, scale, g_block, losses)
-    else:
-        _bce_losses(params, y_block, p_block, False, scale, g_block, losses)
+    losses = np.empty(p_block.size, p_block.dtype)
+    _buffered_losses(kind, params, y_block, p_block, scale, g_block, losses)
+    if weights.size == 0:
+        total = 0.0
+        for i in range(losses.size):
+            total += losses[i]
+        return total
     total = 0.0
-    for i in range(losses.size):
-        total += losses[i]
+    if inner == 1:  # a weight per element
+        w_block = weights[start:stop]
+        for i in range(losses.size):
+            total += w_block[i] * losses[i]
+        for i in range(g_block.size):
+            g_block[i] = w_block[i] * g_block[i]
+        return total
+    run_start = start
+    while run_start < stop:  # one weight per run of ``inner`` elements
+        run = run_start // inner
+        run_stop = min((run + 1) * inner, stop)
+        w = weights[run]
+        run_losses = losses[run_start - start:run_stop - start]
+        for i in range(run_losses.size):
+            total += w * run_losses[i]
+        run_grad = g_block[run_start - start:run_stop - start]  # empty when g_block is
+        for i in range(run_grad.size):
+            run_grad[i] = w * run_grad[i]
+        run_start = run_stop
     return total
 
 
@@ -388,9 +424,21 @@ def _weighted_sum_and_grad(kind, params, y_block, p_block, w_block, scale, g_blo
 def _block_sum(kind, params, y_true, y_pred, weights, inner, start, stop):
     """float64 sum of w_i * l_i over elements [start, stop).
 
-    Unweighted hot kinds get loops of their own: with a constant ``kind`` the
-    switch in _loss_and_grad folds away and LLVM vectorises the loop.
+    Every kind gets loops of its own (weighted too for :func:`_buffered_block`'s): called with a
+    constant ``kind``, Numba compiles a version per kind, the switch in _loss_and_grad folds away
+    and LLVM vectorises the loop.
     """
+    no_grad = y_pred[:0]
+    if kind == BCE_LOGITS:
+        return _buffered_block(BCE_LOGITS, params, y_true, y_pred, weights, inner, _ONE, no_grad, start, stop)
+    if kind == BCE_PROBABILITIES:
+        return _buffered_block(BCE_PROBABILITIES, params, y_true, y_pred, weights, inner, _ONE, no_grad, start, stop)
+    if kind == LOG_COSH:
+        return _buffered_block(LOG_COSH, params, y_true, y_pred, weights, inner, _ONE, no_grad, start, stop)
+    if kind == FOCAL_LOGITS:
+        return _buffered_block(FOCAL_LOGITS, params, y_true, y_pred, weights, inner, _ONE, no_grad, start, stop)
+    if kind == FOCAL_PROBABILITIES:
+        return _buffered_block(FOCAL_PROBABILITIES, params, y_true, y_pred, weights, inner, _ONE, no_grad, start, stop)
     if weights.size == 0:
         if kind == MSE:
             return _unweighted_sum(MSE, params, y_true, y_pred, start, stop)
@@ -406,9 +454,13 @@ def _block_sum(kind, params, y_true, y_pred, weights, inner, start, stop):
             return _unweighted_sum(HINGE, params, y_true, y_pred, start, stop)
         if kind == SQUARED_HINGE:
             return _unweighted_sum(SQUARED_HINGE, params, y_true, y_pred, start, stop)
-        if kind == BCE_LOGITS or kind == BCE_PROBABILITIES:  # y_pred[:0]: no gradient
-            return _bce_block(params, y_true, y_pred, kind == BCE_LOGITS, _ONE, y_pred[:0], start, stop)
-        return _unweighted_sum(kind, params, y_true, y_pred, start, stop)
+        if kind == POISSON_LOG:
+            return _unweighted_sum(POISSON_LOG, params, y_true, y_pred, start, stop)
+        if kind == POISSON:
+            return _unweighted_sum(POISSON, params, y_true, y_pred, start, stop)
+        if kind == KL_PROBABILITIES:
+            return _unweighted_sum(KL_PROBABILITIES, params, y_true, y_pred, start, stop)
+        return _unweighted_sum(KL_LOG, params, y_true, y_pred, start, stop)  # the last kind
     if inner == 1:  # a weight per element
         return _weighted_sum(kind, params, y_true[start:stop], y_pred[start:stop], weights[start:stop])
     total = 0.0
@@ -420,16 +472,6 @@ def _block_sum(kind, params, y_true, y_pred, weights, inner, start, stop):
         for i in range(run_start, run_stop):
             total += w * _loss_and_grad(kind, y_true[i], y_pred[i], params)[0]
         run_start = run_stop
-    return total
-
-
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
-def _unweighted_sum_and_grad(kind, params, y_true, y_pred, scale, grad, start, stop):
-    total = 0.0
-    for i in range(start, stop):
-        loss, g = _loss_and_grad(kind, y_true[i], y_pred[i], params)
-        total += loss
-        grad[i] = scale * g
     return total
 
 
@@ -458,8 +500,18 @@ def _grad_then_sum(kind, params, y_true, y_pred, scale, grad, start, stop):
 def _block_sum_and_grad(kind, params, y_true, y_pred, weights, inner, scale, grad, start, stop):
     """float64 sum of w_i * l_i over [start, stop); grad_i = scale * w_i * dl_i/dp_i.
 
-    Unweighted kinds without exp or log get vectorised loops, as in :func:`_block_sum`.
+    Every kind gets vectorised loops of its own, as in :func:`_block_sum`.
     """
+    if kind == BCE_LOGITS:
+        return _buffered_block(BCE_LOGITS, params, y_true, y_pred, weights, inner, scale, grad, start, stop)
+    if kind == BCE_PROBABILITIES:
+        return _buffered_block(BCE_PROBABILITIES, params, y_true, y_pred, weights, inner, scale, grad, start, stop)
+    if kind == LOG_COSH:
+        return _buffered_block(LOG_COSH, params, y_true, y_pred, weights, inner, scale, grad, start, stop)
+    if kind == FOCAL_LOGITS:
+        return _buffered_block(FOCAL_LOGITS, params, y_true, y_pred, weights, inner, scale, grad, start, stop)
+    if kind == FOCAL_PROBABILITIES:
+        return _buffered_block(FOCAL_PROBABILITIES, params, y_true, y_pred, weights, inner, scale, grad, start, stop)
     if weights.size == 0:
         if kind == MSE:
             return _grad_then_sum(MSE, params, y_true, y_pred, scale, grad, start, stop)
@@ -475,9 +527,13 @@ def _block_sum_and_grad(kind, params, y_true, y_pred, weights, inner, scale, gra
             return _grad_then_sum(HINGE, params, y_true, y_pred, scale, grad, start, stop)
         if kind == SQUARED_HINGE:
             return _grad_then_sum(SQUARED_HINGE, params, y_true, y_pred, scale, grad, start, stop)
-        if kind == BCE_LOGITS or kind == BCE_PROBABILITIES:
-            return _bce_block(params, y_true, y_pred, kind == BCE_LOGITS, scale, grad, start, stop)
-        return _unweighted_sum_and_grad(kind, params, y_true, y_pred, scale, grad, start, stop)
+        if kind == POISSON_LOG:
+            return _grad_then_sum(POISSON_LOG, params, y_true, y_pred, scale, grad, start, stop)
+        if kind == POISSON:
+            return _grad_then_sum(POISSON, params, y_true, y_pred, scale, grad, start, stop)
+        if kind == KL_PROBABILITIES:
+            return _grad_then_sum(KL_PROBABILITIES, params, y_true, y_pred, scale, grad, start, stop)
+        return _grad_then_sum(KL_LOG, params, y_true, y_pred, scale, grad, start, stop)  # the last kind
     if inner == 1:
         return _weighted_sum_and_grad(kind, params, y_true[start:stop], y_pred[start:stop], weights[start:stop],
                                       scale, grad[start:stop])

@@ -1,4 +1,5 @@
-"""Loop building blocks that LLVM can vectorise: ``exp``, ``log1p`` and ``max``, in float32 and float64.
+"""Loop building blocks that LLVM can vectorise: ``exp``, ``log``, ``log1p``, ``sinh`` and ``max``, in float32
+and float64.
 
 The llvmlite wheels on PyPI are built without Intel SVML, so a loop calling
 ``math.exp`` or ``math.log1p`` calls scalar libm once per element (10-40 ns)
@@ -12,6 +13,8 @@ the kernels need are supported (documented per function).
   polynomial (degree 13 in float64, 7 in float32), times 2^k built from its
   bits; 2^k below the smallest normal number is applied in two steps so a
   subnormal result is rounded once. -inf gives 0, NaN stays NaN.
+* ``exp_any(x)``, any x: the same, with 2^k above 2^1000 (2^120 in float32)
+  also applied in two steps, so the result overflows once, to inf.
 * ``largest(values)``: the maximum of an array as its largest ``order_key`` (the
   float's bits as an integer with the float order: -0 < +0, NaN past the
   infinities): an integer maximum vectorises, a float ``max`` does not.
@@ -22,11 +25,16 @@ the kernels need are supported (documented per function).
   [sqrt(1/2), sqrt(2)) read from the bits, log x = k log 2 + log1p(m - 1)
   (m - 1 is exact), where s lies within 1/5 and a shorter series (to s^21 in
   float64, s^9 in float32) suffices.
+* ``log_nonnegative(x)``, x >= 0: ``log_positive`` with subnormal x first
+  scaled by 2^54 (2^32 in float32) into the normal numbers; 0 gives -inf, inf
+  gives inf, a negative x or NaN gives NaN.
+* ``sinh_small(x)``, |x| <= 1/2: x (1 + x^2/3! + x^4/5! + ...) (to x^15 in
+  float64, x^9 in float32).
 * ``log_one_minus(q)``, 0 <= q < 1: log1p(-q) for q <= 1/2, else log(1 - q) as above (1 - q is
   exact there); -q below -1/4 first becomes 1 - 2q with one power of 2 out (exact), so
   the short series serves both; one division either way.
 
-exp stays within 2 ulp, log1p and log within 3 ulp of the correctly rounded result
+exp and sinh stay within 2 ulp, log1p and log within 3 ulp of the correctly rounded result
 (tests/test_vector_math.py).
 Numba's cache keys on a kernel file's contents, not on this module's: after
 editing it, empty ``NUMBA_CACHE_DIR`` and run ``python -m lossjit.warmup``.
@@ -49,6 +57,7 @@ _SQRT2 = 1.4142135623730951
 _EXP_TAYLOR = tuple(1.0 / math.factorial(k) for k in range(14))  # exp(r), |r| <= log(2)/2: within 4e-18
 _ATANH_SERIES = tuple(2.0 / (2 * k + 1) for k in range(18))  # log1p = sum_k c_k s^(2k+1), |s| <= 1/3
 _ATANH_SERIES_SHORT = _ATANH_SERIES[:11]  # |s| <= 1/5: within 2e-17
+_SINH_SERIES = tuple(1.0 / math.factorial(2 * k + 1) for k in range(8))  # sinh x / x in x^2, |x| <= 1/2: within 5e-20
 
 _LOG2_E_32 = np.float32(_LOG2_E)
 _LN2_HIGH_32 = np.float32(0.693145751953125)  # 12 significant bits: _LN2_HIGH_32 * k exact for |k| < 2^11
@@ -56,6 +65,7 @@ _LN2_LOW_32 = np.float32(1.428606765330187e-06)
 _EXP_TAYLOR_32 = tuple(np.float32(c) for c in _EXP_TAYLOR[:8])  # degree 7: within 6e-9
 _ATANH_SERIES_32 = tuple(np.float32(c) for c in _ATANH_SERIES[:9])  # to s^17: within 1e-9
 _ATANH_SERIES_SHORT_32 = _ATANH_SERIES_32[:5]  # to s^9, |s| <= 1/5: within 1e-8
+_SINH_SERIES_32 = tuple(np.float32(c) for c in _SINH_SERIES[:5])  # to x^9: within 3e-11
 
 
 if numba.config.DISABLE_JIT:
@@ -130,13 +140,25 @@ def _polynomial(coefficients, x):
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
-def _exp_nonpositive_64(x):
-    clamped = -746.0 if x < -746.0 else x  # exp(-745.2) rounds to 0; -inf -> 0
+def _exp_reduced_64(clamped):
+    """(exp(r), k) with x = k log 2 + r, |r| <= log(2)/2, for x clamped to a finite range (or NaN)."""
     finite = clamped if clamped == clamped else 0.0  # k from NaN would be an undefined integer
     k = np.floor(finite * _LOG2_E + 0.5)
     r = (clamped - k * _LN2_HIGH) - k * _LN2_LOW  # NaN stays NaN through r, poly and the result
-    poly = _polynomial(_EXP_TAYLOR, r)
-    exponent = np.int64(k)
+    return _polynomial(_EXP_TAYLOR, r), np.int64(k)
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _exp_reduced_32(clamped):
+    finite = clamped if clamped == clamped else np.float32(0.0)
+    k = np.floor(finite * _LOG2_E_32 + np.float32(0.5))
+    r = (clamped - k * _LN2_HIGH_32) - k * _LN2_LOW_32
+    return _polynomial(_EXP_TAYLOR_32, r), np.int32(k)
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _exp_nonpositive_64(x):
+    poly, exponent = _exp_reduced_64(-746.0 if x < -746.0 else x)  # exp(-745.2) rounds to 0; -inf -> 0
     tiny = exponent < -1000
     power = _float64_from_bits((exponent + (1023 + 64 if tiny else 1023)) << 52)
     return poly * power * (5.421010862427522e-20 if tiny else 1.0)  # 2^-64
@@ -144,15 +166,32 @@ def _exp_nonpositive_64(x):
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _exp_nonpositive_32(x):
-    clamped = np.float32(-104.0) if x < np.float32(-104.0) else x  # exp(-103.98) rounds to 0
-    finite = clamped if clamped == clamped else np.float32(0.0)
-    k = np.floor(finite * _LOG2_E_32 + np.float32(0.5))
-    r = (clamped - k * _LN2_HIGH_32) - k * _LN2_LOW_32
-    poly = _polynomial(_EXP_TAYLOR_32, r)
-    exponent = np.int32(k)
+    poly, exponent = _exp_reduced_32(np.float32(-104.0) if x < np.float32(-104.0) else x)  # exp(-103.98) -> 0
     tiny = exponent < np.int32(-120)
     power = _float32_from_bits((exponent + np.int32(127 + 32 if tiny else 127)) << np.int32(23))
     return poly * power * (np.float32(2.3283064365386963e-10) if tiny else np.float32(1.0))  # 2^-32
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _exp_64(x):
+    clamped = -746.0 if x < -746.0 else (710.0 if x > 710.0 else x)  # exp(709.8) overflows
+    poly, exponent = _exp_reduced_64(clamped)
+    tiny = exponent < -1000
+    huge = exponent > 1000  # 2^1024 is not a float64: 2^(k - 64) 2^64, which overflows once, to inf
+    power = _float64_from_bits((exponent + (1023 + 64 if tiny else (1023 - 64 if huge else 1023))) << 52)
+    return poly * power * (5.421010862427522e-20 if tiny else (1.8446744073709552e19 if huge else 1.0))
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _exp_32(x):
+    clamped = np.float32(-104.0) if x < np.float32(-104.0) else (np.float32(89.0) if x > np.float32(89.0) else x)
+    poly, exponent = _exp_reduced_32(clamped)
+    tiny = exponent < np.int32(-120)
+    huge = exponent > np.int32(120)
+    power = _float32_from_bits((exponent + np.int32(127 + 32 if tiny else (127 - 32 if huge else 127)))
+                               << np.int32(23))
+    return poly * power * (np.float32(2.3283064365386963e-10) if tiny
+                           else (np.float32(4294967296.0) if huge else np.float32(1.0)))
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
@@ -190,6 +229,16 @@ def _log1p_unit_32(x):
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _sinh_small_64(x):
+    return x * _polynomial(_SINH_SERIES, x * x)
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _sinh_small_32(x):
+    return x * _polynomial(_SINH_SERIES_32, x * x)
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _log_parts_64(x):
     """(k, f) with x = 2^k (1 + f), 1 + f in [sqrt(1/2), sqrt(2)) (f exact), for a positive normal x."""
     bits = _bits_of_float64(x)
@@ -222,6 +271,27 @@ def _log_positive_32(x):
     k, f = _log_parts_32(x)
     result = k * _LN2_HIGH_32 + (_atanh_log1p(f, np.float32(2.0), _ATANH_SERIES_SHORT_32) + k * _LN2_LOW_32)
     return result if x == x else x
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _log_nonnegative_64(x):
+    tiny = x < 2.2250738585072014e-308  # subnormal (or 0, or negative): scaled by 2^54 into the normals
+    k, f = _log_parts_64(x * 1.8014398509481984e16 if tiny else x)
+    k = k - 54.0 if tiny else k
+    result = k * _LN2_HIGH + (_atanh_log1p(f, 2.0, _ATANH_SERIES_SHORT) + k * _LN2_LOW)
+    result = -np.inf if x == 0.0 else (np.inf if x == np.inf else result)
+    return result if x >= 0.0 else np.nan  # NaN for NaN and negative x
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _log_nonnegative_32(x):
+    tiny = x < np.float32(1.1754943508222875e-38)
+    k, f = _log_parts_32(x * np.float32(4294967296.0) if tiny else x)  # 2^32
+    k = k - np.float32(32.0) if tiny else k
+    result = k * _LN2_HIGH_32 + (_atanh_log1p(f, np.float32(2.0), _ATANH_SERIES_SHORT_32) + k * _LN2_LOW_32)
+    infinite = np.float32(np.inf)
+    result = -infinite if x == np.float32(0.0) else (infinite if x == infinite else result)
+    return result if x >= np.float32(0.0) else np.float32(np.nan)
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
@@ -318,12 +388,22 @@ order_key = _dtype_dispatched(
 from_order_key = _dtype_dispatched(
     "from_order_key", "The float whose :func:`order_key` is ``key``.",
     np.int32, _from_order_key_32, _from_order_key_64)
+exp_any = _dtype_dispatched(
+    "exp_any", "exp(x) for any x (and +-inf, NaN), in x's dtype, vectorisable.",
+    np.float32, _exp_32, _exp_64)
 log1p_unit = _dtype_dispatched(
     "log1p_unit", "log(1 + x) for -1/2 <= x <= 1, in x's dtype, vectorisable.",
     np.float32, _log1p_unit_32, _log1p_unit_64)
+sinh_small = _dtype_dispatched(
+    "sinh_small", "sinh(x) for |x| <= 1/2, in x's dtype, vectorisable.",
+    np.float32, _sinh_small_32, _sinh_small_64)
 log_positive = _dtype_dispatched(
     "log_positive", "log(x) for a finite positive normal number x (and NaN), in x's dtype, vectorisable.",
     np.float32, _log_positive_32, _log_positive_64)
+log_nonnegative = _dtype_dispatched(
+    "log_nonnegative", "log(x) for any x >= 0 (0 -> -inf, subnormals, inf), NaN for NaN and x < 0, in x's dtype, "
+    "vectorisable.",
+    np.float32, _log_nonnegative_32, _log_nonnegative_64)
 log_one_minus = _dtype_dispatched(
     "log_one_minus", "log(1 - q) for 0 <= q <= 1/2 or 1 - q a positive normal number (and NaN), in q's dtype, "
     "vectorisable, with one division (log1p(-q) below 1/2, log(1 - q) above, where 1 - q is exact).",
