@@ -332,7 +332,7 @@ def _buffered_element(kind, y, p, params, e):
 def _buffered_losses(kind, params, y_block, p_block, scale, g_block, losses):
     """losses_i = l_i and, when g_block is non-empty, g_block_i = scale * dl_i/dp_i, for the losses
     whose maths is too large for LLVM to inline through :func:`_loss_and_grad` (binary
-    cross-entropy, log-cosh).
+    cross-entropy, focal, log-cosh).
 
     ``literally`` compiles one version per loss, each with its element function inlined by Numba:
     a single version holding several grows past what LLVM inlines the maths into (bce on logits
@@ -357,27 +357,10 @@ def _buffered_losses(kind, params, y_block, p_block, scale, g_block, losses):
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
-def _buffered_block(kind, params, y_true, y_pred, weights, inner, scale, grad, start, stop):
-    """float64 sum of w_i * l_i over [start, stop), for :func:`_buffered_losses`'s losses;
-    grad_i = scale * w_i * dl_i/dp_i when grad is non-empty.
-
-    The element function is called directly (Numba inlines it and the vectorisable exp, log1p and
-    log). Losses go to a block buffer in the input dtype and are summed in a second loop: one pass
-    of the costly maths for value and gradient, and the float32 maths runs 8 lanes wide (a float32
-    loop that also adds into float64 vectorises 2x worse). Weights are applied in that second pass,
-    so weighted losses run the same vectorised maths.
-    """
-    y_block = y_true[start:stop]
-    p_block = y_pred[start:stop]
-    g_block = grad[start:stop] if grad.size > 0 else grad
-    losses = np.empty(p_block.size, p_block.dtype)
-    _buffered_losses(kind, params, y_block, p_block, scale, g_block, losses)
-    if weights.size == 0:
-        total = 0.0
-        for i in range(losses.size):
-            total += losses[i]
-        return total
+def _weighted_total(weights, inner, start, losses, g_block):
+    """float64 sum of w_i * losses_i over a block from element ``start``; g_block_i *= w_i (if non-empty)."""
     total = 0.0
+    stop = start + losses.size
     if inner == 1:  # a weight per element
         w_block = weights[start:stop]
         for i in range(losses.size):
@@ -386,7 +369,7 @@ def _buffered_block(kind, params, y_true, y_pred, weights, inner, scale, grad, s
             g_block[i] = w_block[i] * g_block[i]
         return total
     run_start = start
-    while run_start < stop:  # one weight per run of ``inner`` elements
+    while run_start < stop:  # one weight per run of ``inner`` elements: no division per element
         run = run_start // inner
         run_stop = min((run + 1) * inner, stop)
         w = weights[run]
@@ -401,77 +384,25 @@ def _buffered_block(kind, params, y_true, y_pred, weights, inner, scale, grad, s
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
-def _weighted_sum(kind, params, y_block, p_block, w_block):
-    """float64 sum of w_i * l_i over slices (indexed from 0: see _unweighted_sum)."""
-    total = 0.0
-    for i in range(p_block.size):
-        total += w_block[i] * _loss_and_grad(kind, y_block[i], p_block[i], params)[0]
-    return total
+def _buffered_block(kind, params, y_true, y_pred, weights, inner, scale, grad, start, stop):
+    """float64 sum of w_i * l_i over [start, stop), for :func:`_buffered_losses`'s losses;
+    grad_i = scale * w_i * dl_i/dp_i when grad is non-empty.
 
-
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
-def _weighted_sum_and_grad(kind, params, y_block, p_block, w_block, scale, g_block):
-    """_weighted_sum, and g_block_i = scale * w_i * dl_i/dp_i."""
-    total = 0.0
-    for i in range(p_block.size):
-        loss, g = _loss_and_grad(kind, y_block[i], p_block[i], params)
-        total += w_block[i] * loss
-        g_block[i] = (scale * w_block[i]) * g
-    return total
-
-
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
-def _block_sum(kind, params, y_true, y_pred, weights, inner, start, stop):
-    """float64 sum of w_i * l_i over elements [start, stop).
-
-    Every kind gets loops of its own (weighted too for :func:`_buffered_block`'s): called with a
-    constant ``kind``, Numba compiles a version per kind, the switch in _loss_and_grad folds away
-    and LLVM vectorises the loop.
+    The element function is called directly (Numba inlines it and the vectorisable exp, log1p and
+    log). Losses go to a block buffer in the input dtype and are summed in a second loop: one pass
+    of the costly maths for value and gradient, and the float32 maths runs 8 lanes wide (a float32
+    loop that also adds into float64 vectorises 2x worse). Weights are applied in that second pass.
     """
-    no_grad = y_pred[:0]
-    if kind == BCE_LOGITS:
-        return _buffered_block(BCE_LOGITS, params, y_true, y_pred, weights, inner, _ONE, no_grad, start, stop)
-    if kind == BCE_PROBABILITIES:
-        return _buffered_block(BCE_PROBABILITIES, params, y_true, y_pred, weights, inner, _ONE, no_grad, start, stop)
-    if kind == LOG_COSH:
-        return _buffered_block(LOG_COSH, params, y_true, y_pred, weights, inner, _ONE, no_grad, start, stop)
-    if kind == FOCAL_LOGITS:
-        return _buffered_block(FOCAL_LOGITS, params, y_true, y_pred, weights, inner, _ONE, no_grad, start, stop)
-    if kind == FOCAL_PROBABILITIES:
-        return _buffered_block(FOCAL_PROBABILITIES, params, y_true, y_pred, weights, inner, _ONE, no_grad, start, stop)
-    if weights.size == 0:
-        if kind == MSE:
-            return _unweighted_sum(MSE, params, y_true, y_pred, start, stop)
-        if kind == MAE:
-            return _unweighted_sum(MAE, params, y_true, y_pred, start, stop)
-        if kind == HUBER:
-            return _unweighted_sum(HUBER, params, y_true, y_pred, start, stop)
-        if kind == QUANTILE:
-            return _unweighted_sum(QUANTILE, params, y_true, y_pred, start, stop)
-        if kind == SMOOTH_L1:
-            return _unweighted_sum(SMOOTH_L1, params, y_true, y_pred, start, stop)
-        if kind == HINGE:
-            return _unweighted_sum(HINGE, params, y_true, y_pred, start, stop)
-        if kind == SQUARED_HINGE:
-            return _unweighted_sum(SQUARED_HINGE, params, y_true, y_pred, start, stop)
-        if kind == POISSON_LOG:
-            return _unweighted_sum(POISSON_LOG, params, y_true, y_pred, start, stop)
-        if kind == POISSON:
-            return _unweighted_sum(POISSON, params, y_true, y_pred, start, stop)
-        if kind == KL_PROBABILITIES:
-            return _unweighted_sum(KL_PROBABILITIES, params, y_true, y_pred, start, stop)
-        return _unweighted_sum(KL_LOG, params, y_true, y_pred, start, stop)  # the last kind
-    if inner == 1:  # a weight per element
-        return _weighted_sum(kind, params, y_true[start:stop], y_pred[start:stop], weights[start:stop])
+    y_block = y_true[start:stop]
+    p_block = y_pred[start:stop]
+    g_block = grad[start:stop] if grad.size > 0 else grad
+    losses = np.empty(p_block.size, p_block.dtype)
+    _buffered_losses(kind, params, y_block, p_block, scale, g_block, losses)
+    if weights.size > 0:
+        return _weighted_total(weights, inner, start, losses, g_block)
     total = 0.0
-    run_start = start
-    while run_start < stop:  # one weight per run of ``inner`` elements: no division per element
-        run = run_start // inner
-        run_stop = min((run + 1) * inner, stop)
-        w = weights[run]
-        for i in range(run_start, run_stop):
-            total += w * _loss_and_grad(kind, y_true[i], y_pred[i], params)[0]
-        run_start = run_stop
+    for i in range(losses.size):
+        total += losses[i]
     return total
 
 
@@ -485,22 +416,40 @@ def _unweighted_grad(kind, params, y_true, y_pred, scale, grad, start, stop):
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
-def _grad_then_sum(kind, params, y_true, y_pred, scale, grad, start, stop):
-    """The gradient loop, then the summing loop, over a block (in cache by the second).
+def _plain_weighted_sum(kind, params, y_true, y_pred, weights, inner, grad, start, stop):
+    """float64 sum of w_i * l_i over [start, stop), the losses in a block buffer first; grad_i *= w_i."""
+    y_block = y_true[start:stop]
+    p_block = y_pred[start:stop]
+    losses = np.empty(p_block.size, p_block.dtype)
+    for i in range(p_block.size):
+        losses[i] = _loss_and_grad(kind, y_block[i], p_block[i], params)[0]
+    return _weighted_total(weights, inner, start, losses, grad[start:stop] if grad.size > 0 else grad)
 
-    A loop that both sums and stores gets a vector and a scalar copy, picked at run time by where
-    ``grad`` lies, and the two copies sum in different orders; a loop that only sums has one copy,
-    so one order.
+
+@njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _plain_block(kind, params, y_true, y_pred, weights, inner, scale, grad, start, stop):
+    """float64 sum of w_i * l_i over [start, stop); grad_i = scale * w_i * dl_i/dp_i when grad is
+    non-empty, for the losses whose maths LLVM inlines through :func:`_loss_and_grad`.
+
+    The gradient loop, then the summing loop, over the block (in cache by the second): a loop that
+    both sums and stores gets a vector and a scalar copy, picked at run time by where ``grad``
+    lies, and the two copies sum in different orders; a loop that only sums has one copy, so one
+    order. Weighted, the losses go to a block buffer first (:func:`_plain_weighted_sum`).
     """
-    _unweighted_grad(kind, params, y_true, y_pred, scale, grad, start, stop)
-    return _unweighted_sum(kind, params, y_true, y_pred, start, stop)
+    if grad.size > 0:
+        _unweighted_grad(kind, params, y_true, y_pred, scale, grad, start, stop)
+    if weights.size == 0:
+        return _unweighted_sum(kind, params, y_true, y_pred, start, stop)
+    return _plain_weighted_sum(kind, params, y_true, y_pred, weights, inner, grad, start, stop)
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _block_sum_and_grad(kind, params, y_true, y_pred, weights, inner, scale, grad, start, stop):
-    """float64 sum of w_i * l_i over [start, stop); grad_i = scale * w_i * dl_i/dp_i.
+    """float64 sum of w_i * l_i over [start, stop); grad_i = scale * w_i * dl_i/dp_i unless grad is
+    empty (the value alone).
 
-    Every kind gets vectorised loops of its own, as in :func:`_block_sum`.
+    Called with a constant ``kind``, Numba compiles a version of the block functions per loss, the
+    switch in _loss_and_grad folds away and LLVM vectorises the loops, weighted or not.
     """
     if kind == BCE_LOGITS:
         return _buffered_block(BCE_LOGITS, params, y_true, y_pred, weights, inner, scale, grad, start, stop)
@@ -512,43 +461,27 @@ def _block_sum_and_grad(kind, params, y_true, y_pred, weights, inner, scale, gra
         return _buffered_block(FOCAL_LOGITS, params, y_true, y_pred, weights, inner, scale, grad, start, stop)
     if kind == FOCAL_PROBABILITIES:
         return _buffered_block(FOCAL_PROBABILITIES, params, y_true, y_pred, weights, inner, scale, grad, start, stop)
-    if weights.size == 0:
-        if kind == MSE:
-            return _grad_then_sum(MSE, params, y_true, y_pred, scale, grad, start, stop)
-        if kind == MAE:
-            return _grad_then_sum(MAE, params, y_true, y_pred, scale, grad, start, stop)
-        if kind == HUBER:
-            return _grad_then_sum(HUBER, params, y_true, y_pred, scale, grad, start, stop)
-        if kind == QUANTILE:
-            return _grad_then_sum(QUANTILE, params, y_true, y_pred, scale, grad, start, stop)
-        if kind == SMOOTH_L1:
-            return _grad_then_sum(SMOOTH_L1, params, y_true, y_pred, scale, grad, start, stop)
-        if kind == HINGE:
-            return _grad_then_sum(HINGE, params, y_true, y_pred, scale, grad, start, stop)
-        if kind == SQUARED_HINGE:
-            return _grad_then_sum(SQUARED_HINGE, params, y_true, y_pred, scale, grad, start, stop)
-        if kind == POISSON_LOG:
-            return _grad_then_sum(POISSON_LOG, params, y_true, y_pred, scale, grad, start, stop)
-        if kind == POISSON:
-            return _grad_then_sum(POISSON, params, y_true, y_pred, scale, grad, start, stop)
-        if kind == KL_PROBABILITIES:
-            return _grad_then_sum(KL_PROBABILITIES, params, y_true, y_pred, scale, grad, start, stop)
-        return _grad_then_sum(KL_LOG, params, y_true, y_pred, scale, grad, start, stop)  # the last kind
-    if inner == 1:
-        return _weighted_sum_and_grad(kind, params, y_true[start:stop], y_pred[start:stop], weights[start:stop],
-                                      scale, grad[start:stop])
-    total = 0.0
-    run_start = start
-    while run_start < stop:
-        run = run_start // inner
-        run_stop = min((run + 1) * inner, stop)
-        w = weights[run]
-        for i in range(run_start, run_stop):
-            loss, g = _loss_and_grad(kind, y_true[i], y_pred[i], params)
-            total += w * loss
-            grad[i] = (scale * w) * g
-        run_start = run_stop
-    return total
+    if kind == MSE:
+        return _plain_block(MSE, params, y_true, y_pred, weights, inner, scale, grad, start, stop)
+    if kind == MAE:
+        return _plain_block(MAE, params, y_true, y_pred, weights, inner, scale, grad, start, stop)
+    if kind == HUBER:
+        return _plain_block(HUBER, params, y_true, y_pred, weights, inner, scale, grad, start, stop)
+    if kind == QUANTILE:
+        return _plain_block(QUANTILE, params, y_true, y_pred, weights, inner, scale, grad, start, stop)
+    if kind == SMOOTH_L1:
+        return _plain_block(SMOOTH_L1, params, y_true, y_pred, weights, inner, scale, grad, start, stop)
+    if kind == HINGE:
+        return _plain_block(HINGE, params, y_true, y_pred, weights, inner, scale, grad, start, stop)
+    if kind == SQUARED_HINGE:
+        return _plain_block(SQUARED_HINGE, params, y_true, y_pred, weights, inner, scale, grad, start, stop)
+    if kind == POISSON_LOG:
+        return _plain_block(POISSON_LOG, params, y_true, y_pred, weights, inner, scale, grad, start, stop)
+    if kind == POISSON:
+        return _plain_block(POISSON, params, y_true, y_pred, weights, inner, scale, grad, start, stop)
+    if kind == KL_PROBABILITIES:
+        return _plain_block(KL_PROBABILITIES, params, y_true, y_pred, weights, inner, scale, grad, start, stop)
+    return _plain_block(KL_LOG, params, y_true, y_pred, weights, inner, scale, grad, start, stop)  # the last kind
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
@@ -563,18 +496,21 @@ def _sum_in_order(partials):
 def pointwise_sum(kind, params, y_true, y_pred, weights, inner):
     """sum_i w_i * l(y_i, p_i), accumulated in float64."""
     n = y_pred.size
+    one, no_grad = y_pred.dtype.type(1), y_pred[:0]
     if n <= BLOCK_SIZE:  # one block: no partials array (a tenth of a 1,000-element call)
-        return _block_sum(kind, params, y_true, y_pred, weights, inner, 0, n)
+        return _block_sum_and_grad(kind, params, y_true, y_pred, weights, inner, one, no_grad, 0, n)
     n_blocks = (n + BLOCK_SIZE - 1) // BLOCK_SIZE
     partials = np.empty(n_blocks)
     if n < PARALLEL_THRESHOLD:
         for b in range(n_blocks):
             start = b * BLOCK_SIZE
-            partials[b] = _block_sum(kind, params, y_true, y_pred, weights, inner, start, min(start + BLOCK_SIZE, n))
+            stop = min(start + BLOCK_SIZE, n)
+            partials[b] = _block_sum_and_grad(kind, params, y_true, y_pred, weights, inner, one, no_grad, start, stop)
     else:
         for b in prange(n_blocks):
             start = b * BLOCK_SIZE
-            partials[b] = _block_sum(kind, params, y_true, y_pred, weights, inner, start, min(start + BLOCK_SIZE, n))
+            stop = min(start + BLOCK_SIZE, n)
+            partials[b] = _block_sum_and_grad(kind, params, y_true, y_pred, weights, inner, one, no_grad, start, stop)
     return _sum_in_order(partials)
 
 
