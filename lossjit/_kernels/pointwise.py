@@ -484,6 +484,11 @@ def _block_sum_and_grad(kind, params, y_true, y_pred, weights, inner, scale, gra
     return _plain_block(KL_LOG, params, y_true, y_pred, weights, inner, scale, grad, start, stop)  # the last kind
 
 
+#: Start of a one-block call. A literal ``0`` is typed ``Literal[int](0)`` and compiled every block
+#: function a second time (the loops pass an int64 ``start``); a NumPy scalar is typed int64.
+_FIRST = np.int64(0)
+
+
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _sum_in_order(partials):
     total = 0.0
@@ -498,7 +503,7 @@ def pointwise_sum(kind, params, y_true, y_pred, weights, inner):
     n = y_pred.size
     one, no_grad = y_pred.dtype.type(1), y_pred[:0]
     if n <= BLOCK_SIZE:  # one block: no partials array (a tenth of a 1,000-element call)
-        return _block_sum_and_grad(kind, params, y_true, y_pred, weights, inner, one, no_grad, 0, n)
+        return _block_sum_and_grad(kind, params, y_true, y_pred, weights, inner, one, no_grad, _FIRST, n)
     n_blocks = (n + BLOCK_SIZE - 1) // BLOCK_SIZE
     partials = np.empty(n_blocks)
     if n < PARALLEL_THRESHOLD:
@@ -519,7 +524,7 @@ def pointwise_sum_and_grad(kind, params, y_true, y_pred, weights, inner, scale, 
     """Fused: returns sum_i w_i * l_i and writes grad_i = scale * w_i * dl_i/dp_i."""
     n = y_pred.size
     if n <= BLOCK_SIZE:
-        return _block_sum_and_grad(kind, params, y_true, y_pred, weights, inner, scale, grad, 0, n)
+        return _block_sum_and_grad(kind, params, y_true, y_pred, weights, inner, scale, grad, _FIRST, n)
     n_blocks = (n + BLOCK_SIZE - 1) // BLOCK_SIZE
     partials = np.empty(n_blocks)
     if n < PARALLEL_THRESHOLD:
@@ -555,7 +560,7 @@ def pointwise_map(kind, params, y_true, y_pred, weights, inner, scale, order, ou
     """out_i = scale * w_i * (l_i, dl_i/dp_i or d2l_i/dp_i2 for order 0, 1, 2)."""
     n = y_pred.size
     if n < PARALLEL_THRESHOLD:
-        _map_range(kind, params, y_true, y_pred, weights, inner, scale, order, out, 0, n)
+        _map_range(kind, params, y_true, y_pred, weights, inner, scale, order, out, _FIRST, n)
     else:
         n_blocks = (n + BLOCK_SIZE - 1) // BLOCK_SIZE
         for b in prange(n_blocks):
