@@ -407,23 +407,35 @@ def _buffered_block(kind, params, y_true, y_pred, weights, inner, scale, grad, s
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
-def _unweighted_grad(kind, params, y_true, y_pred, scale, grad, start, stop):
+def _unweighted_sum_and_grad(kind, params, y_true, y_pred, scale, grad, start, stop):
+    """float64 sum of l_i over [start, stop); grad_i = scale * dl_i/dp_i."""
     y_block = y_true[start:stop]  # slices: see _unweighted_sum
     p_block = y_pred[start:stop]
     g_block = grad[start:stop]
+    total = 0.0
     for i in range(p_block.size):
-        g_block[i] = scale * _loss_and_grad(kind, y_block[i], p_block[i], params)[1]
+        loss, g = _loss_and_grad(kind, y_block[i], p_block[i], params)
+        g_block[i] = scale * g
+        total += loss
+    return total
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
-def _plain_weighted_sum(kind, params, y_true, y_pred, weights, inner, grad, start, stop):
-    """float64 sum of w_i * l_i over [start, stop), the losses in a block buffer first; grad_i *= w_i."""
+def _plain_weighted_sum(kind, params, y_true, y_pred, weights, inner, scale, grad, start, stop):
+    """float64 sum of w_i * l_i over [start, stop), the losses in a block buffer first; grad_i =
+    scale * w_i * dl_i/dp_i when grad is non-empty."""
     y_block = y_true[start:stop]
     p_block = y_pred[start:stop]
     losses = np.empty(p_block.size, p_block.dtype)
+    if grad.size == 0:
+        for i in range(p_block.size):
+            losses[i] = _loss_and_grad(kind, y_block[i], p_block[i], params)[0]
+        return _weighted_total(weights, inner, start, losses, grad)
+    g_block = grad[start:stop]
     for i in range(p_block.size):
-        losses[i] = _loss_and_grad(kind, y_block[i], p_block[i], params)[0]
-    return _weighted_total(weights, inner, start, losses, grad[start:stop] if grad.size > 0 else grad)
+        losses[i], g = _loss_and_grad(kind, y_block[i], p_block[i], params)
+        g_block[i] = scale * g
+    return _weighted_total(weights, inner, start, losses, g_block)
 
 
 @njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
@@ -431,16 +443,16 @@ def _plain_block(kind, params, y_true, y_pred, weights, inner, scale, grad, star
     """float64 sum of w_i * l_i over [start, stop); grad_i = scale * w_i * dl_i/dp_i when grad is
     non-empty, for the losses whose maths LLVM inlines through :func:`_loss_and_grad`.
 
-    The gradient loop, then the summing loop, over the block (in cache by the second): a loop that
-    both sums and stores gets a vector and a scalar copy, picked at run time by where ``grad``
-    lies, and the two copies sum in different orders; a loop that only sums has one copy, so one
-    order. Weighted, the losses go to a block buffer first (:func:`_plain_weighted_sum`).
+    One loop sums and writes the gradient. LLVM also compiles a scalar copy of it, which sums in
+    another order, for ``grad`` overlapping an input; the public API never passes such a ``grad``
+    (``out`` must not share memory with the inputs), so the order is always the vector one.
+    Weighted, the losses go to a block buffer first (:func:`_plain_weighted_sum`).
     """
+    if weights.size > 0:
+        return _plain_weighted_sum(kind, params, y_true, y_pred, weights, inner, scale, grad, start, stop)
     if grad.size > 0:
-        _unweighted_grad(kind, params, y_true, y_pred, scale, grad, start, stop)
-    if weights.size == 0:
-        return _unweighted_sum(kind, params, y_true, y_pred, start, stop)
-    return _plain_weighted_sum(kind, params, y_true, y_pred, weights, inner, grad, start, stop)
+        return _unweighted_sum_and_grad(kind, params, y_true, y_pred, scale, grad, start, stop)
+    return _unweighted_sum(kind, params, y_true, y_pred, start, stop)
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
