@@ -18,9 +18,13 @@ Arrays are flat and C-contiguous. ``weights`` is empty (unweighted) or holds
 one weight per run of ``inner`` consecutive elements.
 """
 
+import warnings
+
 import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.core.errors import NumbaIRAssumptionWarning
+from numba.core.extending import overload
 
 from .._config import BLOCK_SIZE, ERROR_MODEL, FASTMATH, PARALLEL_THRESHOLD
 from .vector_math import (exp_any, exp_nonpositive, log1p_unit, log_nonnegative, log_one_minus, log_positive,
@@ -315,17 +319,41 @@ def _unweighted_sum(kind, params, y_true, y_pred, start, stop):
     return total
 
 
-@njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _buffered_element(kind, y, p, params, e):
-    """(l, dl/dp) of one of :func:`_buffered_losses`'s losses; e = exp(-|p|) for bce on logits."""
+    """(l, dl/dp, d2l/dp2) of one of :func:`_buffered_losses`'s losses; e = exp(-|p|) for bce on
+    logits. In compiled code ``kind`` must be a literal: an overload then inlines that loss's maths
+    alone, and what the loop does not use is never computed."""
     if kind == BCE_LOGITS or kind == BCE_PROBABILITIES:
-        loss, grad, _ = _binary_cross_entropy_given(y, p, params, kind == BCE_LOGITS, e)
-        return loss, grad
+        return _binary_cross_entropy_given(y, p, params, kind == BCE_LOGITS, e)
     if kind == FOCAL_LOGITS or kind == FOCAL_PROBABILITIES:
-        loss, grad, _ = _focal(y, p, params, kind == FOCAL_LOGITS)
-        return loss, grad
-    loss, grad, _ = _log_cosh(p - y)  # LOG_COSH
-    return loss, grad
+        return _focal(y, p, params, kind == FOCAL_LOGITS)
+    return _log_cosh(p - y)  # LOG_COSH
+
+
+#: Numba's SSA check warns "variable ... is not in scope" when it inlines this overload, whose maths
+#: holds Numba-inlined functions: a false alarm (the tests check every loss against its float64
+#: reference); the filter matches only this overload's variables.
+warnings.filterwarnings("ignore", message=r"variable '_buffered_element_of_kind", category=NumbaIRAssumptionWarning)
+
+
+@overload(_buffered_element, inline="always", prefer_literal=True,
+          jit_options={"fastmath": FASTMATH, "error_model": ERROR_MODEL})
+def _buffered_element_of_kind(kind, y, p, params, e):
+    """Picks the loss at typing time: inlining every loss's maths (and leaving the unused ones to
+    LLVM) compiled each loop several times over."""
+    if not isinstance(kind, types.IntegerLiteral):
+        return None
+    kind = kind.literal_value
+    if kind in (BCE_LOGITS, BCE_PROBABILITIES):
+        from_logits = kind == BCE_LOGITS
+        return lambda kind, y, p, params, e: _binary_cross_entropy_given(y, p, params, from_logits, e)
+    if kind in (FOCAL_LOGITS, FOCAL_PROBABILITIES):
+        from_logits = kind == FOCAL_LOGITS
+        return lambda kind, y, p, params, e: _focal(y, p, params, from_logits)
+    def log_cosh(kind, y, p, params, e):
+        d = p - y
+        return _log_cosh(d)
+    return log_cosh
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
@@ -351,7 +379,7 @@ def _buffered_losses(kind, params, y_block, p_block, scale, g_block, losses):
         return
     for i in range(p_block.size):
         e = losses[i] if kind == BCE_LOGITS else p_block[i]
-        loss, g = _buffered_element(kind, y_block[i], p_block[i], params, e)
+        loss, g, _ = _buffered_element(kind, y_block[i], p_block[i], params, e)
         losses[i] = loss
         g_block[i] = scale * g
 
@@ -365,22 +393,39 @@ def _weighted_total(weights, inner, start, losses, g_block):
         w_block = weights[start:stop]
         for i in range(losses.size):
             total += w_block[i] * losses[i]
-        for i in range(g_block.size):
-            g_block[i] = w_block[i] * g_block[i]
-        return total
+    else:
+        run_start = start
+        while run_start < stop:  # one weight per run of ``inner`` elements: no division per element
+            run = run_start // inner
+            run_stop = min((run + 1) * inner, stop)
+            w = weights[run]
+            run_losses = losses[run_start - start:run_stop - start]
+            for i in range(run_losses.size):
+                total += w * run_losses[i]
+            run_start = run_stop
+    if g_block.size > 0:
+        _weigh(weights, inner, start, g_block)
+    return total
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _weigh(weights, inner, start, values):
+    """values_i *= w_i over a block from element ``start``, the weights as in :func:`_weighted_total`."""
+    stop = start + values.size
+    if inner == 1:
+        w_block = weights[start:stop]
+        for i in range(values.size):
+            values[i] = w_block[i] * values[i]
+        return
     run_start = start
-    while run_start < stop:  # one weight per run of ``inner`` elements: no division per element
+    while run_start < stop:
         run = run_start // inner
         run_stop = min((run + 1) * inner, stop)
         w = weights[run]
-        run_losses = losses[run_start - start:run_stop - start]
-        for i in range(run_losses.size):
-            total += w * run_losses[i]
-        run_grad = g_block[run_start - start:run_stop - start]  # empty when g_block is
-        for i in range(run_grad.size):
-            run_grad[i] = w * run_grad[i]
+        run_values = values[run_start - start:run_stop - start]
+        for i in range(run_values.size):
+            run_values[i] = w * run_values[i]
         run_start = run_stop
-    return total
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
@@ -552,29 +597,97 @@ def pointwise_sum_and_grad(kind, params, y_true, y_pred, weights, inner, scale, 
     return _sum_in_order(partials)
 
 
+@njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _plain_map(kind, params, y_true, y_pred, weights, inner, scale, order, out, start, stop):
+    """out_i = scale * w_i * (l_i, dl_i/dp_i or d2l_i/dp_i^2 for order 0, 1, 2) over [start, stop),
+    for the losses of :func:`_plain_block`: a loop per order, so each vectorises."""
+    y_block = y_true[start:stop]  # slices: see _unweighted_sum
+    p_block = y_pred[start:stop]
+    o_block = out[start:stop]
+    if order == 0:
+        for i in range(p_block.size):
+            o_block[i] = scale * _loss_and_grad(kind, y_block[i], p_block[i], params)[0]
+    else:
+        for i in range(p_block.size):
+            o_block[i] = scale * _hessian(kind, y_block[i], p_block[i], params)
+    if weights.size > 0:
+        _weigh(weights, inner, start, o_block)
+
+
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
-def _map_range(kind, params, y_true, y_pred, weights, inner, scale, order, out, start, stop):
-    for i in range(start, stop):
-        if order == 0:
-            value = _loss_and_grad(kind, y_true[i], y_pred[i], params)[0]
-        elif order == 1:
-            value = _loss_and_grad(kind, y_true[i], y_pred[i], params)[1]
-        else:
-            value = _hessian(kind, y_true[i], y_pred[i], params)
-        if weights.size == 0:
-            out[i] = scale * value
-        else:
-            out[i] = (scale * weights[i // inner]) * value
+def _buffered_map(kind, params, y_true, y_pred, weights, inner, scale, order, out, start, stop):
+    """:func:`_plain_map` for the losses of :func:`_buffered_block` (element function inlined)."""
+    numba.literally(kind)
+    y_block = y_true[start:stop]
+    p_block = y_pred[start:stop]
+    o_block = out[start:stop]
+    if kind == BCE_LOGITS:  # exp(-|p|) in a loop of its own first, as in _buffered_losses
+        for i in range(p_block.size):
+            o_block[i] = exp_nonpositive(-abs(p_block[i]))
+    if order == 0:
+        for i in range(p_block.size):
+            e = o_block[i] if kind == BCE_LOGITS else p_block[i]
+            o_block[i] = scale * _buffered_element(kind, y_block[i], p_block[i], params, e)[0]
+    else:
+        for i in range(p_block.size):
+            e = o_block[i] if kind == BCE_LOGITS else p_block[i]
+            o_block[i] = scale * _buffered_element(kind, y_block[i], p_block[i], params, e)[2]
+    if weights.size > 0:
+        _weigh(weights, inner, start, o_block)
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _map_block(kind, params, y_true, y_pred, weights, inner, scale, order, out, start, stop):
+    """out_i = scale * w_i * (l_i, dl_i/dp_i or d2l_i/dp_i^2 for order 0, 1, 2) over [start, stop).
+
+    The gradient is :func:`_block_sum_and_grad`'s (its sum unused: the losses cost little next to
+    the gradient, and nothing more is compiled); the losses and the hessian go to
+    :func:`_plain_map` or :func:`_buffered_map` with a constant ``kind``.
+    """
+    if order == 1:
+        _block_sum_and_grad(kind, params, y_true, y_pred, weights, inner, scale, out, start, stop)
+    elif kind == BCE_LOGITS:
+        _buffered_map(BCE_LOGITS, params, y_true, y_pred, weights, inner, scale, order, out, start, stop)
+    elif kind == BCE_PROBABILITIES:
+        _buffered_map(BCE_PROBABILITIES, params, y_true, y_pred, weights, inner, scale, order, out, start, stop)
+    elif kind == LOG_COSH:
+        _buffered_map(LOG_COSH, params, y_true, y_pred, weights, inner, scale, order, out, start, stop)
+    elif kind == FOCAL_LOGITS:
+        _buffered_map(FOCAL_LOGITS, params, y_true, y_pred, weights, inner, scale, order, out, start, stop)
+    elif kind == FOCAL_PROBABILITIES:
+        _buffered_map(FOCAL_PROBABILITIES, params, y_true, y_pred, weights, inner, scale, order, out, start, stop)
+    elif kind == MSE:
+        _plain_map(MSE, params, y_true, y_pred, weights, inner, scale, order, out, start, stop)
+    elif kind == MAE:
+        _plain_map(MAE, params, y_true, y_pred, weights, inner, scale, order, out, start, stop)
+    elif kind == HUBER:
+        _plain_map(HUBER, params, y_true, y_pred, weights, inner, scale, order, out, start, stop)
+    elif kind == QUANTILE:
+        _plain_map(QUANTILE, params, y_true, y_pred, weights, inner, scale, order, out, start, stop)
+    elif kind == SMOOTH_L1:
+        _plain_map(SMOOTH_L1, params, y_true, y_pred, weights, inner, scale, order, out, start, stop)
+    elif kind == HINGE:
+        _plain_map(HINGE, params, y_true, y_pred, weights, inner, scale, order, out, start, stop)
+    elif kind == SQUARED_HINGE:
+        _plain_map(SQUARED_HINGE, params, y_true, y_pred, weights, inner, scale, order, out, start, stop)
+    elif kind == POISSON_LOG:
+        _plain_map(POISSON_LOG, params, y_true, y_pred, weights, inner, scale, order, out, start, stop)
+    elif kind == POISSON:
+        _plain_map(POISSON, params, y_true, y_pred, weights, inner, scale, order, out, start, stop)
+    elif kind == KL_PROBABILITIES:
+        _plain_map(KL_PROBABILITIES, params, y_true, y_pred, weights, inner, scale, order, out, start, stop)
+    else:
+        _plain_map(KL_LOG, params, y_true, y_pred, weights, inner, scale, order, out, start, stop)  # the last kind
 
 
 @njit(cache=True, parallel=True, fastmath=FASTMATH, error_model=ERROR_MODEL)
 def pointwise_map(kind, params, y_true, y_pred, weights, inner, scale, order, out):
-    """out_i = scale * w_i * (l_i, dl_i/dp_i or d2l_i/dp_i2 for order 0, 1, 2)."""
+    """out_i = scale * w_i * (l_i, dl_i/dp_i or d2l_i/dp_i^2 for order 0, 1, 2)."""
     n = y_pred.size
     if n < PARALLEL_THRESHOLD:
-        _map_range(kind, params, y_true, y_pred, weights, inner, scale, order, out, _FIRST, n)
+        _map_block(kind, params, y_true, y_pred, weights, inner, scale, order, out, _FIRST, n)
     else:
         n_blocks = (n + BLOCK_SIZE - 1) // BLOCK_SIZE
         for b in prange(n_blocks):
             start = b * BLOCK_SIZE
-            _map_range(kind, params, y_true, y_pred, weights, inner, scale, order, out, start, min(start + BLOCK_SIZE, n))
+            _map_block(kind, params, y_true, y_pred, weights, inner, scale, order, out, start, min(start + BLOCK_SIZE, n))
