@@ -3,13 +3,15 @@
 Every pointwise loss is a case of :func:`_loss_and_grad` and :func:`_hessian`,
 chosen by an integer ``kind``; the loop kernels below are written once for all
 of them. exp and log come from :mod:`.vector_math`, never libm, so loops of them
-vectorise. Unweighted, every loss gets loops of its own, called with a constant
-``kind`` so that Numba compiles one version per loss and the switch folds away:
-mse, mae, huber, quantile, smooth L1, the hinges, Poisson and KL divergence
-through :func:`_loss_and_grad`; binary cross-entropy, focal and log-cosh, whose
-maths is too large for LLVM to inline through the switch, in
-:func:`_buffered_block`, which Numba-inlines their element functions (weighted
-too). ``params`` holds a loss's parameters in the compute dtype, so float32
+vectorise. Every loss gets loops of its own (sum and gradient, per-element
+losses, hessian; weighted or not), called with a constant ``kind`` so that Numba
+compiles one version per loss and the switch folds away: mse, mae, huber,
+quantile, smooth L1, the hinges, Poisson and KL divergence through
+:func:`_loss_and_grad` and :func:`_hessian` (:func:`_plain_block`,
+:func:`_plain_map`); binary cross-entropy, focal and log-cosh, whose maths is
+too large for LLVM to inline through the switch, through the inlined
+:func:`_buffered_element` (:func:`_buffered_block`, :func:`_buffered_map`).
+``params`` holds a loss's parameters in the compute dtype, so float32
 element maths stays in float32 (constants are written as ``np.float32``, which
 float64 arithmetic promotes losslessly). Sums accumulate in float64 over fixed
 blocks of :data:`BLOCK_SIZE` elements, added in block order.
