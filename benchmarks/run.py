@@ -9,8 +9,9 @@ Times are the best of several repeats (the least disturbed run), taken in rounds
 that interleave the libraries compared (see ``best_times``). Bandwidth is
 the bytes a loss must move (inputs read once, gradient written once) divided
 by its time, compared with a STREAM-like kernel on the same number of
-elements moving the same streams (triad ``a = b + s c`` for value+gradient,
-a two-array read for the value alone), so ``% bw`` is the share of what this
+elements moving the same streams (triad ``a = b + s c`` for value+gradient and
+for the per-element losses of ``reduction="none"``, a two-array read for the
+value alone), so ``% bw`` is the share of what this
 machine can move at that size (L2/L3 for small arrays, memory for large), and
 with the same kernels on ``MEMORY_ELEMENTS`` elements, arrays far larger than
 the last-level cache (STREAM's rule), so ``% mem`` is the share of the memory
@@ -290,6 +291,36 @@ def bench_pointwise(name, n, dtype, budget, rng, table=POINTWISE):
     return rows
 
 
+#: Per-element losses (``reduction="none"``) of the main pointwise losses, written out in NumPy.
+ELEMENTWISE = {
+    "mse": lambda y, p: (p - y) ** 2,
+    "mae": lambda y, p: np.abs(p - y),
+    "huber": lambda y, p: np.where(np.abs(p - y) <= 1.0, 0.5 * (p - y) ** 2, np.abs(p - y) - 0.5),
+    "binary_cross_entropy(from_logits)": lambda y, z: np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))),
+    "binary_cross_entropy(probabilities)": lambda y, p: -(y * np.log(np.clip(p, 1e-7, 1 - 1e-7))
+                                                          + (1 - y) * np.log1p(-np.clip(p, 1e-7, 1 - 1e-7))),
+}
+
+
+def bench_elementwise(name, n, dtype, budget, rng):
+    """A row of seconds per call of the per-element losses (``reduction="none"``) for one loss."""
+    loss, _, torch_name, _, data_kind, options = POINTWISE[name]
+    y, p = _pointwise_data(data_kind, n, dtype, rng)
+    numpy_fn = ELEMENTWISE[name]
+    tolerance = 1e-4 if dtype == np.float32 else 1e-9
+    agree = bool(np.allclose(loss(y, p, reduction="none", **options), numpy_fn(y, p), rtol=tolerance, atol=tolerance))
+    calls = {"lossjit": lambda: loss(y, p, reduction="none", **options), "numpy": lambda: numpy_fn(y, p)}
+    if torch is not None and torch_name:
+        function, target, prediction = getattr(F, torch_name), torch.from_numpy(y), torch.from_numpy(p)
+
+        def forward():
+            with torch.no_grad():
+                return function(prediction, target, reduction="none")
+        calls["torch"] = forward
+    return {"loss": name, "dtype": np.dtype(dtype).name, "n": n, "mode": 'losses ("none")',
+            "times": best_times(calls, budget), "bytes": 3 * n * np.dtype(dtype).itemsize, "agree": agree}
+
+
 def _torch_call(torch_name, y, p, grad):
     """A call of torch's loss (forward, or forward and backward) on y and p."""
     function = getattr(F, torch_name)
@@ -540,7 +571,7 @@ def _bw_share(row, bw, library="lossjit", n=None):
         return None, None
     gbs = row["bytes"] / row["times"][library] / 1e9
     key = (row["dtype"], n or row["n"])
-    stream = "triad" if row["mode"] == "value+grad" else "read2"
+    stream = "read2" if row["mode"] == "value" else "triad"  # value+grad and per-element losses write an array
     if row["loss"].startswith("cross_entropy"):
         stream = "copy" if row["mode"] == "value+grad" else "read2"
     reference = bw.get(key, {}).get(stream)
@@ -621,9 +652,10 @@ def markdown(env, bw, rows, over, checks, quick):
            f"{', '.join(f'{x:.2f}' for x in env['load_average'])}. OPENBLAS variables: {env['openblas_env'] or 'none'}.",
            "", f"BLAS/OpenMP pools: {env['threadpools']}", "",
            "Times are the best of repeated calls; `x numpy` etc. are how many times faster lossjit is "
-           "(above 1: lossjit faster). `GB/s` counts inputs read once and the gradient written once; "
-           "`% bw` divides it by a STREAM-like kernel on the same size (triad for value+grad, a two-array "
-           "read for the value; for cross-entropy a copy / a one-array read), `% mem` by the same kernel on "
+           "(above 1: lossjit faster). `GB/s` counts inputs read once and the gradient (or the per-element "
+           "losses of `losses (\"none\")`, `reduction=\"none\"`) written once; "
+           "`% bw` divides it by a STREAM-like kernel on the same size (triad for value+grad and per-element "
+           "losses, a two-array read for the value; for cross-entropy a copy / a one-array read), `% mem` by the same kernel on "
            f"{MEMORY_ELEMENTS:.0e} elements (the memory bandwidth: arrays far larger than the cache; a loss "
            "whose inputs stay in cache passes 100%). `out=` is lossjit's "
            "value+grad writing into one reused gradient buffer (`value_and_grad(..., out=buffer)`), timed in "
@@ -729,6 +761,11 @@ def main():
                 rows += bench_pointwise(name, n, dtype, budget, rng)
                 print(name, np.dtype(dtype).name, f"{n:.0e}",
                       {r["mode"]: {k: f"{v:.2e}" for k, v in r["times"].items()} for r in rows[-2:]}, flush=True)
+    for name in POINTWISE:
+        for dtype in DTYPES:
+            rows.append(bench_elementwise(name, CATALOGUE_SIZE, dtype, budget, rng))
+            print(name, np.dtype(dtype).name, 'reduction="none"',
+                  {k: f"{v:.2e}" for k, v in rows[-1]["times"].items()}, flush=True)
     for name in CATALOGUE:
         for dtype in DTYPES:
             rows += bench_pointwise(name, CATALOGUE_SIZE, dtype, budget, rng, CATALOGUE)

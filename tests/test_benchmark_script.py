@@ -61,3 +61,23 @@ def test_catalogue_formulas_agree_with_lossjit(bench):
 def test_bandwidth_figures(bench):
     figures = bench.bandwidth(1000, np.float64, 1e-3)
     assert set(figures) == {"triad", "copy", "read2"} and all(value > 0 for value in figures.values())
+
+
+def test_elementwise_rows_agree_and_count_a_written_array(bench):
+    """The reduction="none" rows: NumPy's per-element formula gives lossjit's losses, and the row is
+    compared with the triad (two arrays read, one written)."""
+    rng = np.random.default_rng(2)
+    for name in bench.POINTWISE:
+        for dtype in (np.float32, np.float64):
+            row = bench.bench_elementwise(name, 1000, dtype, 1e-3, rng)
+            assert row["agree"], (name, dtype)
+            assert row["bytes"] == 3 * 1000 * np.dtype(dtype).itemsize
+    streams = {("float64", 1000): {"triad": 10.0, "read2": 1.0}}
+    assert bench._bw_share(row, streams)[1] == row["bytes"] / row["times"]["lossjit"] / 1e9 / 10.0
+
+
+def test_torch_target_shows_the_triad_floor(bench):
+    row = {"dtype": "float64", "n": 1000, "bytes": 24000, "times": {"lossjit": 2e-6, "torch": 4e-6}}
+    assert bench._triad_floor(row, {("float64", 1000): {"triad": 24.0}}) == (
+        " (4x torch: 1.0 us; the same-size triad: 1.0 us)")
+    assert bench._triad_floor(row, {}) == ""
