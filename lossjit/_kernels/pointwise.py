@@ -352,7 +352,8 @@ def _buffered_element_of_kind(kind, y, p, params, e):
     if kind in (FOCAL_LOGITS, FOCAL_PROBABILITIES):
         from_logits = kind == FOCAL_LOGITS
         return lambda kind, y, p, params, e: _focal(y, p, params, from_logits)
-    def log_cosh(kind, y, p, params, e):
+
+    def log_cosh(kind, y, p, params, e):  # LOG_COSH
         d = p - y
         return _log_cosh(d)
     return log_cosh
@@ -601,8 +602,8 @@ def pointwise_sum_and_grad(kind, params, y_true, y_pred, weights, inner, scale, 
 
 @njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _plain_map(kind, params, y_true, y_pred, weights, inner, scale, order, out, start, stop):
-    """out_i = scale * w_i * (l_i, dl_i/dp_i or d2l_i/dp_i^2 for order 0, 1, 2) over [start, stop),
-    for the losses of :func:`_plain_block`: a loop per order, so each vectorises."""
+    """out_i = scale * w_i * (l_i or d2l_i/dp_i^2 for order 0 or 2) over [start, stop), for the
+    losses of :func:`_plain_block`: a loop per order, so each vectorises."""
     y_block = y_true[start:stop]  # slices: see _unweighted_sum
     p_block = y_pred[start:stop]
     o_block = out[start:stop]
