@@ -193,6 +193,25 @@ def test_parallel_path_matches_reference(loss, options, make, rng):
     assert_allclose(loss.hessian(y_true, y_pred, **options), expected_hess, rtol=1e-10, atol=1e-18)
 
 
+PER_ELEMENT_CASES = CASES + [
+    pytest.param(lj.mse, {}, _values, id="mse"),
+    pytest.param(lj.mae, {}, _values, id="mae"),
+    pytest.param(lj.huber, {"delta": 0.5}, _values, id="huber"),
+]
+
+
+@pytest.mark.parametrize("loss, options, make", PER_ELEMENT_CASES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [1000, PARALLEL_THRESHOLD + 1001])
+def test_per_element_gradient_equals_the_summed_losses_gradient(loss, options, make, dtype, n, rng):
+    """reduction="none" and "sum" have one gradient, w_i dl_i/dp_i, from one kernel: bitwise equal."""
+    y_true, y_pred = (array.astype(dtype) for array in make(rng, n))
+    for sample_weight in (None, rng.uniform(0, 2, n)):
+        per_element = loss.grad(y_true, y_pred, sample_weight=sample_weight, reduction="none", **options)
+        assert_array_equal(per_element, loss.grad(y_true, y_pred, sample_weight=sample_weight, reduction="sum",
+                                                  **options))
+
+
 # Relations between losses, stated in the docstrings and README.
 
 def test_smooth_l1_is_huber_scaled(rng):
