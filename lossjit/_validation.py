@@ -193,3 +193,13 @@ def count_equal(values, value):
     for i in range(values.size):
         count += values[i] == value
     return count
+
+
+@njit(cache=True)
+def count_not_in(values, first, second):
+    """How many of the flat ``values`` are neither ``first`` nor ``second`` (NaN does not count)."""
+    count = 0
+    for i in range(values.size):
+        value = values[i]
+        count += (value != first) & (value != second) & (value == value)
+    return count

@@ -90,11 +90,14 @@ focal = PointwiseLoss(
 def _hinge_labels(y_true):
     """(scale, shift) mapping labels to {-1, 1}: {0, 1} -> 2y - 1, {-1, 1} unchanged (as Keras)."""
     y_true = v.as_array(y_true, "y_true")
-    values = y_true[~np.isnan(y_true)] if y_true.dtype.kind == "f" else y_true
-    if np.all((values == 0) | (values == 1)):
+    flat = y_true.reshape(-1)  # one compiled pass per check, NaN skipped (NumPy's masks took ~2 ms per 1e6)
+    if not (flat.dtype == np.float64 or flat.dtype == np.float32):  # ints, bools, float16, other byte orders
+        flat = flat.astype(np.float64)
+    if v.count_not_in(flat, 0, 1) == 0:
         return y_true, (2.0, -1.0)
-    if np.all((values == -1) | (values == 1)):
+    if v.count_not_in(flat, -1, 1) == 0:
         return y_true, (1.0, 0.0)
+    values = y_true[~np.isnan(y_true)] if y_true.dtype.kind == "f" else y_true
     raise ValueError("y_true must hold labels in {-1, 1} or in {0, 1} (mapped to -1 and 1), not a mix; "
                      f"found the values {np.unique(values)[:6]}")
 

@@ -282,6 +282,18 @@ def test_hinge_labels_zero_one_are_mapped_to_minus_one_one(rng):
         assert loss(np.ones(3), scores[:3]) == loss(np.ones(3, bool), scores[:3])
 
 
+@pytest.mark.parametrize("dtype", [np.int8, np.int64, bool, np.float16, np.float32, ">f8"])
+def test_hinge_labels_of_any_real_dtype(dtype, rng):
+    """The label check (one compiled pass) takes every dtype the API accepts, NaN labels included."""
+    labels = (rng.random(40) < 0.5).astype(dtype)
+    scores = rng.normal(size=40)
+    assert lj.hinge(labels, scores) == lj.hinge(labels.astype(np.float64), scores)
+    if np.dtype(dtype).kind != "b":
+        assert lj.hinge((2 * labels.astype(np.int64) - 1).astype(dtype), scores) == lj.hinge(labels.astype(float), scores)
+    with_nan = np.where(np.arange(40) == 3, np.nan, labels.astype(np.float64))
+    assert np.isnan(lj.hinge(with_nan, scores))
+
+
 def test_hinge_known_values():
     y_true, y_pred = np.array([1, -1, 1, -1]), np.array([2.0, 0.5, 0.25, -3.0])
     assert lj.hinge(y_true, y_pred, reduction="sum") == 0 + 1.5 + 0.75 + 0
