@@ -291,14 +291,34 @@ def bench_pointwise(name, n, dtype, budget, rng, table=POINTWISE):
     return rows
 
 
-#: Per-element losses (``reduction="none"``) of the main pointwise losses, written out in NumPy.
+def _elements_mse(y, p):
+    d = p - y
+    return d * d
+
+
+def _elements_huber(y, p, delta=1.0):
+    d = p - y
+    a = np.abs(d)
+    return np.where(a <= delta, 0.5 * d * d, delta * (a - 0.5 * delta))
+
+
+def _elements_bce_logits(y, z):
+    return np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+
+
+def _elements_bce_probabilities(y, p, eps=1e-7):
+    q = np.clip(p, eps, 1 - eps)
+    return -(y * np.log(q) + (1 - y) * np.log1p(-q))
+
+
+#: Per-element losses (``reduction="none"``) of the main pointwise losses, written out in NumPy as the
+#: ``_numpy_*`` formulas above are (each intermediate computed once).
 ELEMENTWISE = {
-    "mse": lambda y, p: (p - y) ** 2,
+    "mse": _elements_mse,
     "mae": lambda y, p: np.abs(p - y),
-    "huber": lambda y, p: np.where(np.abs(p - y) <= 1.0, 0.5 * (p - y) ** 2, np.abs(p - y) - 0.5),
-    "binary_cross_entropy(from_logits)": lambda y, z: np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))),
-    "binary_cross_entropy(probabilities)": lambda y, p: -(y * np.log(np.clip(p, 1e-7, 1 - 1e-7))
-                                                          + (1 - y) * np.log1p(-np.clip(p, 1e-7, 1 - 1e-7))),
+    "huber": _elements_huber,
+    "binary_cross_entropy(from_logits)": _elements_bce_logits,
+    "binary_cross_entropy(probabilities)": _elements_bce_probabilities,
 }
 
 
