@@ -168,6 +168,17 @@ def _labelled_logits_block(y_pred, labels, row_weights, inner, ignore_index, n_c
     for r in range(n_rows):
         log_sums[r] = log_positive(sums[r])  # in [1, C]: NaN logits give NaN
     total = 0.0
+    if grad.size == 0:  # the value alone: no row slices (a slice per row took 40% of 10-class rows)
+        for r in range(n_rows):
+            label = labels[start + r]
+            w = _ONE if row_weights.size == 0 else row_weights[(start + r) // inner]
+            loss = 0.0
+            if label != ignore_index:
+                loss = (peaks[r] + log_sums[r]) - logits[r * n_classes + label]
+            if row_losses.size > 0:
+                row_losses[start + r] = w * loss
+            total += w * loss
+        return total
     for r in range(n_rows):
         exps = work[r * n_classes:(r + 1) * n_classes]
         label = labels[start + r]
