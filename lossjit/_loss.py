@@ -58,8 +58,8 @@ class Loss:
             if self.options:
                 return self._prepare(y_true, y_pred, sample_weight, **self.options)
             return self._prepare(y_true, y_pred, sample_weight)
-        unknown = set(options) - set(self.options)
-        if unknown:
+        if not options.keys() <= self.options.keys():
+            unknown = set(options) - set(self.options)
             raise TypeError(f"{self.name}() got unexpected keyword argument(s) {sorted(unknown)}; "
                             f"it takes {sorted(self.options) or 'no options'}")
         return self._prepare(y_true, y_pred, sample_weight, **{**self.options, **options})

@@ -11,8 +11,11 @@ from ._loss import Loss, PointwiseLoss
 from ._pointwise import PointwiseJob
 from ._threads import after_kernel
 
-_INT64 = np.iinfo(np.int64)
+_INT64_MIN, _INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
+_INT64 = np.dtype(np.int64)
 _EMPTY_LABELS = np.empty(0, np.int64)
+#: EPSILON per compute dtype (a NumPy scalar costs ~0.1 us to make, per call).
+_EPSILONS = {dtype: dtype.type(EPSILON) for dtype in v.EMPTY}
 
 
 def _binary_cross_entropy_job(y_true, y_pred, sample_weight, from_logits, pos_weight, label_smoothing):
@@ -28,6 +31,8 @@ def _binary_cross_entropy_job(y_true, y_pred, sample_weight, from_logits, pos_we
 
 def _check_unit_number(value, name):
     """A real number in [0, 1], returned as float."""
+    if type(value) is float and 0.0 <= value <= 1.0:
+        return value  # the common call, without the general checks
     value = v.check_positive_number(value, name, allow_zero=True)
     if value > 1:
         raise ValueError(f"{name} must lie in [0, 1], got {value}")
@@ -206,13 +211,18 @@ class _SoftmaxRows:
         self.target = v.EMPTY[self.dtype] if labels is not None else self._rows(y_true)
         self.labels = _EMPTY_LABELS if labels is None else labels.reshape(-1)
         self.from_logits = bool(from_logits)
-        self.eps = self.dtype.type(EPSILON)
-        self.row_weights, self.inner = v.sample_weights(sample_weight, self.loss_shape, self.dtype)
+        self.eps = _EPSILONS[self.dtype]
+        if sample_weight is None:  # the common call, without the helper
+            self.row_weights, self.inner = v.EMPTY[self.dtype], 1
+        else:
+            self.row_weights, self.inner = v.sample_weights(sample_weight, self.loss_shape, self.dtype)
 
     def _rows(self, array):
         """Classes moved to the last axis, flattened C-contiguous."""
         if self.axis != array.ndim - 1:
             array = np.moveaxis(array, self.axis, -1)
+        elif array.dtype is self.dtype and array.flags.c_contiguous:
+            return array.reshape(-1)  # the common call: a view, without NumPy's argument parsing
         return v.flat(array, self.dtype)
 
     def _labels(self, y_true, ignore_index):
@@ -222,7 +232,8 @@ class _SoftmaxRows:
                                  "so it must be integers")
         elif y_true.dtype.kind == "b":
             raise TypeError("y_true class indices must be integers, got bool")
-        labels = np.ascontiguousarray(y_true, dtype=np.int64)
+        labels = y_true if y_true.dtype is _INT64 and y_true.flags.c_contiguous else \
+            np.ascontiguousarray(y_true, dtype=np.int64)
         lowest, highest = v.label_range(labels.reshape(-1)) if labels.size else (0, 0)
         #: Whether any row equals ignore_index (none can when it lies outside the labels' range).
         self.any_ignored = ignore_index is not None and lowest <= ignore_index <= highest
@@ -283,7 +294,7 @@ class _SoftmaxJob(_SoftmaxRows):
                  label_smoothing):
         if (type(ignore_index) is not int and (isinstance(ignore_index, (bool, np.bool_))
                                                 or not isinstance(ignore_index, np.integer))) \
-                or not _INT64.min <= ignore_index <= _INT64.max:
+                or not _INT64_MIN <= ignore_index <= _INT64_MAX:
             raise TypeError(f"ignore_index must be an integer (int64), got {ignore_index!r}")
         smoothing = _check_unit_number(label_smoothing, "label_smoothing")
         super().__init__(y_true, y_pred, sample_weight, from_logits, axis, ignore_index)
