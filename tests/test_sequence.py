@@ -387,8 +387,14 @@ def test_scaled_and_log_space_recursions_agree(from_logits, rng):
     if not from_logits:
         scores = log_softmax(scores)
     labels = rng.integers(1, n_classes, length)
-    log_probs, top = kernel._log_probabilities(scores.reshape(-1), 1, n_classes, 0, n_steps, from_logits)
+    log_probs, top, exps, sums = kernel._log_probabilities(scores.reshape(-1), 1, n_classes, 0, n_steps,
+                                                           from_logits)
     assert_allclose(log_probs, log_softmax(scores[:, 0]), rtol=1e-13, atol=1e-13)
+    if from_logits:  # the exps the kernel reuses as emissions and, over their sums, as the softmax
+        assert_allclose(exps, np.exp(log_probs - top[:, None]), rtol=1e-13)
+        assert_allclose(exps / sums[:, None], np.exp(log_softmax(scores[:, 0])), rtol=1e-13)
+    else:
+        assert exps.size == 0 and sums.size == 0
     extended, skip = kernel._states(labels, 0, length, 0)
     n_states = 2 * length + 1
     emissions = np.exp(log_probs[:, extended[:n_states]] - top[:, None])
@@ -409,7 +415,7 @@ def test_underflowing_emissions_fall_back_to_log_space():
     logits[:, :, :2] = -2000.0
     logits[1, 0, 1] = -1990.0
     labels = np.array([[1]])
-    log_probs, top = kernel._log_probabilities(logits.reshape(-1), 1, 3, 0, 4, True)
+    log_probs, top = kernel._log_probabilities(logits.reshape(-1), 1, 3, 0, 4, True)[:2]
     extended, skip = kernel._states(labels[0], 0, 1, 0)
     emissions = np.exp(log_probs[:, extended[:3]] - top[:, None])
     assert np.isnan(kernel._scaled_posteriors(emissions, top, skip, 3, False)[0])
@@ -464,7 +470,7 @@ def test_backward_or_posterior_underflow_falls_back_to_log_space(scores, target,
     scores = np.array(scores, dtype=np.float64)
     n_steps, n_classes = scores.shape
     labels = np.array(target)
-    log_probs, top = kernel._log_probabilities(scores.reshape(-1), 1, n_classes, 0, n_steps, from_logits)
+    log_probs, top = kernel._log_probabilities(scores.reshape(-1), 1, n_classes, 0, n_steps, from_logits)[:2]
     extended, skip = kernel._states(labels, 0, labels.size, 0)
     n_states = 2 * labels.size + 1
     emissions = np.exp(log_probs[:, extended[:n_states]] - top[:, None])

@@ -45,7 +45,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._config import ERROR_MODEL, FASTMATH
-from .vector_math import exp_nonpositive, largest
+from .vector_math import exp_nonpositive, largest, log_nonnegative, log_positive
 
 _NEG_INF = -np.inf
 _SMALLEST_NORMAL = float(np.finfo(np.float64).tiny)  # below it a float64 loses digits (subnormal) or is 0
@@ -72,10 +72,13 @@ def _state_label(labels, start, blank, s):
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _log_probabilities(y_pred, n_samples, n_classes, n, n_steps, from_logits):
-    """(lp, top): sample n's lp_t(k) as a float64 (n_steps, C) array, and top_t = max_k lp_t(k).
+    """(lp, top, exps, sums): sample n's lp_t(k) as a float64 (n_steps, C) array, top_t = max_k lp_t(k),
+    and for logits exps_t(k) = exp(z_t(k) - max_k z_t(k)) with their row sums (empty arrays for
+    log-probabilities).
 
     From logits: shift each row by its maximum, exp the whole (T, C) block in one long loop (rows of
-    a few classes vectorise badly on their own), then subtract each row's log-sum-exp.
+    a few classes vectorise badly on their own), then subtract each row's log-sum-exp. The exps serve
+    twice more: they are exp(lp_t(k) - top_t), the emissions, and exps_t / sums_t is softmax(z_t).
     """
     log_probs = np.empty((n_steps, n_classes))
     top = np.empty(n_steps)
@@ -92,23 +95,27 @@ def _log_probabilities(y_pred, n_samples, n_classes, n, n_steps, from_logits):
             for k in range(n_classes):
                 out[k] = row[k]
     if not from_logits:
-        return log_probs, top
+        return log_probs, top, np.empty((0, 0)), np.empty(0)
     exps = np.empty((n_steps, n_classes))
     flat_shifted = log_probs.reshape(-1)
     flat_exps = exps.reshape(-1)
     for i in range(flat_exps.size):
         flat_exps[i] = exp_nonpositive(flat_shifted[i])
+    sums = np.empty(n_steps)
     for t in range(n_steps):
         total = 0.0
         row_exps = exps[t]
         for k in range(n_classes):
             total += row_exps[k]
-        log_total = math.log(total)
-        top[t] = -log_total  # the shifted row's maximum is 0
+        sums[t] = total
+    for t in range(n_steps):  # a loop of its own: vectorised, where libm's log is a call per row
+        top[t] = -log_nonnegative(sums[t])  # the shifted row's maximum is 0; NaN scores give NaN
+    for t in range(n_steps):
         out = log_probs[t]
+        log_total = -top[t]
         for k in range(n_classes):
             out[k] -= log_total
-    return log_probs, top
+    return log_probs, top, exps, sums
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
@@ -162,7 +169,7 @@ def _scaled_posteriors(emissions, top, skip, n_states, want_posterior):
     current[0] = emissions[0, 0]
     if n_states > 1:
         current[1] = emissions[0, 1]
-    log_likelihood = 0.0
+    scales = np.empty(n_steps)  # each step's mass before renormalising
     for t in range(n_steps):
         current = alpha[t, 2:]
         emission = emissions[t]
@@ -175,10 +182,12 @@ def _scaled_posteriors(emissions, top, skip, n_states, want_posterior):
                 underflows += (current[s] < _SMALLEST_NORMAL) & (mass > 0.0) & (emission[s] > 0.0)
             if underflows:
                 return failed
-        total = _normalise(current)
-        if total == 0.0:
+        scales[t] = _normalise(current)
+        if scales[t] == 0.0:
             return failed
-        log_likelihood += math.log(total) + top[t]
+    log_likelihood = 0.0
+    for t in range(n_steps):  # after the recursion: one vectorised loop instead of libm's log per step
+        log_likelihood += log_positive(scales[t]) + top[t]
     last = alpha[n_steps - 1, 2:]
     end = last[n_states - 1] + (last[n_states - 2] if n_states > 1 else 0.0)
     if not end > 0.0:
@@ -288,20 +297,30 @@ def _sample(y_pred, n_samples, n_classes, n_steps_max, labels, start, length, n_
         return 0.0 if length == 0 or zero_infinity else np.inf
     n_states = 2 * length + 1
     want_posterior = grad.size > 0
-    log_probs, top = _log_probabilities(y_pred, n_samples, n_classes, n, n_steps, from_logits)
+    log_probs, top, exps, sums = _log_probabilities(y_pred, n_samples, n_classes, n, n_steps, from_logits)
     extended, skip = _states(labels, start, length, blank)
     emissions = np.empty((n_steps, n_states))  # exp(lp_t(l'_s) - top_t)
-    for t in range(n_steps):
-        log_prob = log_probs[t]
-        row = emissions[t]
-        for s in range(n_states):
-            row[s] = log_prob[extended[s]] - top[t]
-    flat_emissions = emissions.reshape(-1)
-    underflows = 0  # emissions that exp would turn into 0 or a subnormal number (not those of -inf scores)
-    for i in range(flat_emissions.size):
-        shifted = flat_emissions[i]
-        underflows += (shifted < _LOG_SMALLEST_NORMAL) & (shifted > _NEG_INF)
-        flat_emissions[i] = exp_nonpositive(shifted)
+    underflows = 0  # emissions that exp turns into 0 or a subnormal number (not those of -inf scores)
+    if from_logits:  # the softmax numerators are the emissions: gathered, not computed again
+        for t in range(n_steps):
+            log_prob = log_probs[t]
+            row_exps = exps[t]
+            row = emissions[t]
+            for s in range(n_states):
+                emission = row_exps[extended[s]]
+                underflows += (emission < _SMALLEST_NORMAL) & (log_prob[extended[s]] > _NEG_INF)
+                row[s] = emission
+    else:
+        for t in range(n_steps):
+            log_prob = log_probs[t]
+            row = emissions[t]
+            for s in range(n_states):
+                row[s] = log_prob[extended[s]] - top[t]
+        flat_emissions = emissions.reshape(-1)
+        for i in range(flat_emissions.size):
+            shifted = flat_emissions[i]
+            underflows += (shifted < _LOG_SMALLEST_NORMAL) & (shifted > _NEG_INF)
+            flat_emissions[i] = exp_nonpositive(shifted)
     log_likelihood = np.nan
     if underflows == 0:
         log_likelihood, posterior = _scaled_posteriors(emissions, top, skip, n_states, want_posterior)
@@ -324,10 +343,11 @@ def _sample(y_pred, n_samples, n_classes, n_steps_max, labels, start, length, n_
             occupation[extended[s]] += posterior[t, s]
         first = (t * n_samples + n) * n_classes
         row = grad[first:first + n_classes]
-        log_prob = log_probs[t]
         if from_logits:
+            row_exps = exps[t]
+            share = 1.0 / sums[t]
             for k in range(n_classes):
-                row[k] = scale * (exp_nonpositive(log_prob[k]) - occupation[k])
+                row[k] = scale * (row_exps[k] * share - occupation[k])
         else:
             for k in range(n_classes):
                 row[k] = -scale * occupation[k]
