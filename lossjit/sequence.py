@@ -17,6 +17,8 @@ from ._config import PARALLEL_THRESHOLD
 from ._loss import Loss, PerSampleJob
 from .classification import _SoftmaxJob
 
+_INT64 = np.dtype(np.int64)
+
 
 def _integers(value, name):
     """``value`` as an int64 array, or a TypeError/ValueError naming it."""
@@ -25,6 +27,8 @@ def _integers(value, name):
         raise TypeError(f"{name} must hold integers, got bool")
     if array.dtype.kind == "f" and (not np.all(np.isfinite(array)) or np.any(array != np.round(array))):
         raise ValueError(f"{name} must hold integers")
+    if array.dtype is _INT64 and array.flags.c_contiguous:
+        return array  # the common call, without NumPy's argument parsing
     return np.ascontiguousarray(array, dtype=np.int64).reshape(array.shape)
 
 
@@ -86,8 +90,11 @@ class _CTCJob(PerSampleJob):
         if targets.ndim == 2:
             if targets.shape[0] != n_samples:
                 raise ValueError(f"padded y_true (the targets) must have shape ({n_samples}, S); got {targets.shape}")
-            lengths = _lengths(target_lengths, "target_lengths", n_samples, targets.shape[1], targets.shape[1])
-            labels = targets[np.arange(targets.shape[1]) < lengths[:, None]]
+            width = targets.shape[1]
+            lengths = _lengths(target_lengths, "target_lengths", n_samples, width, width)
+            if v.label_range(lengths)[0] == width:  # every target fills its row: the rows are the labels
+                return targets.reshape(-1), np.arange(n_samples, dtype=np.int64) * width, lengths
+            labels = targets[np.arange(width) < lengths[:, None]]
         elif targets.ndim == 1:
             if target_lengths is None:
                 raise ValueError("y_true (the targets) is 1-D, so it holds every target one after the other "
@@ -102,7 +109,7 @@ class _CTCJob(PerSampleJob):
                              f"every target; got shape {targets.shape}")
         starts = np.zeros(n_samples, np.int64)
         np.cumsum(lengths[:-1], out=starts[1:])
-        return np.ascontiguousarray(labels), starts, lengths
+        return labels, starts, lengths
 
     def _kernel(self, scale, grad):
         sample_scales = self.weights
