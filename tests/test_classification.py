@@ -214,6 +214,21 @@ def test_cross_entropy_torch_semantics_by_hand():
     assert_allclose(lj.cross_entropy(one_hot, logits, from_logits=True, label_smoothing=eps), smoothed, rtol=1e-12)
 
 
+def test_cross_entropy_minus_infinite_logits_of_other_classes():
+    """A class at -inf has probability 0 and, unless it is the label (or smoothing spreads onto it), takes no
+    part: the general path (class weights) gives the common path's finite loss and gradient, not 0 * inf."""
+    logits = np.array([[1.0, -np.inf, 0.5], [0.2, 0.1, -np.inf]])
+    labels = np.array([0, 1])
+    by_hand = -np.mean([reference.log_softmax(logits[n, np.isfinite(logits[n])])[k] for n, k in ((0, 0), (1, 1))])
+    common = lj.cross_entropy.value_and_grad(labels, logits, from_logits=True)
+    general = lj.cross_entropy.value_and_grad(labels, logits, from_logits=True, class_weight=np.ones(3))
+    assert_allclose(common[0], by_hand, rtol=1e-12)
+    assert_allclose(general[0], by_hand, rtol=1e-12)
+    assert_allclose(general[1], common[1], rtol=1e-12, atol=1e-15)
+    assert np.all(common[1][~np.isfinite(logits)] == 0)
+    assert lj.cross_entropy(labels, logits, from_logits=True, label_smoothing=0.1) == np.inf
+
+
 def test_cross_entropy_all_rows_ignored_is_nan_with_zero_gradient():
     logits = np.array([[1.0, 2.0], [3.0, 0.0]])
     value, grad = lj.cross_entropy.value_and_grad([-100, -100], logits, from_logits=True)
