@@ -1,11 +1,13 @@
 """Compile every kernel once, for each dtype, so later calls load from the cache.
 
-Run ``python -m lossjit.warmup`` after installing (``make test`` does it
-before the notebooks run). Set ``NUMBA_CACHE_DIR`` to choose the cache folder.
+Run ``python -m lossjit.warmup`` after installing (``make test`` and ``make lab``
+do it first). Set ``NUMBA_CACHE_DIR`` to choose the cache folder.
 """
 
+import sys
 import time
 
+import numba
 import numpy as np
 
 import lossjit as lj
@@ -42,6 +44,8 @@ def warm_up():
 
 
 if __name__ == "__main__":
+    print(f"lossjit: compiling the kernels into the Numba cache ({numba.config.CACHE_DIR or 'next to the sources'}) "
+          "takes a few minutes the first time; loading them from it, a few seconds", file=sys.stderr, flush=True)
     seconds = warm_up()
     print(f"lossjit kernels compiled or loaded from the cache in {seconds:.1f} s "
           f"(parallel above {PARALLEL_THRESHOLD} elements)")
