@@ -227,6 +227,10 @@ def test_cross_entropy_minus_infinite_logits_of_other_classes():
     assert_allclose(general[1], common[1], rtol=1e-12, atol=1e-15)
     assert np.all(common[1][~np.isfinite(logits)] == 0)
     assert lj.cross_entropy(labels, logits, from_logits=True, label_smoothing=0.1) == np.inf
+    logits[0, 1] = np.nan  # NaN is not -inf: it still propagates, also through a zero coefficient
+    assert np.isnan(lj.cross_entropy(labels, logits, from_logits=True, class_weight=[1.0, 0.0, 1.0]))
+    assert np.isnan(lj.cross_entropy(labels[:1], logits[:1], from_logits=True, class_weight=[0.0, 1.0, 1.0],
+                                     reduction="sum"))  # every coefficient of the row is 0
 
 
 def test_cross_entropy_all_rows_ignored_is_nan_with_zero_gradient():

@@ -79,8 +79,9 @@ def _row(y_pred, labels, target, from_logits, eps, class_weights, smoothing, ign
         for c in range(n_classes):
             a = _coefficient(c, label, target_row, class_weights, smoothing_share, keep)
             coefficient_sum += a
-            if a != 0:  # a class with no coefficient takes no part, also at a -inf logit (0 * inf is NaN)
-                loss += a * (log_sum_exp - y_pred[first + c])
+            z = y_pred[first + c]
+            if a != 0 or z != -np.inf:  # a -inf logit without coefficient takes no part (0 * inf is NaN); NaN stays
+                loss += a * (log_sum_exp - z)
         if grad.size > 0:
             softmax_scale = coefficient_sum / total_exp
             for c in range(n_classes):
