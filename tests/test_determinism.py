@@ -153,11 +153,16 @@ def test_cross_entropy_does_not_depend_on_where_grad_lives(n_classes, targets):
 
 @pytest.mark.parametrize("loss, options", POINTWISE)
 @pytest.mark.parametrize("weighted", [False, True])
-def test_pointwise_does_not_depend_on_where_grad_lives(loss, options, weighted):
-    """grad just after or before y_true or y_pred in memory must not change the sum or grad."""
-    y_true, y_pred, weights = pointwise_inputs(loss, options, n=1000)
+@pytest.mark.parametrize("n", [5, 12, 31, 1000])
+def test_pointwise_does_not_depend_on_where_grad_lives(loss, options, weighted, n):
+    """grad just after or before y_true or y_pred in memory, or anywhere else, must not change the sum or
+    grad. Regression: the fused sum-and-gradient loop summed 12 elements in two orders, by where grad was."""
+    y_true, y_pred, weights = pointwise_inputs(loss, options, n=n)
     job = loss._job(y_true, y_pred, weights if weighted else None, "mean", options)
-    results = set()
+    grad = np.empty(n, job.dtype)
+    total = pointwise_kernels.pointwise_sum_and_grad(job.kind, job.params, job.y_true, job.y_pred, job.weights,
+                                                     job.inner, job.dtype.type(0.5), grad)
+    results = {(total, grad.tobytes())}
     for neighbour in ("y_true", "y_pred"):
         for place in (placed_after, placed_before):
             for gap in range(0, 40, 3):

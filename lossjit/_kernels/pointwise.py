@@ -309,6 +309,10 @@ def _hessian(kind, y, p, params):
     return (p + y) * _ZERO
 
 
+#: Below it (elements), the fused sum-and-gradient loop could sum in two orders: see _unweighted_sum_and_grad.
+_FUSED_MIN = 256
+
+
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _unweighted_sum(kind, params, y_true, y_pred, start, stop):
     # Slices, indexed from 0: with ``range(start, stop)`` and a run-time start LLVM cannot prove
@@ -456,8 +460,25 @@ def _buffered_block(kind, params, y_true, y_pred, weights, inner, scale, grad, s
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _unweighted_sum_and_grad(kind, params, y_true, y_pred, scale, grad, start, stop):
-    """float64 sum of l_i over [start, stop); grad_i = scale * dl_i/dp_i."""
-    y_block = y_true[start:stop]  # slices: see _unweighted_sum
+    """float64 sum of l_i over [start, stop); grad_i = scale * dl_i/dp_i.
+
+    One loop sums and writes the gradient. LLVM compiles it twice, vectorised and scalar (the two
+    sum in different orders), and picks one by a run-time test of the distance from ``grad`` to the
+    inputs, which takes the scalar copy for a ``grad`` that starts less than a vector step (4-8 lanes
+    times an unroll of up to 4) after an input. No ``grad`` can start that close to another
+    array of :data:`_FUSED_MIN` elements or more: shorter ones get the sum and the gradient in two
+    loops (the gradient's stores then change no sum). Regression test: 5 and 12 elements summed
+    in two orders by where their gradient was allocated.
+    """
+    if stop - start < _FUSED_MIN:
+        total = _unweighted_sum(kind, params, y_true, y_pred, start, stop)
+        y_block = y_true[start:stop]  # slices: see _unweighted_sum
+        p_block = y_pred[start:stop]
+        g_block = grad[start:stop]
+        for i in range(p_block.size):
+            g_block[i] = scale * _loss_and_grad(kind, y_block[i], p_block[i], params)[1]
+        return total
+    y_block = y_true[start:stop]
     p_block = y_pred[start:stop]
     g_block = grad[start:stop]
     total = 0.0
