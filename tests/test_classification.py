@@ -214,6 +214,18 @@ def test_cross_entropy_torch_semantics_by_hand():
     assert_allclose(lj.cross_entropy(one_hot, logits, from_logits=True, label_smoothing=eps), smoothed, rtol=1e-12)
 
 
+@pytest.mark.parametrize("options", [{}, {"label_smoothing": 0.2}, {"class_weight": [0.5, 2.0, 1.0, 3.0]},
+                                     {"class_weight": [0.5, 2.0, 0.0, 3.0], "label_smoothing": 0.1}])
+def test_cross_entropy_is_shift_invariant_at_large_logits(options, rng):
+    """The loss is computed from gaps max(z) - z_c >= 0, not as lse(z) times coefficients minus z: logits
+    offset by 1e6 give the loss and gradient of the unshifted ones."""
+    logits, labels = logits_and_labels(rng, (9, 4))
+    value, grad = lj.cross_entropy.value_and_grad(labels, logits, from_logits=True, **options)
+    shifted = lj.cross_entropy.value_and_grad(labels, logits + 1e6, from_logits=True, **options)
+    assert_allclose(shifted[0], value, rtol=1e-9)
+    assert_allclose(shifted[1], grad, rtol=1e-9, atol=1e-15)
+
+
 def test_cross_entropy_minus_infinite_logits_of_other_classes():
     """A class at -inf has probability 0 and, unless it is the label (or smoothing spreads onto it), takes no
     part: the general path (class weights) gives the common path's finite loss and gradient, not 0 * inf."""
