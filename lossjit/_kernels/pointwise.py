@@ -512,10 +512,9 @@ def _plain_block(kind, params, y_true, y_pred, weights, inner, scale, grad, star
     """float64 sum of w_i * l_i over [start, stop); grad_i = scale * w_i * dl_i/dp_i when grad is
     non-empty, for the losses whose maths LLVM inlines through :func:`_loss_and_grad`.
 
-    One loop sums and writes the gradient. LLVM also compiles a scalar copy of it, which sums in
-    another order, for ``grad`` overlapping an input; the public API never passes such a ``grad``
-    (``out`` must not share memory with the inputs), so the order is always the vector one.
-    Weighted, the losses go to a block buffer first (:func:`_plain_weighted_sum`).
+    Unweighted, one loop sums and writes the gradient (from :data:`_FUSED_MIN` elements on: see
+    :func:`_unweighted_sum_and_grad` for why not below); weighted, the losses go to a block buffer
+    first (:func:`_plain_weighted_sum`).
     """
     if weights.size > 0:
         return _plain_weighted_sum(kind, params, y_true, y_pred, weights, inner, scale, grad, start, stop)
