@@ -166,6 +166,19 @@ def weight_total(weights, inner, n_elements):
 
 
 @njit(cache=True)
+def label_weight_total(labels, class_weights, ignore_index, row_weights, inner):
+    """sum_n s_n w_{y_n} over the rows whose label is not ``ignore_index`` (torch's mean denominator),
+    in float64; w = 1 without class weights, s_n = ``row_weights[n // inner]`` (1 without)."""
+    total = 0.0
+    for n in range(labels.size):
+        label = labels[n]
+        if label != ignore_index:
+            w = 1.0 if class_weights.size == 0 else float(class_weights[label])
+            total += w if row_weights.size == 0 else w * float(row_weights[n // inner])
+    return total
+
+
+@njit(cache=True)
 def label_range(labels):
     """(min, max) of a non-empty flat int64 array in one pass (NumPy's min and max cost ~1 us each on
     small arrays). A read-only helper of the checks, not a loss kernel."""

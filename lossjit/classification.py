@@ -253,7 +253,7 @@ class _SoftmaxRows:
         weights = v.as_array(class_weight, name)
         if weights.shape != (self.n_classes,):
             raise ValueError(f"{name} must have shape ({self.n_classes},), got {weights.shape}")
-        if not np.all(np.isfinite(weights)) or np.any(weights < 0):
+        if not (weights.min() >= 0 and weights.max() < np.inf):  # NaN fails both
             raise ValueError(f"{name} must be finite and non-negative")
         return v.flat(weights, self.dtype)
 
@@ -308,14 +308,8 @@ class _SoftmaxJob(_SoftmaxRows):
         n_rows = self.y_pred.size // self.n_classes
         if self.labels.size == 0 or (not self.any_ignored and self.class_weights.size == 0):
             return v.weight_total(self.row_weights, self.inner, n_rows)
-        kept = self.labels != self.ignore_index
-        if self.class_weights.size:
-            per_row = np.where(kept, self.class_weights[np.where(kept, self.labels, 0)], 0.0)
-        else:
-            per_row = kept.astype(np.float64)
-        if self.row_weights.size:
-            per_row = per_row * np.repeat(self.row_weights, self.inner)
-        total = float(np.sum(per_row, dtype=np.float64))
+        total = v.label_weight_total(self.labels, self.class_weights, self.ignore_index, self.row_weights,
+                                     self.inner)
         return total if total > 0 else float("nan")
 
     def _kernel(self, scale, row_losses, grad):

@@ -23,6 +23,7 @@ def warm_up():
         lj.cross_entropy.value_and_grad(labels, probabilities, from_logits=True)
         lj.cross_entropy.value_and_grad(probabilities, probabilities)
         lj.cross_entropy(labels, probabilities, reduction="none")
+        lj.cross_entropy(labels, probabilities, from_logits=True, class_weight=np.ones(3))  # the weighted mean
         lj.softmax_focal.value_and_grad(labels, probabilities, from_logits=True)
         lj.softmax_focal(probabilities, probabilities, reduction="none")
         maps = np.full((2, 3, 4), 0.25, dtype)
