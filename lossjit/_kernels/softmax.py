@@ -194,6 +194,7 @@ def _labelled_logits_block(y_pred, labels, row_weights, inner, class_weights, sm
     for r in range(n_rows):
         log_sums[r] = log_positive(sums[r])  # in [1, C]: NaN logits give NaN
     weighted = class_weights.size > 0
+    plain = not weighted and smoothing == 0  # the loss log(sum exp(z - max)) + (max - z_y)
     keep = _ONE - smoothing
     smoothing_share = smoothing / n_classes  # eps / C
     weight_total = float(n_classes)  # sum_c w_c
@@ -207,7 +208,11 @@ def _labelled_logits_block(y_pred, labels, row_weights, inner, class_weights, sm
             label = labels[start + r]
             w = _ONE if row_weights.size == 0 else row_weights[(start + r) // inner]
             loss = 0.0
-            if label != ignore_index:
+            if label == ignore_index:
+                pass
+            elif plain:  # A = 1, one gap: the general formula below cost 4-8% at 10 classes
+                loss = log_sums[r] + (peaks[r] - logits[r * n_classes + label])
+            else:
                 label_weight = class_weights[label] if weighted else _ONE
                 peak = peaks[r]
                 loss = ((keep * label_weight + smoothing_share * weight_total) * log_sums[r]
@@ -215,6 +220,26 @@ def _labelled_logits_block(y_pred, labels, row_weights, inner, class_weights, sm
                 if smoothing > 0:
                     loss += smoothing_share * _smoothing_gap(logits[r * n_classes:(r + 1) * n_classes], peak,
                                                              class_weights)
+            if row_losses.size > 0:
+                row_losses[start + r] = w * loss
+            total += w * loss
+        return total
+    if plain:  # a loop of its own: the general one below ran it at 0.91x (100 classes)
+        for r in range(n_rows):
+            exps = work[r * n_classes:(r + 1) * n_classes]
+            label = labels[start + r]
+            w = _ONE if row_weights.size == 0 else row_weights[(start + r) // inner]
+            loss = 0.0
+            if label == ignore_index:
+                exps[:] = 0
+            else:
+                loss = log_sums[r] + (peaks[r] - logits[r * n_classes + label])
+                share = 1.0 / sums[r]
+                row_scale = scale * w
+                label_exp = exps[label]
+                for c in range(n_classes):
+                    exps[c] = row_scale * (share * exps[c])
+                exps[label] = row_scale * (share * label_exp - _ONE)
             if row_losses.size > 0:
                 row_losses[start + r] = w * loss
             total += w * loss
