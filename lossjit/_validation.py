@@ -30,6 +30,7 @@ def as_array(value, name):
 
 _FLOAT32 = np.dtype(np.float32)
 _FLOAT64 = np.dtype(np.float64)
+_INT64 = np.dtype(np.int64)
 #: Shared size-0 arrays per compute dtype, never written: no weights, no parameters.
 EMPTY = {_FLOAT32: np.empty(0, _FLOAT32), _FLOAT64: np.empty(0, _FLOAT64)}
 
@@ -50,9 +51,24 @@ def compute_dtype(first, second=None):
 
 def flat(array, dtype):
     """A flat C-contiguous copy-if-needed of ``array`` in ``dtype``."""
-    if array.dtype is dtype and array.ndim == 1 and array.flags.c_contiguous:
-        return array  # the common case, without NumPy's argument parsing
+    if array.dtype is dtype and array.flags.c_contiguous:  # the common case, without NumPy's argument parsing
+        return array if array.ndim == 1 else array.reshape(-1)
     return np.ascontiguousarray(array, dtype=dtype).reshape(-1)
+
+
+def int64_array(array):
+    """``array`` as a C-contiguous int64 array of its shape (itself when it is one already)."""
+    if array.dtype is _INT64 and array.flags.c_contiguous:
+        return array  # the common call, without NumPy's argument parsing
+    return np.ascontiguousarray(array, dtype=np.int64).reshape(array.shape)
+
+
+def native_float(array):
+    """``array`` if it is float32 or float64 in native byte order, else a float64 copy: the dtypes the
+    compiled checks take."""
+    if array.dtype is _FLOAT64 or array.dtype is _FLOAT32:
+        return array
+    return array.astype(np.float64)
 
 
 def flat_pair(y_true, y_pred):
@@ -113,9 +129,7 @@ def check_gradient_out(out, shape, dtype, y_true, y_pred, sample_weight):
 def check_in_range(array, name, low, high):
     """Values in [low, high]; NaN passes (it propagates into the loss)."""
     if array.dtype.kind == "f":  # NumPy's NaN-skipping fmin/fmax are 5x slower than this one pass
-        if not (array.dtype is _FLOAT64 or array.dtype is _FLOAT32):  # float16, non-native byte order
-            array = array.astype(np.float64)
-        outside = count_outside(array.reshape(-1), float(low), float(high))
+        outside = count_outside(native_float(array).reshape(-1), float(low), float(high))
     else:  # integers and bools: no NaN, and NumPy's min and max vectorise
         outside = array.size and (array.min() < low or array.max() > high)
     if outside:

@@ -17,9 +17,6 @@ from ._config import PARALLEL_THRESHOLD
 from ._loss import Loss, PerSampleJob
 from .classification import _SoftmaxJob
 
-_INT64 = np.dtype(np.int64)
-
-
 def _integers(value, name):
     """``value`` as an int64 array, or a TypeError/ValueError naming it."""
     array = v.as_array(value, name)
@@ -27,9 +24,7 @@ def _integers(value, name):
         raise TypeError(f"{name} must hold integers, got bool")
     if array.dtype.kind == "f" and (not np.all(np.isfinite(array)) or np.any(array != np.round(array))):
         raise ValueError(f"{name} must hold integers")
-    if array.dtype is _INT64 and array.flags.c_contiguous:
-        return array  # the common call, without NumPy's argument parsing
-    return np.ascontiguousarray(array, dtype=np.int64).reshape(array.shape)
+    return v.int64_array(array)
 
 
 def _lengths(value, name, n_samples, high, default):
