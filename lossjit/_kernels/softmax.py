@@ -18,8 +18,6 @@ Arrays are flat and C-contiguous: ``y_pred`` and ``target`` hold
 empty ``row_losses``/``grad`` mean "do not write".
 """
 
-import math
-
 import numpy as np
 from numba import njit, prange
 
@@ -30,76 +28,6 @@ _ONE = np.float32(1.0)
 _ZERO = np.float32(0.0)
 #: Classes from which a gradient row's own exp loop beats the block-wide one (measured at 100: 0.85x).
 _LONG_ROW = 512
-
-
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
-def _coefficient(c, label, target_row, class_weights, smoothing_share, keep):
-    """a_c of the module docstring, for class c of one row."""
-    w_c = _ONE if class_weights.size == 0 else class_weights[c]
-    if target_row.size > 0:
-        return w_c * (keep * target_row[c] + smoothing_share)
-    a = smoothing_share * w_c
-    if c == label:
-        a += keep * w_c
-    return a
-
-
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
-def _row(y_pred, labels, target, from_logits, eps, class_weights, smoothing, ignore_index,
-         n_classes, r, scale, grad):
-    """Loss of row r; writes its gradient times ``scale`` when grad is non-empty."""
-    first = r * n_classes
-    label = labels[r] if labels.size > 0 else -1
-    if labels.size > 0 and label == ignore_index:
-        if grad.size > 0:
-            for c in range(n_classes):
-                grad[first + c] = 0
-        return 0.0
-    target_row = target[first:first + n_classes]
-    keep = _ONE - smoothing
-    smoothing_share = smoothing / n_classes
-    loss = 0.0
-    if from_logits:
-        peak = y_pred[first]
-        for c in range(1, n_classes):
-            peak = max(peak, y_pred[first + c])
-        # No loop both sums and stores: LLVM would guard it with a pointer-distance check that
-        # picks a vector or a scalar summation order by where grad was allocated.
-        total_exp = 0.0
-        if grad.size > 0:
-            for c in range(n_classes):
-                grad[first + c] = math.exp(y_pred[first + c] - peak)
-            for c in range(n_classes):
-                total_exp += grad[first + c]
-        else:
-            for c in range(n_classes):
-                total_exp += math.exp(y_pred[first + c] - peak)
-        log_sum_exp = peak + math.log(total_exp)
-        coefficient_sum = 0.0
-        for c in range(n_classes):
-            a = _coefficient(c, label, target_row, class_weights, smoothing_share, keep)
-            coefficient_sum += a
-            z = y_pred[first + c]
-            if a != 0 or z != -np.inf:  # a -inf logit without coefficient takes no part (0 * inf is NaN); NaN stays
-                loss += a * (log_sum_exp - z)
-        if grad.size > 0:
-            softmax_scale = coefficient_sum / total_exp
-            for c in range(n_classes):
-                a = _coefficient(c, label, target_row, class_weights, smoothing_share, keep)
-                grad[first + c] = scale * (softmax_scale * grad[first + c] - a)
-        return loss
-    for c in range(n_classes):
-        a = _coefficient(c, label, target_row, class_weights, smoothing_share, keep)
-        q = y_pred[first + c]
-        inside = eps <= q <= _ONE - eps
-        if q < eps:
-            q = eps
-        elif q > _ONE - eps:
-            q = _ONE - eps
-        loss -= a * math.log(q)
-        if grad.size > 0:
-            grad[first + c] = -scale * a / q if inside or q != q else _ZERO
-    return loss
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
@@ -140,6 +68,35 @@ def _short_row_exps(logits, n_classes, work, peaks, sums):
         sums[r] = total_exp
 
 
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _shifted_exps(y_pred, n_classes, grad, start, stop):
+    """For logit rows [start, stop): (their logits, ``exp(z - max)`` per element, the row maxima, the row
+    sums of the exps (float64) and their logs).
+
+    The exps go into the rows' part of ``grad`` (or a block buffer when grad is empty): by
+    :func:`_long_row_exps` for a gradient of long rows (one pass less over ``grad``: 1.2-1.4x at
+    1,000-32,000 classes) and :func:`_short_row_exps` otherwise (two functions: with both loops in
+    one, rows of 10 classes ran at 0.8-0.9x). The logs of the row sums in one vectorised loop, instead
+    of libm's ``log`` per row.
+    """
+    n_rows = stop - start
+    logits = y_pred[start * n_classes:stop * n_classes]
+    if grad.size > 0:
+        work = grad[start * n_classes:stop * n_classes]
+    else:
+        work = np.empty(logits.size, y_pred.dtype)
+    peaks = np.empty(n_rows, y_pred.dtype)
+    sums = np.empty(n_rows)
+    if grad.size > 0 and n_classes >= _LONG_ROW:
+        _long_row_exps(logits, n_classes, work, peaks, sums)
+    else:
+        _short_row_exps(logits, n_classes, work, peaks, sums)
+    log_sums = np.empty(n_rows)
+    for r in range(n_rows):
+        log_sums[r] = log_positive(sums[r])  # in [1, C]: NaN logits give NaN
+    return logits, work, peaks, sums, log_sums
+
+
 @njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _term(a, gap):
     """a * gap for a coefficient a and a gap max(z) - z_c >= 0; 0 where a is 0 and the gap infinite
@@ -170,29 +127,11 @@ def _labelled_logits_block(y_pred, labels, row_weights, inner, class_weights, sm
     A log(sum_c exp(z_c - max)) + (1 - eps) w_y (max - z_y) + eps / C sum_c w_c (max - z_c),
     a sum of non-negative terms (no cancellation for large logits); the last only with smoothing.
     grad (when non-empty) = scale * s * (A softmax(z) - a), s the row weight.
-    Passes over the block's rows: the row maxima, ``exp(z - max)`` into ``grad`` (or a block
-    buffer for the value alone) and the row sums, by :func:`_long_row_exps` for a gradient of
-    long rows (one pass less over ``grad``: 1.2-1.4x at 1,000-32,000 classes) and
-    :func:`_short_row_exps` otherwise (two functions: with both loops in one, rows of 10 classes
-    ran at 0.8-0.9x); then the logs of the row sums in one vectorised loop
-    (instead of libm's ``log`` per row), and per row the loss and the gradient. Each loop either
-    stores or sums, never both (so each has one summation order).
+    After :func:`_shifted_exps`, per row the loss and the gradient. Each loop either stores or sums,
+    never both (so each has one summation order).
     """
     n_rows = stop - start
-    logits = y_pred[start * n_classes:stop * n_classes]
-    if grad.size > 0:
-        work = grad[start * n_classes:stop * n_classes]
-    else:
-        work = np.empty(logits.size, y_pred.dtype)
-    peaks = np.empty(n_rows, y_pred.dtype)
-    sums = np.empty(n_rows)
-    if grad.size > 0 and n_classes >= _LONG_ROW:
-        _long_row_exps(logits, n_classes, work, peaks, sums)
-    else:
-        _short_row_exps(logits, n_classes, work, peaks, sums)
-    log_sums = np.empty(n_rows)
-    for r in range(n_rows):
-        log_sums[r] = log_positive(sums[r])  # in [1, C]: NaN logits give NaN
+    logits, work, peaks, sums, log_sums = _shifted_exps(y_pred, n_classes, grad, start, stop)
     weighted = class_weights.size > 0
     plain = not weighted and smoothing == 0  # the loss log(sum exp(z - max)) + (max - z_y)
     keep = _ONE - smoothing
@@ -277,21 +216,129 @@ def _labelled_logits_block(y_pred, labels, row_weights, inner, class_weights, sm
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
-def _block(y_pred, labels, target, from_logits, eps, row_weights, inner, class_weights,
-           smoothing, ignore_index, n_classes, scale, row_losses, grad, start, stop):
-    """float64 sum of row_weight * l_n over rows [start, stop)."""
-    if labels.size > 0 and from_logits:
-        return _labelled_logits_block(y_pred, labels, row_weights, inner, class_weights, smoothing, ignore_index,
-                                      n_classes, scale, row_losses, grad, start, stop)
+def _target_logits_block(y_pred, target, row_weights, inner, class_weights, smoothing, n_classes, scale,
+                         row_losses, grad, start, stop):
+    """:func:`_block` for logits and class probabilities t: a_c = w_c ((1 - eps) t_c + eps / C).
+
+    With A = sum_c a_c the row loss sum_c a_c (lse(z) - z_c) is A log(sum_c exp(z_c - max))
+    + sum_c a_c (max - z_c), non-negative terms; grad = scale * s * (A softmax(z) - a), s the row
+    weight. After :func:`_shifted_exps`, per row one loop sums A and the gaps, one writes the gradient.
+    """
+    logits, work, peaks, sums, log_sums = _shifted_exps(y_pred, n_classes, grad, start, stop)
+    targets = target[start * n_classes:stop * n_classes]
+    keep = _ONE - smoothing
+    smoothing_share = smoothing / n_classes
     total = 0.0
-    for r in range(start, stop):
-        w = _ONE if row_weights.size == 0 else row_weights[r // inner]
-        loss = _row(y_pred, labels, target, from_logits, eps, class_weights, smoothing, ignore_index,
-                    n_classes, r, scale * w, grad)
+    for r in range(stop - start):
+        row = logits[r * n_classes:(r + 1) * n_classes]
+        t = targets[r * n_classes:(r + 1) * n_classes]
+        peak = peaks[r]
+        coefficient_sum = 0.0
+        gap_sum = 0.0
+        for c in range(n_classes):
+            a = class_weights[c] * (keep * t[c] + smoothing_share)
+            coefficient_sum += a
+            gap_sum += _term(a, peak - row[c])
+        loss = coefficient_sum * log_sums[r] + gap_sum
+        w = _ONE if row_weights.size == 0 else row_weights[(start + r) // inner]
+        if grad.size > 0:
+            exps = work[r * n_classes:(r + 1) * n_classes]
+            share = coefficient_sum / sums[r]
+            row_scale = scale * w
+            for c in range(n_classes):
+                exps[c] = row_scale * (share * exps[c] - class_weights[c] * (keep * t[c] + smoothing_share))
         if row_losses.size > 0:
-            row_losses[r] = w * loss
+            row_losses[start + r] = w * loss
         total += w * loss
     return total
+
+
+@njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _probability_grad(a, q, eps, row_scale):
+    """-row_scale * a / q, 0 where q lies outside [eps, 1 - eps] (it was clipped); NaN stays NaN."""
+    return -row_scale * a / q if eps <= q <= _ONE - eps or q != q else _ZERO
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _probabilities_block(y_pred, labels, target, eps, row_weights, inner, class_weights, smoothing, ignore_index,
+                         n_classes, scale, row_losses, grad, start, stop):
+    """:func:`_block` for probabilities q, clipped to [eps, 1 - eps]: l = -sum_c a_c log q_c, and
+    grad = -scale * s * a_c / q_c (0 where q was clipped), s the row weight.
+
+    The logs of the whole block first, in one vectorised loop (libm's ``log`` per class took 4 ns an
+    element). With class indices y, a_c = eps / C w_c plus (1 - eps) w_y at c = y: the loss
+    -((1 - eps) w_y log q_y + eps / C sum_c w_c log q_c), whose sum also carries a NaN anywhere in
+    the row when eps is 0.
+    """
+    probabilities = y_pred[start * n_classes:stop * n_classes]
+    logs = np.empty(probabilities.size, y_pred.dtype)
+    for i in range(probabilities.size):
+        q = probabilities[i]
+        logs[i] = log_positive(eps if q < eps else (_ONE - eps if q > _ONE - eps else q))  # NaN stays NaN
+    keep = _ONE - smoothing
+    smoothing_share = smoothing / n_classes
+    total = 0.0
+    for r in range(stop - start):
+        first = r * n_classes
+        q = probabilities[first:first + n_classes]
+        row_logs = logs[first:first + n_classes]
+        g = grad[(start + r) * n_classes:(start + r + 1) * n_classes]  # empty when grad is
+        w = _ONE if row_weights.size == 0 else row_weights[(start + r) // inner]
+        row_scale = scale * w
+        loss = 0.0
+        if labels.size > 0:
+            label = labels[start + r]
+            if label == ignore_index:
+                g[:] = 0
+            else:
+                weighted_logs = 0.0
+                for c in range(n_classes):
+                    weighted_logs += class_weights[c] * row_logs[c]
+                label_coefficient = keep * class_weights[label]
+                loss = -(label_coefficient * row_logs[label] + smoothing_share * weighted_logs)
+                if g.size > 0:
+                    for c in range(n_classes):
+                        g[c] = _probability_grad(smoothing_share * class_weights[c], q[c], eps, row_scale)
+                    g[label] = _probability_grad(label_coefficient + smoothing_share * class_weights[label],
+                                                 q[label], eps, row_scale)
+        else:
+            t = target[(start + r) * n_classes:(start + r + 1) * n_classes]
+            for c in range(n_classes):
+                loss -= class_weights[c] * (keep * t[c] + smoothing_share) * row_logs[c]
+            if g.size > 0:
+                for c in range(n_classes):
+                    g[c] = _probability_grad(class_weights[c] * (keep * t[c] + smoothing_share), q[c], eps,
+                                             row_scale)
+        if row_losses.size > 0:
+            row_losses[start + r] = w * loss
+        total += w * loss
+    return total
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _block(y_pred, labels, target, from_logits, eps, row_weights, inner, class_weights,
+           smoothing, ignore_index, n_classes, scale, row_losses, grad, start, stop):
+    """float64 sum of row_weight * l_n over rows [start, stop), by the kind of input."""
+    if not from_logits:
+        return _probabilities_block(y_pred, labels, target, eps, row_weights, inner, class_weights, smoothing,
+                                    ignore_index, n_classes, scale, row_losses, grad, start, stop)
+    if labels.size > 0:
+        return _labelled_logits_block(y_pred, labels, row_weights, inner, class_weights, smoothing, ignore_index,
+                                      n_classes, scale, row_losses, grad, start, stop)
+    return _target_logits_block(y_pred, target, row_weights, inner, class_weights, smoothing, n_classes, scale,
+                                row_losses, grad, start, stop)
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _weights_per_class(class_weights, n_classes, from_logits, labels):
+    """``class_weights``, or ones for the blocks that read a weight per class (all but labelled logits).
+
+    A function of its own: in the parallel kernel, ``class_weights = np.ones(...)`` under an ``if``
+    made Numba's parfor lowering pass garbage to the blocks (as in numba issue #5031).
+    """
+    if class_weights.size == 0 and not (from_logits and labels.size > 0):
+        return np.ones(n_classes, class_weights.dtype)
+    return class_weights
 
 
 @njit(cache=True, parallel=True, fastmath=FASTMATH, error_model=ERROR_MODEL)
@@ -303,17 +350,18 @@ def softmax_cross_entropy(y_pred, labels, target, from_logits, eps, row_weights,
     rows_per_block = max(1, BLOCK_SIZE // n_classes)
     n_blocks = (n_rows + rows_per_block - 1) // rows_per_block
     partials = np.empty(n_blocks)
+    weights = _weights_per_class(class_weights, n_classes, from_logits, labels)
     if y_pred.size < PARALLEL_THRESHOLD:
         for b in range(n_blocks):
             start = b * rows_per_block
             partials[b] = _block(y_pred, labels, target, from_logits, eps, row_weights, inner,
-                                 class_weights, smoothing, ignore_index, n_classes, scale,
+                                 weights, smoothing, ignore_index, n_classes, scale,
                                  row_losses, grad, start, min(start + rows_per_block, n_rows))
     else:
         for b in prange(n_blocks):
             start = b * rows_per_block
             partials[b] = _block(y_pred, labels, target, from_logits, eps, row_weights, inner,
-                                 class_weights, smoothing, ignore_index, n_classes, scale,
+                                 weights, smoothing, ignore_index, n_classes, scale,
                                  row_losses, grad, start, min(start + rows_per_block, n_rows))
     total = 0.0
     for b in range(n_blocks):
