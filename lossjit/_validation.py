@@ -15,7 +15,9 @@ Rules (documented in the README):
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
+
+from ._config import BLOCK_SIZE, PARALLEL_THRESHOLD
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -203,14 +205,29 @@ def label_range(labels):
     return lowest, highest
 
 
-@njit(cache=True)
-def count_outside(values, low, high):
-    """How many of the flat float ``values`` lie below ``low`` or above ``high`` (NaN does not count)."""
+@njit
+def _count_outside_block(values, low, high):
     count = 0
-    for i in range(values.size):  # indexed, and bools added as ints: LLVM vectorises this form (3.5x)
+    for i in range(values.size):  # indexed from 0, and bools added as ints: LLVM vectorises this form (3.5x)
         value = values[i]
         count += (value < low) + (value > high)
     return count
+
+
+@njit(cache=True, parallel=True)
+def count_outside(values, low, high):
+    """How many of the flat float ``values`` lie below ``low`` or above ``high`` (NaN does not count).
+
+    In parallel over blocks from ``PARALLEL_THRESHOLD`` elements (a count is exact in any order): the
+    check of 4M float32 targets took 1.3 ms on one thread, as long as the rest of a cross-entropy call.
+    """
+    if values.size < PARALLEL_THRESHOLD:
+        return _count_outside_block(values, low, high)
+    n_blocks = (values.size + BLOCK_SIZE - 1) // BLOCK_SIZE
+    counts = np.empty(n_blocks, np.int64)
+    for b in prange(n_blocks):
+        counts[b] = _count_outside_block(values[b * BLOCK_SIZE:(b + 1) * BLOCK_SIZE], low, high)
+    return counts.sum()
 
 
 @njit(cache=True)

@@ -399,3 +399,35 @@ def test_cross_entropy_parallel_sizes(dtype, n_classes, rng):
     check_cross_entropy(labels, logits, dtype=dtype, from_logits=True, sample_weight=rng.uniform(0, 2, n_rows),
                         label_smoothing=0.1)
     check_cross_entropy(softmax(logits.astype(np.float64)).astype(dtype), logits, dtype=dtype, from_logits=True)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_rows, n_classes", [(7, 600), (3000, 11), (40, 1000)])
+@pytest.mark.parametrize("from_logits, targets", [(True, "probabilities"), (False, "labels"),
+                                                  (False, "probabilities")])
+def test_cross_entropy_general_paths_at_block_and_parallel_sizes(dtype, n_rows, n_classes, from_logits, targets,
+                                                                  rng):
+    """Probability targets and probabilities as input run their own blocks (softmax._target_logits_block,
+    _probabilities_block): rows longer than _LONG_ROW, blocks of rows that do not divide BLOCK_SIZE, and
+    (3000x11, 40x1000) sizes past the parallel threshold, with every option."""
+    skip_float32_without_jit(dtype)
+    logits, labels = logits_and_labels(rng, (n_rows, n_classes), dtype=dtype)
+    labels[::5] = -100
+    y_true = labels if targets == "labels" else softmax(rng.normal(size=(n_rows, n_classes))).astype(dtype)
+    y_pred = logits if from_logits else softmax(logits.astype(np.float64)).astype(dtype)
+    options = {"from_logits": from_logits, "class_weight": rng.uniform(0, 2, n_classes), "label_smoothing": 0.1,
+               "sample_weight": rng.uniform(0, 2, n_rows)}
+    check_cross_entropy(y_true, y_pred, dtype=dtype, **options)
+    check_cross_entropy(y_true, y_pred, dtype=dtype, from_logits=from_logits)
+
+
+def test_cross_entropy_probability_targets_with_minus_infinite_logits():
+    """A class at -inf logit with target 0 (and no smoothing) takes no part, as in the labelled path."""
+    logits = np.array([[1.0, -np.inf, 0.5], [0.2, 0.1, -np.inf]])
+    targets = np.array([[0.7, 0.0, 0.3], [0.4, 0.6, 0.0]])
+    value, grad = lj.cross_entropy.value_and_grad(targets, logits, from_logits=True)
+    finite = np.where(np.isfinite(logits), logits, -1e4)  # exp(-1e4 - max) is exactly 0
+    expected = lj.cross_entropy.value_and_grad(targets, finite, from_logits=True)
+    assert_allclose(value, expected[0], rtol=1e-12)
+    assert_array_equal(grad, expected[1])
+    assert lj.cross_entropy(targets, logits, from_logits=True, label_smoothing=0.1) == np.inf

@@ -9,6 +9,7 @@ import pytest
 
 import lossjit as lj
 import lossjit._kernels
+from lossjit._config import BLOCK_SIZE, PARALLEL_THRESHOLD
 
 POINTWISE = [
     pytest.param(lj.mse, {}, id="mse"),
@@ -163,6 +164,22 @@ def test_bce_probabilities_outside_unit_interval():
             lj.binary_cross_entropy.grad(Y, bad)
     with pytest.raises(KernelRan):  # logits may be any real number
         lj.binary_cross_entropy(Y, [5.0, -3.0, 0.5, 2.0], from_logits=True)
+
+
+@pytest.mark.parametrize("n", [1000, PARALLEL_THRESHOLD + 5])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_range_check_finds_one_bad_value_anywhere(n, dtype):
+    """The [0, 1] check counts in parallel blocks from PARALLEL_THRESHOLD elements: a single value
+    outside, at either end or on either side of a block edge, is found (and NaN is not counted)."""
+    probabilities = np.full(n, 0.5, dtype)
+    probabilities[1] = np.nan
+    for position in sorted({0, BLOCK_SIZE - 1, BLOCK_SIZE, n - 1} & set(range(n))):
+        bad = probabilities.copy()
+        bad[position] = 1.5 if position % 2 else -0.5
+        with pytest.raises(ValueError, match=r"y_pred must lie in \[0, 1\]"):
+            lj.binary_cross_entropy(probabilities, bad)
+    with pytest.raises(KernelRan):
+        lj.binary_cross_entropy(probabilities, probabilities)
 
 
 # ---------------------------------------------------------------- softmax cross-entropy
