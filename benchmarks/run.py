@@ -377,23 +377,40 @@ def _numpy_cross_entropy(labels, z, grad):
     return loss, softmax / z.shape[0]
 
 
-def bench_softmax(shape, dtype, budget, rng):
+def _numpy_soft_cross_entropy(targets, z, grad):
+    shifted = z - z.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    total = exp.sum(axis=1, keepdims=True)
+    loss = -np.mean(np.sum(targets * (shifted - np.log(total)), axis=1))
+    if not grad:
+        return loss
+    return loss, (exp / total * targets.sum(axis=1, keepdims=True) - targets) / z.shape[0]
+
+
+def bench_softmax(shape, dtype, budget, rng, targets="labels"):
+    """Cross-entropy of logits against class indices (``targets="labels"``) or class probabilities."""
     n_rows, n_classes = shape
     z = (2 * rng.standard_normal(shape)).astype(dtype)
-    labels = rng.integers(0, n_classes, n_rows)
-    value = float(lj.cross_entropy(labels, z, from_logits=True))
-    reference = float(_numpy_cross_entropy(labels, z, False))
+    if targets == "labels":
+        y_true = rng.integers(0, n_classes, n_rows)
+        numpy_loss = _numpy_cross_entropy
+    else:
+        y_true = rng.random(shape, dtype)
+        y_true /= y_true.sum(axis=1, keepdims=True)
+        numpy_loss = _numpy_soft_cross_entropy
+    value = float(lj.cross_entropy(y_true, z, from_logits=True))
+    reference = float(numpy_loss(y_true, z, False))
     agree = abs(value - reference) <= (1e-4 if dtype == np.float32 else 1e-9) * max(1.0, abs(reference))
     rows = []
     for mode in ("value", "value+grad"):
         grad = mode == "value+grad"
         if grad:
-            calls = {"lossjit": lambda: lj.cross_entropy.value_and_grad(labels, z, from_logits=True)}
+            calls = {"lossjit": lambda: lj.cross_entropy.value_and_grad(y_true, z, from_logits=True)}
         else:
-            calls = {"lossjit": lambda: lj.cross_entropy(labels, z, from_logits=True)}
-        calls["numpy"] = lambda: _numpy_cross_entropy(labels, z, grad)
+            calls = {"lossjit": lambda: lj.cross_entropy(y_true, z, from_logits=True)}
+        calls["numpy"] = lambda: numpy_loss(y_true, z, grad)
         if torch is not None:
-            target = torch.from_numpy(labels)
+            target = torch.from_numpy(y_true)
             if grad:
                 logits = torch.from_numpy(z.copy()).requires_grad_(True)
 
@@ -411,9 +428,10 @@ def bench_softmax(shape, dtype, budget, rng):
                         return F.cross_entropy(logits, target).item()
                 calls["torch"] = forward
         times = best_times(calls, budget)
-        rows.append({"loss": "cross_entropy(labels, logits)", "dtype": np.dtype(dtype).name,
+        arrays = (2 if grad else 1) + (targets != "labels")  # logits, the targets' array, the gradient
+        rows.append({"loss": f"cross_entropy({targets}, logits)", "dtype": np.dtype(dtype).name,
                      "n": n_rows * n_classes, "shape": list(shape), "mode": mode, "times": times,
-                     "bytes": (2 if grad else 1) * n_rows * n_classes * np.dtype(dtype).itemsize,
+                     "bytes": arrays * n_rows * n_classes * np.dtype(dtype).itemsize,
                      "agree": bool(agree)})
     return rows
 
@@ -592,7 +610,7 @@ def _bw_share(row, bw, library="lossjit", n=None):
     gbs = row["bytes"] / row["times"][library] / 1e9
     key = (row["dtype"], n or row["n"])
     stream = "read2" if row["mode"] == "value" else "triad"  # value+grad and per-element losses write an array
-    if row["loss"].startswith("cross_entropy"):
+    if row["loss"].startswith("cross_entropy(labels"):  # one array read (and the gradient written)
         stream = "copy" if row["mode"] == "value+grad" else "read2"
     reference = bw.get(key, {}).get(stream)
     return gbs, (gbs / reference if reference else None)
@@ -640,12 +658,13 @@ def targets(rows, bw, over):
                            f"{memory_out:.0%}", memory_out >= 0.75))
             checks.append((f"{name} {dtype} value+grad >= 1e6 (stricter): >= 75% of the same-size triad, "
                            f"new gradient / `out=`", f"{cache:.0%} / {cache_out:.0%}", min(cache, cache_out) >= 0.75))
-    softmax = [r for r in rows if r["loss"].startswith("cross_entropy") and "torch" in r["times"]]
-    for mode, need in (("value+grad", 2.0), ("value", 1.0)):
-        ratios = [_ratio(r, "torch") for r in softmax if r["mode"] == mode]
-        if ratios:
-            checks.append((f"cross_entropy {mode}: >= {need:g}x torch (worst shape)", f"{min(ratios):.2f}x",
-                           min(ratios) >= need))
+    for targets in ("labels", "probabilities"):
+        softmax = [r for r in rows if r["loss"] == f"cross_entropy({targets}, logits)" and "torch" in r["times"]]
+        for mode, need in (("value+grad", 2.0), ("value", 1.0)):
+            ratios = [_ratio(r, "torch") for r in softmax if r["mode"] == mode]
+            if ratios:
+                checks.append((f"cross_entropy({targets}, logits) {mode}: >= {need:g}x torch (worst shape)",
+                               f"{min(ratios):.2f}x", min(ratios) >= need))
     ctc = [_ratio(r, "torch") for r in rows if r["loss"].startswith("ctc")]
     if ctc:
         checks.append(("ctc: >= 2x torch (worst shape)", f"{min(ctc):.2f}x", min(ctc) >= 2))
@@ -791,10 +810,11 @@ def main():
             rows += bench_pointwise(name, CATALOGUE_SIZE, dtype, budget, rng, CATALOGUE)
             print(name, np.dtype(dtype).name, {r["mode"]: {k: f"{v:.2e}" for k, v in r["times"].items()}
                                                for r in rows[-2:]}, flush=True)
-    for dtype in DTYPES:
-        for shape in shapes:
-            rows += bench_softmax(shape, dtype, budget, rng)
-            print("cross_entropy", np.dtype(dtype).name, shape, flush=True)
+    for targets in ("labels", "probabilities"):
+        for dtype in DTYPES:
+            for shape in shapes:
+                rows += bench_softmax(shape, dtype, budget, rng, targets)
+                print(f"cross_entropy({targets})", np.dtype(dtype).name, shape, flush=True)
     rows += bench_ctc(budget, rng, args.quick)
     over = overheads(3 if args.quick else 7)
     checks = targets(rows, bw, over)
