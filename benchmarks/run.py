@@ -658,12 +658,12 @@ def targets(rows, bw, over):
                            f"{memory_out:.0%}", memory_out >= 0.75))
             checks.append((f"{name} {dtype} value+grad >= 1e6 (stricter): >= 75% of the same-size triad, "
                            f"new gradient / `out=`", f"{cache:.0%} / {cache_out:.0%}", min(cache, cache_out) >= 0.75))
-    for targets in ("labels", "probabilities"):
-        softmax = [r for r in rows if r["loss"] == f"cross_entropy({targets}, logits)" and "torch" in r["times"]]
+    for kind in ("labels", "probabilities"):
+        softmax = [r for r in rows if r["loss"] == f"cross_entropy({kind}, logits)" and "torch" in r["times"]]
         for mode, need in (("value+grad", 2.0), ("value", 1.0)):
             ratios = [_ratio(r, "torch") for r in softmax if r["mode"] == mode]
             if ratios:
-                checks.append((f"cross_entropy({targets}, logits) {mode}: >= {need:g}x torch (worst shape)",
+                checks.append((f"cross_entropy({kind}, logits) {mode}: >= {need:g}x torch (worst shape)",
                                f"{min(ratios):.2f}x", min(ratios) >= need))
     ctc = [_ratio(r, "torch") for r in rows if r["loss"].startswith("ctc")]
     if ctc:
@@ -810,11 +810,11 @@ def main():
             rows += bench_pointwise(name, CATALOGUE_SIZE, dtype, budget, rng, CATALOGUE)
             print(name, np.dtype(dtype).name, {r["mode"]: {k: f"{v:.2e}" for k, v in r["times"].items()}
                                                for r in rows[-2:]}, flush=True)
-    for targets in ("labels", "probabilities"):
+    for kind in ("labels", "probabilities"):
         for dtype in DTYPES:
             for shape in shapes:
-                rows += bench_softmax(shape, dtype, budget, rng, targets)
-                print(f"cross_entropy({targets})", np.dtype(dtype).name, shape, flush=True)
+                rows += bench_softmax(shape, dtype, budget, rng, kind)
+                print(f"cross_entropy({kind})", np.dtype(dtype).name, shape, flush=True)
     rows += bench_ctc(budget, rng, args.quick)
     over = overheads(3 if args.quick else 7)
     checks = targets(rows, bw, over)

@@ -83,3 +83,20 @@ def test_torch_target_shows_the_triad_floor(bench):
     assert bench._triad_floor(row, {("float64", 1000): {"triad": 24.0}}) == (
         " (4x torch: 1.0 us; the same-size triad: 1.0 us)")
     assert bench._triad_floor(row, {}) == ""
+
+
+def test_softmax_targets_per_kind_of_target(bench):
+    """targets() checks cross-entropy against class indices and against probabilities separately, each at
+    its worst shape."""
+    rows = [{"loss": f"cross_entropy({kind}, logits)", "dtype": "float32", "n": 640, "mode": mode, "bytes": None,
+             "times": {"lossjit": 1.0, "torch": torch}}
+            for kind, mode, torch in (("labels", "value", 1.5), ("labels", "value+grad", 3.0),
+                                      ("labels", "value", 0.9), ("probabilities", "value", 1.2),
+                                      ("probabilities", "value+grad", 1.8))]
+    over = {"per_call_1000_elements_s": {"lj.mse(y, p)": 2e-6}, "import_lossjit_minus_numba_s": 0.1,
+            "first_call_warm_cache_s": {"lj.mse": 0.1}}
+    checks = {label: (figure, met) for label, figure, met in bench.targets(rows, {}, over)}
+    assert checks["cross_entropy(labels, logits) value: >= 1x torch (worst shape)"] == ("0.90x", False)
+    assert checks["cross_entropy(labels, logits) value+grad: >= 2x torch (worst shape)"] == ("3.00x", True)
+    assert checks["cross_entropy(probabilities, logits) value: >= 1x torch (worst shape)"] == ("1.20x", True)
+    assert checks["cross_entropy(probabilities, logits) value+grad: >= 2x torch (worst shape)"] == ("1.80x", False)
