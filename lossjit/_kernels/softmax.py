@@ -135,7 +135,7 @@ def _labelled_logits_block(y_pred, labels, row_weights, inner, class_weights, sm
     weighted = class_weights.size > 0
     plain = not weighted and smoothing == 0  # the loss log(sum exp(z - max)) + (max - z_y)
     keep = _ONE - smoothing
-    smoothing_share = smoothing / n_classes  # eps / C
+    smoothing_share = smoothing / y_pred.dtype.type(n_classes)  # eps / C, in the element dtype (below)
     weight_total = float(n_classes)  # sum_c w_c
     if weighted:
         weight_total = 0.0
@@ -231,7 +231,7 @@ def _target_logits_block(y_pred, target, row_weights, inner, class_weights, smoo
     logits, work, peaks, sums, log_sums = _shifted_exps(y_pred, n_classes, grad, start, stop)
     targets = target[start * n_classes:stop * n_classes]
     keep = _ONE - smoothing
-    smoothing_share = smoothing / n_classes
+    smoothing_share = smoothing / y_pred.dtype.type(n_classes)  # float32 / int64 would be float64
     total = 0.0
     for r in range(stop - start):
         row = logits[r * n_classes:(r + 1) * n_classes]
@@ -281,7 +281,7 @@ def _probabilities_block(y_pred, labels, target, eps, row_weights, inner, class_
         q = probabilities[i]
         logs[i] = log_positive(eps if q < eps else (_ONE - eps if q > _ONE - eps else q))  # NaN stays NaN
     keep = _ONE - smoothing
-    smoothing_share = smoothing / n_classes
+    smoothing_share = smoothing / y_pred.dtype.type(n_classes)  # float32 / int64 would be float64
     total = 0.0
     for r in range(stop - start):
         first = r * n_classes
