@@ -219,6 +219,12 @@ def _labelled_logits_block(y_pred, labels, row_weights, inner, class_weights, sm
     return total
 
 
+@njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _target_coefficient(w_c, t_c, keep, smoothing_share):
+    """a_c = w_c ((1 - eps) t_c + eps / C) of the module docstring, for a class probability t_c."""
+    return w_c * (keep * t_c + smoothing_share)
+
+
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _target_logits_block(y_pred, target, row_weights, inner, class_weights, smoothing, n_classes, scale,
                          row_losses, grad, start, stop):
@@ -240,7 +246,7 @@ def _target_logits_block(y_pred, target, row_weights, inner, class_weights, smoo
         coefficient_sum = 0.0
         gap_sum = 0.0
         for c in range(n_classes):
-            a = class_weights[c] * (keep * t[c] + smoothing_share)
+            a = _target_coefficient(class_weights[c], t[c], keep, smoothing_share)
             coefficient_sum += a
             gap_sum += _term(a, peak - row[c])
         loss = coefficient_sum * log_sums[r] + gap_sum
@@ -251,7 +257,8 @@ def _target_logits_block(y_pred, target, row_weights, inner, class_weights, smoo
             # In the element dtype: with a float64 factor, float32 loops converted every element (1.2x).
             factor = y_pred.dtype.type(row_scale * coefficient_sum / sums[r])
             for c in range(n_classes):
-                exps[c] = factor * exps[c] - row_scale * (class_weights[c] * (keep * t[c] + smoothing_share))
+                exps[c] = factor * exps[c] - row_scale * _target_coefficient(class_weights[c], t[c], keep,
+                                                                             smoothing_share)
         if row_losses.size > 0:
             row_losses[start + r] = w * loss
         total += w * loss
@@ -309,11 +316,11 @@ def _probabilities_block(y_pred, labels, target, eps, row_weights, inner, class_
         else:
             t = target[(start + r) * n_classes:(start + r + 1) * n_classes]
             for c in range(n_classes):
-                loss -= class_weights[c] * (keep * t[c] + smoothing_share) * row_logs[c]
+                loss -= _target_coefficient(class_weights[c], t[c], keep, smoothing_share) * row_logs[c]
             if g.size > 0:
                 for c in range(n_classes):
-                    g[c] = _probability_grad(class_weights[c] * (keep * t[c] + smoothing_share), q[c], eps,
-                                             row_scale)
+                    g[c] = _probability_grad(_target_coefficient(class_weights[c], t[c], keep, smoothing_share),
+                                             q[c], eps, row_scale)
         if row_losses.size > 0:
             row_losses[start + r] = w * loss
         total += w * loss
