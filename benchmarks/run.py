@@ -387,11 +387,11 @@ def _numpy_soft_cross_entropy(targets, z, grad):
     return loss, (exp / total * targets.sum(axis=1, keepdims=True) - targets) / z.shape[0]
 
 
-def bench_softmax(shape, dtype, budget, rng, targets="labels"):
-    """Cross-entropy of logits against class indices (``targets="labels"``) or class probabilities."""
+def bench_softmax(shape, dtype, budget, rng, kind="labels"):
+    """Cross-entropy of logits against class indices (``kind="labels"``) or class probabilities."""
     n_rows, n_classes = shape
     z = (2 * rng.standard_normal(shape)).astype(dtype)
-    if targets == "labels":
+    if kind == "labels":
         y_true = rng.integers(0, n_classes, n_rows)
         numpy_loss = _numpy_cross_entropy
     else:
@@ -428,8 +428,8 @@ def bench_softmax(shape, dtype, budget, rng, targets="labels"):
                         return F.cross_entropy(logits, target).item()
                 calls["torch"] = forward
         times = best_times(calls, budget)
-        arrays = (2 if grad else 1) + (targets != "labels")  # logits, the targets' array, the gradient
-        rows.append({"loss": f"cross_entropy({targets}, logits)", "dtype": np.dtype(dtype).name,
+        arrays = (2 if grad else 1) + (kind != "labels")  # logits, the targets' array, the gradient
+        rows.append({"loss": f"cross_entropy({kind}, logits)", "dtype": np.dtype(dtype).name,
                      "n": n_rows * n_classes, "shape": list(shape), "mode": mode, "times": times,
                      "bytes": arrays * n_rows * n_classes * np.dtype(dtype).itemsize,
                      "agree": bool(agree)})

@@ -39,7 +39,7 @@ def test_pointwise_and_softmax_rows(bench):
     rng = np.random.default_rng(0)
     rows = bench.bench_pointwise("mse", 1000, np.float64, 1e-3, rng)
     rows += bench.bench_softmax((8, 5), np.float32, 1e-3, rng)
-    rows += bench.bench_softmax((8, 5), np.float64, 1e-3, rng, targets="probabilities")
+    rows += bench.bench_softmax((8, 5), np.float64, 1e-3, rng, kind="probabilities")
     assert [row["mode"] for row in rows] == ["value", "value+grad"] * 3
     assert [row["bytes"] for row in rows[2:]] == [160, 320, 640, 960]  # (8, 5) logits, targets, gradient
     for row in rows:
