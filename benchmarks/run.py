@@ -436,6 +436,48 @@ def bench_softmax(shape, dtype, budget, rng, kind="labels"):
     return rows
 
 
+def _numpy_softmax_focal(labels, z, grad, gamma=2.0):
+    """-(1 - p_y)^gamma log p_y averaged over rows; gradient b_y (softmax - onehot), b_y the module's slope."""
+    shifted = z - z.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    total = exp.sum(axis=1, keepdims=True)
+    rows = np.arange(z.shape[0])
+    log_p = shifted[rows, labels] - np.log(total[:, 0])
+    p = np.exp(log_p)
+    m = 1 - p
+    loss = np.mean(-m**gamma * log_p)
+    if not grad:
+        return loss
+    slope = m**gamma * (1 - gamma * p * log_p / m) / z.shape[0]
+    softmax = exp / total
+    softmax[rows, labels] -= 1
+    return loss, softmax * slope[:, None]
+
+
+def bench_softmax_focal(shape, dtype, budget, rng):
+    """Softmax focal loss (gamma 2) of logits against class indices, against NumPy (torch has none)."""
+    n_rows, n_classes = shape
+    z = (2 * rng.standard_normal(shape)).astype(dtype)
+    labels = rng.integers(0, n_classes, n_rows)
+    value = float(lj.softmax_focal(labels, z, from_logits=True))
+    reference = float(_numpy_softmax_focal(labels, z, False))
+    agree = abs(value - reference) <= (1e-4 if dtype == np.float32 else 1e-9) * max(1.0, abs(reference))
+    rows = []
+    for mode in ("value", "value+grad"):
+        grad = mode == "value+grad"
+        if grad:
+            calls = {"lossjit": lambda: lj.softmax_focal.value_and_grad(labels, z, from_logits=True)}
+        else:
+            calls = {"lossjit": lambda: lj.softmax_focal(labels, z, from_logits=True)}
+        calls["numpy"] = lambda: _numpy_softmax_focal(labels, z, grad)
+        rows.append({"loss": "softmax_focal(labels, logits)", "dtype": np.dtype(dtype).name,
+                     "n": n_rows * n_classes, "shape": list(shape), "mode": mode,
+                     "times": best_times(calls, budget),
+                     "bytes": (2 if grad else 1) * n_rows * n_classes * np.dtype(dtype).itemsize,
+                     "agree": bool(agree)})
+    return rows
+
+
 # -- CTC (when lossjit has it) ------------------------------------------------------------------------
 
 def bench_ctc(budget, rng, quick):
@@ -610,7 +652,7 @@ def _bw_share(row, bw, library="lossjit", n=None):
     gbs = row["bytes"] / row["times"][library] / 1e9
     key = (row["dtype"], n or row["n"])
     stream = "read2" if row["mode"] == "value" else "triad"  # value+grad and per-element losses write an array
-    if row["loss"].startswith("cross_entropy(labels"):  # one array read (and the gradient written)
+    if row["loss"].startswith(("cross_entropy(labels", "softmax_focal")):  # one array read (and the gradient written)
         stream = "copy" if row["mode"] == "value+grad" else "read2"
     reference = bw.get(key, {}).get(stream)
     return gbs, (gbs / reference if reference else None)
@@ -815,6 +857,10 @@ def main():
             for shape in shapes:
                 rows += bench_softmax(shape, dtype, budget, rng, kind)
                 print(f"cross_entropy({kind})", np.dtype(dtype).name, shape, flush=True)
+    for dtype in DTYPES:
+        for shape in shapes:
+            rows += bench_softmax_focal(shape, dtype, budget, rng)
+            print("softmax_focal", np.dtype(dtype).name, shape, flush=True)
     rows += bench_ctc(budget, rng, args.quick)
     over = overheads(3 if args.quick else 7)
     checks = targets(rows, bw, over)
