@@ -387,29 +387,56 @@ def _numpy_soft_cross_entropy(targets, z, grad):
     return loss, (exp / total * targets.sum(axis=1, keepdims=True) - targets) / z.shape[0]
 
 
-def bench_softmax(shape, dtype, budget, rng, kind="labels"):
-    """Cross-entropy of logits against class indices (``kind="labels"``) or class probabilities."""
+def _numpy_softmax_focal(labels, z, grad, gamma=2.0):
+    """-(1 - p_y)^gamma log p_y averaged over rows; gradient b_y (softmax - onehot), b_y the module's slope."""
+    shifted = z - z.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    total = exp.sum(axis=1, keepdims=True)
+    rows = np.arange(z.shape[0])
+    log_p = shifted[rows, labels] - np.log(total[:, 0])
+    p = np.exp(log_p)
+    m = 1 - p
+    loss = np.mean(-m**gamma * log_p)
+    if not grad:
+        return loss
+    slope = m**gamma * (1 - gamma * p * log_p / m) / z.shape[0]
+    softmax = exp / total
+    softmax[rows, labels] -= 1
+    return loss, softmax * slope[:, None]
+
+
+#: name -> (lossjit's loss, NumPy's formula per kind of target, whether torch has it)
+SOFTMAX_LOSSES = {
+    "cross_entropy": (lj.cross_entropy, {"labels": _numpy_cross_entropy, "probabilities": _numpy_soft_cross_entropy},
+                      True),
+    "softmax_focal": (lj.softmax_focal, {"labels": _numpy_softmax_focal}, False),  # gamma 2, torch has none
+}
+
+
+def bench_softmax(shape, dtype, budget, rng, kind="labels", loss="cross_entropy"):
+    """A loss of ``SOFTMAX_LOSSES`` on logits against class indices (``kind="labels"``) or class
+    probabilities."""
+    lossjit_loss, numpy_losses, torch_has_it = SOFTMAX_LOSSES[loss]
+    numpy_loss = numpy_losses[kind]
     n_rows, n_classes = shape
     z = (2 * rng.standard_normal(shape)).astype(dtype)
     if kind == "labels":
         y_true = rng.integers(0, n_classes, n_rows)
-        numpy_loss = _numpy_cross_entropy
     else:
         y_true = rng.random(shape, dtype)
         y_true /= y_true.sum(axis=1, keepdims=True)
-        numpy_loss = _numpy_soft_cross_entropy
-    value = float(lj.cross_entropy(y_true, z, from_logits=True))
+    value = float(lossjit_loss(y_true, z, from_logits=True))
     reference = float(numpy_loss(y_true, z, False))
     agree = abs(value - reference) <= (1e-4 if dtype == np.float32 else 1e-9) * max(1.0, abs(reference))
     rows = []
     for mode in ("value", "value+grad"):
         grad = mode == "value+grad"
         if grad:
-            calls = {"lossjit": lambda: lj.cross_entropy.value_and_grad(y_true, z, from_logits=True)}
+            calls = {"lossjit": lambda: lossjit_loss.value_and_grad(y_true, z, from_logits=True)}
         else:
-            calls = {"lossjit": lambda: lj.cross_entropy(y_true, z, from_logits=True)}
+            calls = {"lossjit": lambda: lossjit_loss(y_true, z, from_logits=True)}
         calls["numpy"] = lambda: numpy_loss(y_true, z, grad)
-        if torch is not None:
+        if torch is not None and torch_has_it:
             target = torch.from_numpy(y_true)
             if grad:
                 logits = torch.from_numpy(z.copy()).requires_grad_(True)
@@ -429,51 +456,9 @@ def bench_softmax(shape, dtype, budget, rng, kind="labels"):
                 calls["torch"] = forward
         times = best_times(calls, budget)
         arrays = (2 if grad else 1) + (kind != "labels")  # logits, the targets' array, the gradient
-        rows.append({"loss": f"cross_entropy({kind}, logits)", "dtype": np.dtype(dtype).name,
+        rows.append({"loss": f"{loss}({kind}, logits)", "dtype": np.dtype(dtype).name,
                      "n": n_rows * n_classes, "shape": list(shape), "mode": mode, "times": times,
                      "bytes": arrays * n_rows * n_classes * np.dtype(dtype).itemsize,
-                     "agree": bool(agree)})
-    return rows
-
-
-def _numpy_softmax_focal(labels, z, grad, gamma=2.0):
-    """-(1 - p_y)^gamma log p_y averaged over rows; gradient b_y (softmax - onehot), b_y the module's slope."""
-    shifted = z - z.max(axis=1, keepdims=True)
-    exp = np.exp(shifted)
-    total = exp.sum(axis=1, keepdims=True)
-    rows = np.arange(z.shape[0])
-    log_p = shifted[rows, labels] - np.log(total[:, 0])
-    p = np.exp(log_p)
-    m = 1 - p
-    loss = np.mean(-m**gamma * log_p)
-    if not grad:
-        return loss
-    slope = m**gamma * (1 - gamma * p * log_p / m) / z.shape[0]
-    softmax = exp / total
-    softmax[rows, labels] -= 1
-    return loss, softmax * slope[:, None]
-
-
-def bench_softmax_focal(shape, dtype, budget, rng):
-    """Softmax focal loss (gamma 2) of logits against class indices, against NumPy (torch has none)."""
-    n_rows, n_classes = shape
-    z = (2 * rng.standard_normal(shape)).astype(dtype)
-    labels = rng.integers(0, n_classes, n_rows)
-    value = float(lj.softmax_focal(labels, z, from_logits=True))
-    reference = float(_numpy_softmax_focal(labels, z, False))
-    agree = abs(value - reference) <= (1e-4 if dtype == np.float32 else 1e-9) * max(1.0, abs(reference))
-    rows = []
-    for mode in ("value", "value+grad"):
-        grad = mode == "value+grad"
-        if grad:
-            calls = {"lossjit": lambda: lj.softmax_focal.value_and_grad(labels, z, from_logits=True)}
-        else:
-            calls = {"lossjit": lambda: lj.softmax_focal(labels, z, from_logits=True)}
-        calls["numpy"] = lambda: _numpy_softmax_focal(labels, z, grad)
-        rows.append({"loss": "softmax_focal(labels, logits)", "dtype": np.dtype(dtype).name,
-                     "n": n_rows * n_classes, "shape": list(shape), "mode": mode,
-                     "times": best_times(calls, budget),
-                     "bytes": (2 if grad else 1) * n_rows * n_classes * np.dtype(dtype).itemsize,
                      "agree": bool(agree)})
     return rows
 
@@ -852,15 +837,12 @@ def main():
             rows += bench_pointwise(name, CATALOGUE_SIZE, dtype, budget, rng, CATALOGUE)
             print(name, np.dtype(dtype).name, {r["mode"]: {k: f"{v:.2e}" for k, v in r["times"].items()}
                                                for r in rows[-2:]}, flush=True)
-    for kind in ("labels", "probabilities"):
-        for dtype in DTYPES:
-            for shape in shapes:
-                rows += bench_softmax(shape, dtype, budget, rng, kind)
-                print(f"cross_entropy({kind})", np.dtype(dtype).name, shape, flush=True)
-    for dtype in DTYPES:
-        for shape in shapes:
-            rows += bench_softmax_focal(shape, dtype, budget, rng)
-            print("softmax_focal", np.dtype(dtype).name, shape, flush=True)
+    for loss, (_, numpy_losses, _) in SOFTMAX_LOSSES.items():
+        for kind in numpy_losses:
+            for dtype in DTYPES:
+                for shape in shapes:
+                    rows += bench_softmax(shape, dtype, budget, rng, kind, loss)
+                    print(f"{loss}({kind})", np.dtype(dtype).name, shape, flush=True)
     rows += bench_ctc(budget, rng, args.quick)
     over = overheads(3 if args.quick else 7)
     checks = targets(rows, bw, over)

@@ -40,7 +40,7 @@ def test_pointwise_and_softmax_rows(bench):
     rows = bench.bench_pointwise("mse", 1000, np.float64, 1e-3, rng)
     rows += bench.bench_softmax((8, 5), np.float32, 1e-3, rng)
     rows += bench.bench_softmax((8, 5), np.float64, 1e-3, rng, kind="probabilities")
-    rows += bench.bench_softmax_focal((8, 5), np.float64, 1e-3, rng)
+    rows += bench.bench_softmax((8, 5), np.float64, 1e-3, rng, loss="softmax_focal")
     assert [row["mode"] for row in rows] == ["value", "value+grad"] * 4
     # (8, 5): float32 logits (and gradient); float64 logits, targets (and gradient); float64 focal logits
     assert [row["bytes"] for row in rows[2:]] == [160, 320, 640, 960, 320, 640]
