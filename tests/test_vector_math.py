@@ -7,8 +7,9 @@ import pytest
 from numba import njit
 
 from lossjit._config import ERROR_MODEL, FASTMATH
-from lossjit._kernels.vector_math import (exp_any, exp_nonpositive, from_order_key, largest, log1p_unit,
-                                         log_nonnegative, log_one_minus, log_positive, order_key, sinh_small)
+from lossjit._kernels.vector_math import (_EXP_POLYNOMIAL_32, exp_any, exp_nonpositive, exp_summand, from_order_key,
+                                         largest, log1p_unit, log_nonnegative, log_one_minus, log_positive, order_key,
+                                         sinh_small)
 
 POINTS = 20_000 if numba.config.DISABLE_JIT else 1_000_000
 DTYPES = [np.float32, np.float64]
@@ -24,6 +25,7 @@ def elementwise(function):
 
 
 _exp_all = elementwise(exp_nonpositive)
+_exp_summand_all = elementwise(exp_summand)
 _log1p_all = elementwise(log1p_unit)
 _log_all = elementwise(log_positive)
 _log_one_minus_all = elementwise(log_one_minus)
@@ -73,6 +75,22 @@ def test_exp_special_values(dtype):
     assert apply(_exp_all, x)[:3].tolist() == [1.0, 1.0, 0.0]
     assert np.isnan(apply(_exp_all, x)[3])
     assert apply(_exp_all, x)[4:].tolist() == np.exp(x[4:]).tolist()  # 0 or a subnormal, rounded once
+
+
+def test_float32_exp_polynomial_within_its_stated_error():
+    r = np.linspace(-np.log(2) / 2, np.log(2) / 2, 200_001)
+    polynomial = np.polynomial.polynomial.polyval(r, np.array(_EXP_POLYNOMIAL_32, np.float64))
+    assert np.abs(polynomial / np.exp(r) - 1).max() <= 1.8e-8
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_exp_summand_is_exp_down_to_its_floor(dtype):
+    floor = -87.0 if dtype == np.float32 else -708.0
+    x = np.concatenate([np.linspace(floor, 0.0, POINTS), -np.logspace(-30, 1, POINTS // 10)]).astype(dtype)
+    assert_bits_equal(apply(_exp_summand_all, x), apply(_exp_all, x))
+    below = np.array([floor - 1e-3 * abs(floor), -800.0, -1e6, -np.inf], dtype)
+    assert apply(_exp_summand_all, below).tolist() == [apply(_exp_all, np.array([floor], dtype))[0]] * 4
+    assert np.isnan(apply(_exp_summand_all, np.array([np.nan], dtype))[0])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -22,7 +22,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._config import BLOCK_SIZE, ERROR_MODEL, FASTMATH, PARALLEL_THRESHOLD
-from .vector_math import exp_nonpositive, largest, log_positive
+from .vector_math import exp_nonpositive, exp_summand, largest, log_positive
 
 _ONE = np.float32(1.0)
 _ZERO = np.float32(0.0)
@@ -48,9 +48,10 @@ def _long_row_exps(logits, n_classes, work, peaks, sums):
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
-def _short_row_exps(logits, n_classes, work, peaks, sums):
+def _short_row_exps(logits, n_classes, work, peaks, sums, summed_only):
     """Rows too short for a vector loop of their own: each shifted by its maximum into ``work``,
-    then one long ``exp`` loop over the whole block (vectorised even at 10 classes), then the sums."""
+    then one long ``exp`` loop over the whole block (vectorised even at 10 classes), then the sums.
+    ``exp_summand`` when the exps are only summed (the value alone: 1.05-1.1x)."""
     for r in range(peaks.size):
         row = logits[r * n_classes:(r + 1) * n_classes]
         shifted = work[r * n_classes:(r + 1) * n_classes]
@@ -58,8 +59,12 @@ def _short_row_exps(logits, n_classes, work, peaks, sums):
         peaks[r] = peak
         for c in range(n_classes):
             shifted[c] = row[c] - peak
-    for i in range(work.size):
-        work[i] = exp_nonpositive(work[i])
+    if summed_only:
+        for i in range(work.size):
+            work[i] = exp_summand(work[i])
+    else:
+        for i in range(work.size):
+            work[i] = exp_nonpositive(work[i])
     for r in range(peaks.size):
         exps = work[r * n_classes:(r + 1) * n_classes]
         total_exp = 0.0
@@ -90,7 +95,7 @@ def _shifted_exps(y_pred, n_classes, grad, start, stop):
     if grad.size > 0 and n_classes >= _LONG_ROW:
         _long_row_exps(logits, n_classes, work, peaks, sums)
     else:
-        _short_row_exps(logits, n_classes, work, peaks, sums)
+        _short_row_exps(logits, n_classes, work, peaks, sums, grad.size == 0)
     log_sums = np.empty(n_rows)
     for r in range(n_rows):
         log_sums[r] = log_positive(sums[r])  # in [1, C]: NaN logits give NaN
