@@ -253,7 +253,11 @@ def _target_logits_block(y_pred, target, row_weights, inner, class_weights, smoo
         for c in range(n_classes):
             a = _target_coefficient(class_weights[c], t[c], keep, smoothing_share)
             coefficient_sum += a
-            gap_sum += _term(a, peak - row[c])
+            gap_sum += a * (peak - row[c])
+        if gap_sum != gap_sum:  # a NaN, or 0 * inf: again with _term (the test per class in the loop cost 1.1x)
+            gap_sum = 0.0
+            for c in range(n_classes):
+                gap_sum += _term(_target_coefficient(class_weights[c], t[c], keep, smoothing_share), peak - row[c])
         loss = coefficient_sum * log_sums[r] + gap_sum
         w = _ONE if row_weights.size == 0 else row_weights[(start + r) // inner]
         if grad.size > 0:
