@@ -29,8 +29,8 @@ from numba.core.errors import NumbaIRAssumptionWarning
 from numba.core.extending import overload
 
 from .._config import BLOCK_SIZE, ERROR_MODEL, FASTMATH, PARALLEL_THRESHOLD
-from .vector_math import (exp_any, exp_nonpositive, log1p_unit, log_nonnegative, log_one_minus, log_positive,
-                          sinh_small)
+from .vector_math import (clip_probability, exp_any, exp_nonpositive, log1p_unit, log_nonnegative, log_one_minus,
+                          log_positive, sinh_small)
 
 MSE = 0
 MAE = 1
@@ -60,14 +60,6 @@ _FOUR = np.float32(4.0)
 def _sign(x):
     """sign(x), 0 at 0 and NaN for NaN."""
     return _ONE if x > 0 else (-_ONE if x < 0 else x)
-
-
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
-def _clip_probability(p, eps):
-    """Clip p to [eps, 1 - eps]; NaN stays NaN. Returns (clipped p, inside)."""
-    below = p < eps
-    above = p > _ONE - eps
-    return (eps if below else (_ONE - eps if above else p)), not (below or above)
 
 
 @njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
@@ -108,7 +100,7 @@ def _binary_cross_entropy_given(y, p, params, from_logits, e):
         tail, s, r = _sigmoid_pair(p, e)
         loss = positive * (max(-p, _ZERO) + tail) + negative * (max(p, _ZERO) + tail)
         return loss, negative * s - positive * r, (positive + negative) * s * r
-    q, inside = _clip_probability(p, params[0])
+    q, inside = clip_probability(p, params[0])
     r = _ONE - q
     loss = -(positive * log_positive(q) + negative * log_one_minus(q))
     grad = (negative * q - positive * r) / (q * r)  # over one division: divisions bound these loops
@@ -165,7 +157,7 @@ def _focal(y, p, params, from_logits):
         dm_m = side * spread  # m' / m, with m' = (1 - 2y) s r
         d2m_m = dm_m * (r - s)  # m'' / m
     else:
-        s, inside = _clip_probability(p, params[3])
+        s, inside = clip_probability(p, params[3])
         r = _ONE - s
         c = -(y * log_positive(s) + (_ONE - y) * log_one_minus(s))
         m = y * r + (_ONE - y) * s

@@ -22,7 +22,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._config import BLOCK_SIZE, ERROR_MODEL, FASTMATH, PARALLEL_THRESHOLD
-from .vector_math import exp_nonpositive, exp_summand, largest, log_positive
+from .vector_math import clip_probability, exp_nonpositive, exp_summand, largest, log_positive
 
 _ONE = np.float32(1.0)
 _ZERO = np.float32(0.0)
@@ -277,7 +277,8 @@ def _target_logits_block(y_pred, target, row_weights, inner, class_weights, smoo
 @njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _probability_grad(a, q, eps, row_scale):
     """-row_scale * a / q, 0 where q lies outside [eps, 1 - eps] (it was clipped); NaN stays NaN."""
-    return -row_scale * a / q if eps <= q <= _ONE - eps or q != q else _ZERO
+    q, inside = clip_probability(q, eps)
+    return -row_scale * a / q if inside else _ZERO
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
@@ -294,8 +295,7 @@ def _probabilities_block(y_pred, labels, target, eps, row_weights, inner, class_
     probabilities = y_pred[start * n_classes:stop * n_classes]
     logs = np.empty(probabilities.size, y_pred.dtype)
     for i in range(probabilities.size):
-        q = probabilities[i]
-        logs[i] = log_positive(eps if q < eps else (_ONE - eps if q > _ONE - eps else q))  # NaN stays NaN
+        logs[i] = log_positive(clip_probability(probabilities[i], eps)[0])
     keep = _ONE - smoothing
     smoothing_share = smoothing / y_pred.dtype.type(n_classes)  # float32 / int64 would be float64
     total = 0.0

@@ -38,6 +38,8 @@ the kernels need are supported (documented per function).
   gives inf, a negative x or NaN gives NaN.
 * ``sinh_small(x)``, |x| <= 1/2: x (1 + x^2/3! + x^4/5! + ...) (to x^15 in
   float64, x^9 in float32).
+* ``clip_probability(p, eps)``: p clipped to [eps, 1 - eps] for a log, and
+  whether it lay inside (a clipped probability has no gradient).
 * ``log_one_minus(q)``, 0 <= q < 1: log1p(-q) for q <= 1/2, else log(1 - q) as above (1 - q is
   exact there); -q below -1/4 first becomes 1 - 2q with one power of 2 out (exact), so
   the short series serves both; one division either way.
@@ -339,6 +341,17 @@ def _log_one_minus_32(q):
     k = k + k_more
     result = k * _LN2_HIGH_32 + (_atanh_log1p(f, np.float32(2.0), _ATANH_SERIES_SHORT_32) + k * _LN2_LOW_32)
     return result if q == q else q
+
+
+_ONE_32 = np.float32(1.0)  # 1 - eps keeps eps's dtype (float32 - float64 is float64, exact)
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def clip_probability(p, eps):
+    """(p clipped to [eps, 1 - eps], whether p lay inside), in p's dtype; NaN stays NaN and counts as inside."""
+    below = p < eps
+    above = p > _ONE_32 - eps
+    return (eps if below else (_ONE_32 - eps if above else p)), not (below or above)
 
 
 _LOW_BITS_32 = np.int32(0x7FFFFFFF)
