@@ -47,12 +47,9 @@ if numba.config.DISABLE_JIT:
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
-def _coefficient(c, label, target_row, alpha):
-    """a_c of the module docstring, for class c of one row."""
-    alpha_c = _ONE if alpha.size == 0 else alpha[c]
-    if target_row.size > 0:
-        return alpha_c * target_row[c]
-    return alpha_c if c == label else _ZERO
+def _coefficient(c, target_row, alpha):
+    """a_c = alpha_c t_c of the module docstring, for class c of a row against class probabilities t."""
+    return (_ONE if alpha.size == 0 else alpha[c]) * target_row[c]
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
@@ -88,6 +85,29 @@ def _sum_but(values, k):
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _target_logit_terms(row, exps, target_row, alpha, k, peak, others, log_total, inv_total, gamma, terms, slopes):
+    """terms = a_c f_c and slopes = a_c g_c of a row against class probabilities (0 where a_c is 0).
+
+    Every class but k has p_c <= 1/2, so m_c = 1 - p_c >= 1/2 and m_c^gamma = exp(gamma log m_c): one
+    vectorised loop for all (libm's ``pow`` per class kept it scalar), then class k by
+    :func:`_logit_terms`. A function of its own: see :func:`_row_labelled_probabilities`.
+    """
+    for c in range(row.size):
+        a = _coefficient(c, target_row, alpha)
+        log_p = (row[c] - peak) - log_total
+        p = exps[c] * inv_total
+        m = _ONE - p
+        power = exp_nonpositive(gamma * log_positive(m))
+        terms[c] = _ZERO if a == 0 else -a * power * log_p
+        slopes[c] = _ZERO if a == 0 else a * power * (_ONE - gamma * p * (log_p / m))
+    a = _coefficient(k, target_row, alpha)
+    if a != 0:
+        f, g, _ = _logit_terms(row[k] - peak, exps[k], True, others, log_total, inv_total, gamma)
+        terms[k] = a * f
+        slopes[k] = a * g
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _row_logits(y_pred, labels, target, alpha, gamma, n_classes, r, scale, grad, exps, terms, slopes):
     """Loss of row r from logits; writes its gradient times ``scale`` when grad is non-empty.
 
@@ -120,15 +140,7 @@ def _row_logits(y_pred, labels, target, alpha, gamma, n_classes, r, scale, grad,
                 grad[first + c] = slope * exps[c] * inv_total
             grad[first + label] = -slope * m
         return a * f
-    for c in range(n_classes):
-        a = _coefficient(c, -1, target_row, alpha)
-        if a == 0:
-            terms[c] = _ZERO
-            slopes[c] = _ZERO
-        else:
-            f, g, _ = _logit_terms(y_pred[first + c] - peak, exps[c], c == k, others, log_total, inv_total, gamma)
-            terms[c] = a * f
-            slopes[c] = a * g
+    _target_logit_terms(row, exps, target_row, alpha, k, peak, others, log_total, inv_total, gamma, terms, slopes)
     loss = 0.0
     for c in range(n_classes):
         loss += terms[c]
@@ -197,12 +209,12 @@ def _row_target_probabilities(y_pred, target, eps, alpha, gamma, n_classes, r, s
     if grad.size > 0:
         g_row = grad[first:first + n_classes]
         for c in range(n_classes):
-            terms[c], slope, inside = _probability_term(_coefficient(c, -1, target_row, alpha), q_row[c], eps, gamma,
+            terms[c], slope, inside = _probability_term(_coefficient(c, target_row, alpha), q_row[c], eps, gamma,
                                                         True)
             g_row[c] = scale * slope if inside else _ZERO
     else:
         for c in range(n_classes):
-            terms[c] = _probability_term(_coefficient(c, -1, target_row, alpha), q_row[c], eps, gamma, True)[0]
+            terms[c] = _probability_term(_coefficient(c, target_row, alpha), q_row[c], eps, gamma, True)[0]
     loss = 0.0
     for c in range(n_classes):
         loss += terms[c]
