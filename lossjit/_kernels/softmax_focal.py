@@ -114,7 +114,6 @@ def _row_logits(y_pred, labels, target, alpha, gamma, n_classes, r, scale, grad,
     exps, terms and slopes are scratch arrays of n_classes elements.
     """
     first = r * n_classes
-    target_row = target[first:first + n_classes]
     row = y_pred[first:first + n_classes]
     peak = largest(row)  # vectorised, as the exps below: libm's exp per class and a max chain took ~10 ns a class
     k = n_classes  # the first class at the peak, by a minimum that vectorises (a loop with a break does not)
@@ -140,6 +139,7 @@ def _row_logits(y_pred, labels, target, alpha, gamma, n_classes, r, scale, grad,
                 grad[first + c] = slope * exps[c] * inv_total
             grad[first + label] = -slope * m
         return a * f
+    target_row = target[first:first + n_classes]
     _target_logit_terms(row, exps, target_row, alpha, k, peak, others, log_total, inv_total, gamma, terms, slopes)
     loss = 0.0
     for c in range(n_classes):
