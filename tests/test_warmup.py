@@ -1,5 +1,7 @@
-"""`python -m lossjit.warmup` compiles every public kernel for float32 and float64."""
+"""`python -m lossjit.warmup` compiles every public kernel for float32 and float64, in one process per
+dtype with a lock around Numba's cache files."""
 
+import fcntl
 import importlib
 import pkgutil
 import subprocess
@@ -7,10 +9,11 @@ import sys
 
 import numba
 import pytest
+from numba.core import caching
 from numba.core.registry import CPUDispatcher
 
 import lossjit._kernels
-from lossjit.warmup import warm_up
+from lossjit.warmup import cache_lock, main, warm_up
 
 
 def public_kernels():
@@ -36,6 +39,51 @@ def test_warm_up_compiles_every_public_kernel_for_both_dtypes():
         assert {"float32", "float64"} <= dtypes, f"{name} not warmed for both dtypes: {dtypes}"
 
 
-def test_warm_up_command_reports_its_time():
-    result = subprocess.run([sys.executable, "-m", "lossjit.warmup"], capture_output=True, text=True, check=True)
+@pytest.mark.parametrize("arguments", [[], ["--jobs", "2"], ["--jobs", "1", "--dtype", "float32"]])
+def test_warm_up_command_reports_its_time(arguments):
+    result = subprocess.run([sys.executable, "-m", "lossjit.warmup", *arguments], capture_output=True, text=True,
+                            check=True)
     assert result.stdout.startswith("lossjit kernels compiled or loaded from the cache in ")
+    assert result.stdout.count("\n") == 1, result.stdout  # one line, whatever the number of processes
+
+
+@pytest.mark.parametrize("arguments", [["--jobs", "0"], ["--dtype", "float16"]])
+def test_warm_up_command_rejects_bad_arguments(arguments, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(arguments)
+    assert exit_info.value.code == 2
+    assert "--" in capsys.readouterr().err
+
+
+def test_cache_lock_holds_a_file_lock_while_numba_reads_or_writes_a_cache_entry(tmp_path, monkeypatch):
+    lock_path = tmp_path / "warmup.lock"
+    seen = []
+
+    def lock_is_held():
+        with open(lock_path, "a") as other:  # a second open file: flock conflicts with the warm-up's
+            try:
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(other, fcntl.LOCK_UN)
+            return False
+
+    def probed(name):
+        inner = getattr(caching.IndexDataCacheFile, name)
+
+        def probe(self, *args):
+            seen.append((name, lock_is_held()))
+            return inner(self, *args)
+        return probe
+
+    for name in ("_save_data", "_load_data"):  # called inside save and load, with the data file's name
+        monkeypatch.setattr(caching.IndexDataCacheFile, name, probed(name))
+    original = caching.IndexDataCacheFile.save, caching.IndexDataCacheFile.load
+    cache_file = caching.IndexDataCacheFile(str(tmp_path), "kernel", "source stamp")
+    with cache_lock(str(lock_path)):
+        cache_file.save("signature", ("compiled",))
+        assert cache_file.load("signature") == ("compiled",)
+    assert seen == [("_save_data", True), ("_load_data", True)]
+    assert (caching.IndexDataCacheFile.save, caching.IndexDataCacheFile.load) == original  # restored
+    cache_file.load("signature")
+    assert seen[-1] == ("_load_data", False)
