@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # LAB_ARGS go to jupyter lab, e.g. make lab LAB_ARGS="--no-browser --port 8899".
-# The warm-up first: otherwise a notebook's first lossjit call compiles its kernel (~50 s for mse).
+# The warm-up first: otherwise a notebook's first call of each loss compiles its kernel (~10 s for mse).
 lab: warmup
 	$(BIN)/jupyter lab course/00_index.ipynb $(LAB_ARGS)
 

@@ -28,7 +28,7 @@ def kernels_with_threshold(threshold):
         sys.modules.pop("lossjit._kernels.pointwise", None)
         module = importlib.import_module("lossjit._kernels.pointwise")
         # A private copy: the cache keys on the source, not on the threshold, so it must not be used.
-        module.pointwise_sum_and_grad._cache = NullCache()
+        module.pointwise_sum_and_grad[module.MSE]._cache = NullCache()
     finally:
         config.PARALLEL_THRESHOLD = saved
         sys.modules.pop("lossjit._kernels.pointwise", None)
@@ -63,8 +63,8 @@ def main():
             repeats = max(20, 2_000_000 // n)
             times = []
             for module in (serial, parallel):
-                times.append(best(lambda: module.pointwise_sum_and_grad(module.MSE, params, y, p, weights, 1,
-                                                                        scale, grad), repeats))
+                times.append(best(lambda: module.pointwise_sum_and_grad[module.MSE](params, y, p, weights, 1,
+                                                                                   scale, grad), repeats))
             ratio = times[0] / times[1]
             print(f"  {n:>9,} {times[0] * 1e6:9.1f} {times[1] * 1e6:9.1f} {ratio:6.2f}", flush=True)
             if ratio > 1.1 and faster_from is None:

@@ -31,19 +31,19 @@ class PointwiseJob:
     def total(self, scale, want_grad, out=None):
         """(sum_i w_i l_i, gradient of it times scale (into ``out`` if given) or None)."""
         if not want_grad:
-            total = kernels.pointwise_sum(self.kind, self.params, self.y_true, self.y_pred, self.weights, self.inner)
+            total = kernels.pointwise_sum[self.kind](self.params, self.y_true, self.y_pred, self.weights, self.inner)
             after_kernel(self.y_pred.size)
             return total, None
         grad = np.empty(self.y_pred.size, self.dtype) if out is None else out.reshape(-1)
-        total = kernels.pointwise_sum_and_grad(self.kind, self.params, self.y_true, self.y_pred, self.weights,
-                                               self.inner, self.dtype.type(scale), grad)
+        total = kernels.pointwise_sum_and_grad[self.kind](self.params, self.y_true, self.y_pred, self.weights,
+                                                          self.inner, self.dtype.type(scale), grad)
         after_kernel(self.y_pred.size)
         return total, (grad.reshape(self.shape) if out is None else out)
 
     def _map(self, scale, order, out=None):
         values = np.empty_like(self.y_pred) if out is None else out.reshape(-1)
-        kernels.pointwise_map(self.kind, self.params, self.y_true, self.y_pred, self.weights, self.inner,
-                              self.dtype.type(scale), order, values)
+        kernels.pointwise_map[self.kind](self.params, self.y_true, self.y_pred, self.weights, self.inner,
+                                         self.dtype.type(scale), order, values)
         after_kernel(self.y_pred.size)
         return values.reshape(self.shape) if out is None else out
 

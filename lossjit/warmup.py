@@ -4,8 +4,8 @@ Run ``python -m lossjit.warmup`` after installing (``make test`` and ``make lab`
 do it first). Set ``NUMBA_CACHE_DIR`` to choose the cache folder.
 
 Numba compiles on one core, so with two or more CPUs the command warms float32
-and float64 in two processes at once (``--jobs``; a cold warm-up took 163 s
-instead of 329 s on the 2-core machine). Numba's cache files are not safe when
+and float64 in two processes at once (``--jobs``; a cold warm-up took 244 s
+instead of 546 s on the 2-core machine). Numba's cache files are not safe when
 two processes save overloads of one function at the same moment: both can pick
 the same data file, and the index may then name another overload's code (numba
 issue #10128). So every warm-up process holds one file lock around each read
@@ -55,15 +55,20 @@ def warm_up(dtypes=tuple(DTYPES)):
         scores = np.full((3, 2, 3), -1.0, dtype)
         lj.ctc.value_and_grad(np.array([[1], [2]]), scores)
         lj.ctc(np.array([[1], [2]]), scores, from_logits=False, reduction="none")
+        labels = np.ones(4, dtype)  # valid for every pointwise loss: a count, a label, a probability
         for loss in lj.losses.values():
             if not isinstance(loss, lj.PointwiseLoss):
                 continue
-            labels = np.ones(4, dtype)  # valid for every pointwise loss: a count, a label, a probability
-            values = np.full(4, 0.5, dtype)
-            loss.value_and_grad(labels, values)
-            loss(labels, values)
-            loss(labels, values, reduction="none")
-            loss.hessian(labels, values)
+            # Each pointwise loss has kernels of its own, and from_logits or log_input picks another
+            # loss's kernels: both settings are warmed.
+            flags = [name for name, default in loss.options.items() if isinstance(default, bool)]
+            for options in [{}] + [{name: not loss.options[name]} for name in flags]:
+                log_input = options.get("log_input", loss.options.get("log_input", False))
+                values = np.full(4, -0.5 if log_input else 0.5, dtype)  # log-probabilities are <= 0
+                loss.value_and_grad(labels, values, **options)
+                loss(labels, values, **options)
+                loss(labels, values, reduction="none", **options)
+                loss.hessian(labels, values, **options)
     return time.perf_counter() - start
 
 

@@ -160,17 +160,16 @@ def test_pointwise_does_not_depend_on_where_grad_lives(loss, options, weighted, 
     y_true, y_pred, weights = pointwise_inputs(loss, options, n=n)
     job = loss._job(y_true, y_pred, weights if weighted else None, "mean", options)
     grad = np.empty(n, job.dtype)
-    total = pointwise_kernels.pointwise_sum_and_grad(job.kind, job.params, job.y_true, job.y_pred, job.weights,
-                                                     job.inner, job.dtype.type(0.5), grad)
+    kernel = pointwise_kernels.pointwise_sum_and_grad[job.kind]
+    total = kernel(job.params, job.y_true, job.y_pred, job.weights, job.inner, job.dtype.type(0.5), grad)
     results = {(total, grad.tobytes())}
     for neighbour in ("y_true", "y_pred"):
         for place in (placed_after, placed_before):
             for gap in range(0, 40, 3):
                 arrays = {"y_true": job.y_true, "y_pred": job.y_pred}
                 arrays[neighbour], grad = place(arrays[neighbour], gap)
-                total = pointwise_kernels.pointwise_sum_and_grad(job.kind, job.params, arrays["y_true"],
-                                                                 arrays["y_pred"], job.weights, job.inner,
-                                                                 job.dtype.type(0.5), grad)
+                total = kernel(job.params, arrays["y_true"], arrays["y_pred"], job.weights, job.inner,
+                               job.dtype.type(0.5), grad)
                 results.add((total, grad.tobytes()))
     assert len(results) == 1
 

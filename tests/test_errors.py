@@ -31,14 +31,19 @@ class KernelRan(AssertionError):
 
 @pytest.fixture(autouse=True)
 def no_kernel_may_run(monkeypatch):
-    """Replace every public kernel, wherever lossjit imported it, by one that fails the test."""
+    """Replace every public kernel (or tuple of kernels, one per loss), wherever lossjit imported it, by
+    one that fails the test."""
+    def is_kernel(value, module):
+        return callable(value) and getattr(value, "__module__", None) == module.__name__
+
     kernels = {}
     for info in pkgutil.iter_modules(lossjit._kernels.__path__):
         if info.name == "vector_math":  # building blocks inlined into kernels, never called from Python
             continue
         module = importlib.import_module(f"lossjit._kernels.{info.name}")
         for name, value in vars(module).items():
-            if not name.startswith("_") and callable(value) and getattr(value, "__module__", None) == module.__name__:
+            if not name.startswith("_") and (is_kernel(value, module) or (
+                    isinstance(value, tuple) and value and all(is_kernel(item, module) for item in value))):
                 kernels[id(value)] = value
 
     def refuse(*args, **kwargs):
@@ -48,7 +53,7 @@ def no_kernel_may_run(monkeypatch):
         if module_name.startswith("lossjit") and module is not None:
             for name, value in list(vars(module).items()):
                 if id(value) in kernels and value is kernels[id(value)]:
-                    monkeypatch.setattr(module, name, refuse)
+                    monkeypatch.setattr(module, name, (refuse,) * len(value) if isinstance(value, tuple) else refuse)
     assert kernels, "no kernels found to guard"
 
 

@@ -17,15 +17,20 @@ from lossjit.warmup import cache_lock, main, warm_up
 
 
 def public_kernels():
-    """Every dispatcher without a leading underscore defined in lossjit._kernels' modules, except the
-    building blocks of vector_math (inlined into the kernels, never called from Python)."""
+    """Every dispatcher without a leading underscore defined in lossjit._kernels' modules (also each of a
+    tuple of them, one per loss), except the building blocks of vector_math (inlined into the kernels,
+    never called from Python)."""
     for module_info in pkgutil.iter_modules(lossjit._kernels.__path__):
         if module_info.name == "vector_math":
             continue
         module = importlib.import_module(f"lossjit._kernels.{module_info.name}")
         for name, value in vars(module).items():
-            if isinstance(value, CPUDispatcher) and not name.startswith("_") and value.py_func.__module__ == module.__name__:
-                yield f"{module_info.name}.{name}", value
+            if name.startswith("_"):
+                continue
+            kernels = dict(enumerate(value)) if isinstance(value, tuple) else {None: value}
+            for index, kernel in kernels.items():
+                if isinstance(kernel, CPUDispatcher) and kernel.py_func.__module__ == module.__name__:
+                    yield f"{module_info.name}.{name}" + ("" if index is None else f"[{index}]"), kernel
 
 
 @pytest.mark.skipif(numba.config.DISABLE_JIT, reason="nothing compiles without the JIT")

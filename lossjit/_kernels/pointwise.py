@@ -11,9 +11,12 @@ quantile, smooth L1, the hinges, Poisson and KL divergence through
 :func:`_plain_map`); binary cross-entropy, focal and log-cosh, whose maths is
 too large for LLVM to inline through the switch, through the inlined
 :func:`_buffered_element` (:func:`_buffered_block`, :func:`_buffered_map`).
-``params`` holds a loss's parameters in the compute dtype, so float32
-element maths stays in float32 (constants are written as ``np.float32``, which
-float64 arithmetic promotes losslessly). Sums accumulate in float64 over fixed
+The parallel kernels exist once per loss, indexed by ``kind``
+(``pointwise_sum[kind]``, ``pointwise_sum_and_grad[kind]``,
+``pointwise_map[kind]``), so a first call compiles that loss alone.
+``params`` holds a loss's parameters in the compute dtype, so float32 element
+maths stays in float32 (constants are written as ``np.float32``, which float64
+arithmetic promotes losslessly). Sums accumulate in float64 over fixed
 blocks of :data:`BLOCK_SIZE` elements, added in block order.
 
 Arrays are flat and C-contiguous. ``weights`` is empty (unweighted) or holds
@@ -515,45 +518,28 @@ def _plain_block(kind, params, y_true, y_pred, weights, inner, scale, grad, star
     return _unweighted_sum(kind, params, y_true, y_pred, start, stop)
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+#: The losses of :func:`_buffered_block` and :func:`_buffered_map`; the others go through :func:`_plain_block`.
+_BUFFERED_KINDS = (BCE_LOGITS, BCE_PROBABILITIES, LOG_COSH, FOCAL_LOGITS, FOCAL_PROBABILITIES)
+
+
 def _block_sum_and_grad(kind, params, y_true, y_pred, weights, inner, scale, grad, start, stop):
     """float64 sum of w_i * l_i over [start, stop); grad_i = scale * w_i * dl_i/dp_i unless grad is
-    empty (the value alone).
+    empty (the value alone). In compiled code ``kind`` must be a literal (see the overload)."""
+    block = _buffered_block if kind in _BUFFERED_KINDS else _plain_block
+    return block(kind, params, y_true, y_pred, weights, inner, scale, grad, start, stop)
 
-    Called with a constant ``kind``, Numba compiles a version of the block functions per loss, the
-    switch in _loss_and_grad folds away and LLVM vectorises the loops, weighted or not.
-    """
-    if kind == BCE_LOGITS:
-        return _buffered_block(BCE_LOGITS, params, y_true, y_pred, weights, inner, scale, grad, start, stop)
-    if kind == BCE_PROBABILITIES:
-        return _buffered_block(BCE_PROBABILITIES, params, y_true, y_pred, weights, inner, scale, grad, start, stop)
-    if kind == LOG_COSH:
-        return _buffered_block(LOG_COSH, params, y_true, y_pred, weights, inner, scale, grad, start, stop)
-    if kind == FOCAL_LOGITS:
-        return _buffered_block(FOCAL_LOGITS, params, y_true, y_pred, weights, inner, scale, grad, start, stop)
-    if kind == FOCAL_PROBABILITIES:
-        return _buffered_block(FOCAL_PROBABILITIES, params, y_true, y_pred, weights, inner, scale, grad, start, stop)
-    if kind == MSE:
-        return _plain_block(MSE, params, y_true, y_pred, weights, inner, scale, grad, start, stop)
-    if kind == MAE:
-        return _plain_block(MAE, params, y_true, y_pred, weights, inner, scale, grad, start, stop)
-    if kind == HUBER:
-        return _plain_block(HUBER, params, y_true, y_pred, weights, inner, scale, grad, start, stop)
-    if kind == QUANTILE:
-        return _plain_block(QUANTILE, params, y_true, y_pred, weights, inner, scale, grad, start, stop)
-    if kind == SMOOTH_L1:
-        return _plain_block(SMOOTH_L1, params, y_true, y_pred, weights, inner, scale, grad, start, stop)
-    if kind == HINGE:
-        return _plain_block(HINGE, params, y_true, y_pred, weights, inner, scale, grad, start, stop)
-    if kind == SQUARED_HINGE:
-        return _plain_block(SQUARED_HINGE, params, y_true, y_pred, weights, inner, scale, grad, start, stop)
-    if kind == POISSON_LOG:
-        return _plain_block(POISSON_LOG, params, y_true, y_pred, weights, inner, scale, grad, start, stop)
-    if kind == POISSON:
-        return _plain_block(POISSON, params, y_true, y_pred, weights, inner, scale, grad, start, stop)
-    if kind == KL_PROBABILITIES:
-        return _plain_block(KL_PROBABILITIES, params, y_true, y_pred, weights, inner, scale, grad, start, stop)
-    return _plain_block(KL_LOG, params, y_true, y_pred, weights, inner, scale, grad, start, stop)  # the last kind
+
+@overload(_block_sum_and_grad, prefer_literal=True, jit_options={"fastmath": FASTMATH, "error_model": ERROR_MODEL})
+def _block_sum_and_grad_of_kind(kind, params, y_true, y_pred, weights, inner, scale, grad, start, stop):
+    """Picks the loss's block function at typing time, so a kernel compiles that loss alone: a switch
+    on ``kind`` in the function body compiled all 16 losses' block functions into every kernel (Numba
+    prunes a branch on a literal argument only against None), 50-75 s for one cold call."""
+    if not isinstance(kind, types.IntegerLiteral):
+        return None
+    the_kind = kind.literal_value
+    block = _buffered_block if the_kind in _BUFFERED_KINDS else _plain_block
+    return lambda kind, params, y_true, y_pred, weights, inner, scale, grad, start, stop: block(
+        the_kind, params, y_true, y_pred, weights, inner, scale, grad, start, stop)
 
 
 #: Start of a one-block call. A literal ``0`` is typed ``Literal[int](0)`` and compiled every block
@@ -567,49 +553,6 @@ def _sum_in_order(partials):
     for b in range(partials.size):
         total += partials[b]
     return total
-
-
-@njit(cache=True, parallel=True, fastmath=FASTMATH, error_model=ERROR_MODEL)
-def pointwise_sum(kind, params, y_true, y_pred, weights, inner):
-    """sum_i w_i * l(y_i, p_i), accumulated in float64."""
-    n = y_pred.size
-    one, no_grad = y_pred.dtype.type(1), y_pred[:0]
-    if n <= BLOCK_SIZE:  # one block: no partials array (a tenth of a 1,000-element call)
-        return _block_sum_and_grad(kind, params, y_true, y_pred, weights, inner, one, no_grad, _FIRST, n)
-    n_blocks = (n + BLOCK_SIZE - 1) // BLOCK_SIZE
-    partials = np.empty(n_blocks)
-    if n < PARALLEL_THRESHOLD:
-        for b in range(n_blocks):
-            start = b * BLOCK_SIZE
-            stop = min(start + BLOCK_SIZE, n)
-            partials[b] = _block_sum_and_grad(kind, params, y_true, y_pred, weights, inner, one, no_grad, start, stop)
-    else:
-        for b in prange(n_blocks):
-            start = b * BLOCK_SIZE
-            stop = min(start + BLOCK_SIZE, n)
-            partials[b] = _block_sum_and_grad(kind, params, y_true, y_pred, weights, inner, one, no_grad, start, stop)
-    return _sum_in_order(partials)
-
-
-@njit(cache=True, parallel=True, fastmath=FASTMATH, error_model=ERROR_MODEL)
-def pointwise_sum_and_grad(kind, params, y_true, y_pred, weights, inner, scale, grad):
-    """Fused: returns sum_i w_i * l_i and writes grad_i = scale * w_i * dl_i/dp_i."""
-    n = y_pred.size
-    if n <= BLOCK_SIZE:
-        return _block_sum_and_grad(kind, params, y_true, y_pred, weights, inner, scale, grad, _FIRST, n)
-    n_blocks = (n + BLOCK_SIZE - 1) // BLOCK_SIZE
-    partials = np.empty(n_blocks)
-    if n < PARALLEL_THRESHOLD:
-        for b in range(n_blocks):
-            start = b * BLOCK_SIZE
-            stop = min(start + BLOCK_SIZE, n)
-            partials[b] = _block_sum_and_grad(kind, params, y_true, y_pred, weights, inner, scale, grad, start, stop)
-    else:
-        for b in prange(n_blocks):
-            start = b * BLOCK_SIZE
-            stop = min(start + BLOCK_SIZE, n)
-            partials[b] = _block_sum_and_grad(kind, params, y_true, y_pred, weights, inner, scale, grad, start, stop)
-    return _sum_in_order(partials)
 
 
 @njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
@@ -651,58 +594,103 @@ def _buffered_map(kind, params, y_true, y_pred, weights, inner, scale, order, ou
         _weigh(weights, inner, start, o_block)
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _map_block(kind, params, y_true, y_pred, weights, inner, scale, order, out, start, stop):
     """out_i = scale * w_i * (l_i, dl_i/dp_i or d2l_i/dp_i^2 for order 0, 1, 2) over [start, stop).
 
     The gradient is :func:`_block_sum_and_grad`'s (its sum unused: the losses cost little next to
     the gradient, and nothing more is compiled); the losses and the hessian go to
-    :func:`_plain_map` or :func:`_buffered_map` with a constant ``kind``.
+    :func:`_plain_map` or :func:`_buffered_map`. In compiled code ``kind`` must be a literal.
     """
     if order == 1:
         _block_sum_and_grad(kind, params, y_true, y_pred, weights, inner, scale, out, start, stop)
-    elif kind == BCE_LOGITS:
-        _buffered_map(BCE_LOGITS, params, y_true, y_pred, weights, inner, scale, order, out, start, stop)
-    elif kind == BCE_PROBABILITIES:
-        _buffered_map(BCE_PROBABILITIES, params, y_true, y_pred, weights, inner, scale, order, out, start, stop)
-    elif kind == LOG_COSH:
-        _buffered_map(LOG_COSH, params, y_true, y_pred, weights, inner, scale, order, out, start, stop)
-    elif kind == FOCAL_LOGITS:
-        _buffered_map(FOCAL_LOGITS, params, y_true, y_pred, weights, inner, scale, order, out, start, stop)
-    elif kind == FOCAL_PROBABILITIES:
-        _buffered_map(FOCAL_PROBABILITIES, params, y_true, y_pred, weights, inner, scale, order, out, start, stop)
-    elif kind == MSE:
-        _plain_map(MSE, params, y_true, y_pred, weights, inner, scale, order, out, start, stop)
-    elif kind == MAE:
-        _plain_map(MAE, params, y_true, y_pred, weights, inner, scale, order, out, start, stop)
-    elif kind == HUBER:
-        _plain_map(HUBER, params, y_true, y_pred, weights, inner, scale, order, out, start, stop)
-    elif kind == QUANTILE:
-        _plain_map(QUANTILE, params, y_true, y_pred, weights, inner, scale, order, out, start, stop)
-    elif kind == SMOOTH_L1:
-        _plain_map(SMOOTH_L1, params, y_true, y_pred, weights, inner, scale, order, out, start, stop)
-    elif kind == HINGE:
-        _plain_map(HINGE, params, y_true, y_pred, weights, inner, scale, order, out, start, stop)
-    elif kind == SQUARED_HINGE:
-        _plain_map(SQUARED_HINGE, params, y_true, y_pred, weights, inner, scale, order, out, start, stop)
-    elif kind == POISSON_LOG:
-        _plain_map(POISSON_LOG, params, y_true, y_pred, weights, inner, scale, order, out, start, stop)
-    elif kind == POISSON:
-        _plain_map(POISSON, params, y_true, y_pred, weights, inner, scale, order, out, start, stop)
-    elif kind == KL_PROBABILITIES:
-        _plain_map(KL_PROBABILITIES, params, y_true, y_pred, weights, inner, scale, order, out, start, stop)
     else:
-        _plain_map(KL_LOG, params, y_true, y_pred, weights, inner, scale, order, out, start, stop)  # the last kind
+        block = _buffered_map if kind in _BUFFERED_KINDS else _plain_map
+        block(kind, params, y_true, y_pred, weights, inner, scale, order, out, start, stop)
 
 
-@njit(cache=True, parallel=True, fastmath=FASTMATH, error_model=ERROR_MODEL)
-def pointwise_map(kind, params, y_true, y_pred, weights, inner, scale, order, out):
-    """out_i = scale * w_i * (l_i, dl_i/dp_i or d2l_i/dp_i^2 for order 0, 1, 2)."""
-    n = y_pred.size
-    if n < PARALLEL_THRESHOLD:
-        _map_block(kind, params, y_true, y_pred, weights, inner, scale, order, out, _FIRST, n)
-    else:
+@overload(_map_block, prefer_literal=True, jit_options={"fastmath": FASTMATH, "error_model": ERROR_MODEL})
+def _map_block_of_kind(kind, params, y_true, y_pred, weights, inner, scale, order, out, start, stop):
+    """:func:`_map_block` for one loss, picked at typing time (as :func:`_block_sum_and_grad_of_kind`)."""
+    if not isinstance(kind, types.IntegerLiteral):
+        return None
+    the_kind = kind.literal_value
+    block = _buffered_map if the_kind in _BUFFERED_KINDS else _plain_map
+
+    def map_block(kind, params, y_true, y_pred, weights, inner, scale, order, out, start, stop):
+        if order == 1:
+            _block_sum_and_grad(the_kind, params, y_true, y_pred, weights, inner, scale, out, start, stop)
+        else:
+            block(the_kind, params, y_true, y_pred, weights, inner, scale, order, out, start, stop)
+    return map_block
+
+
+def _kernels_of(kind):
+    """The three parallel kernels of loss ``kind``. ``kind`` is a closure constant, so each compiles
+    that loss's block functions alone: a cold first ``lj.mse`` call took 9.5 s, against 54.7 s when one
+    kernel took ``kind`` as an argument and compiled every loss."""
+
+    @njit(cache=True, parallel=True, fastmath=FASTMATH, error_model=ERROR_MODEL)
+    def pointwise_sum(params, y_true, y_pred, weights, inner):
+        """sum_i w_i * l(y_i, p_i), accumulated in float64."""
+        n = y_pred.size
+        one, no_grad = y_pred.dtype.type(1), y_pred[:0]
+        if n <= BLOCK_SIZE:  # one block: no partials array (a tenth of a 1,000-element call)
+            return _block_sum_and_grad(kind, params, y_true, y_pred, weights, inner, one, no_grad, _FIRST, n)
         n_blocks = (n + BLOCK_SIZE - 1) // BLOCK_SIZE
-        for b in prange(n_blocks):
-            start = b * BLOCK_SIZE
-            _map_block(kind, params, y_true, y_pred, weights, inner, scale, order, out, start, min(start + BLOCK_SIZE, n))
+        partials = np.empty(n_blocks)
+        if n < PARALLEL_THRESHOLD:
+            for b in range(n_blocks):
+                start = b * BLOCK_SIZE
+                stop = min(start + BLOCK_SIZE, n)
+                partials[b] = _block_sum_and_grad(kind, params, y_true, y_pred, weights, inner, one, no_grad, start,
+                                                  stop)
+        else:
+            for b in prange(n_blocks):
+                start = b * BLOCK_SIZE
+                stop = min(start + BLOCK_SIZE, n)
+                partials[b] = _block_sum_and_grad(kind, params, y_true, y_pred, weights, inner, one, no_grad, start,
+                                                  stop)
+        return _sum_in_order(partials)
+
+    @njit(cache=True, parallel=True, fastmath=FASTMATH, error_model=ERROR_MODEL)
+    def pointwise_sum_and_grad(params, y_true, y_pred, weights, inner, scale, grad):
+        """Fused: returns sum_i w_i * l_i and writes grad_i = scale * w_i * dl_i/dp_i."""
+        n = y_pred.size
+        if n <= BLOCK_SIZE:
+            return _block_sum_and_grad(kind, params, y_true, y_pred, weights, inner, scale, grad, _FIRST, n)
+        n_blocks = (n + BLOCK_SIZE - 1) // BLOCK_SIZE
+        partials = np.empty(n_blocks)
+        if n < PARALLEL_THRESHOLD:
+            for b in range(n_blocks):
+                start = b * BLOCK_SIZE
+                stop = min(start + BLOCK_SIZE, n)
+                partials[b] = _block_sum_and_grad(kind, params, y_true, y_pred, weights, inner, scale, grad, start,
+                                                  stop)
+        else:
+            for b in prange(n_blocks):
+                start = b * BLOCK_SIZE
+                stop = min(start + BLOCK_SIZE, n)
+                partials[b] = _block_sum_and_grad(kind, params, y_true, y_pred, weights, inner, scale, grad, start,
+                                                  stop)
+        return _sum_in_order(partials)
+
+    @njit(cache=True, parallel=True, fastmath=FASTMATH, error_model=ERROR_MODEL)
+    def pointwise_map(params, y_true, y_pred, weights, inner, scale, order, out):
+        """out_i = scale * w_i * (l_i, dl_i/dp_i or d2l_i/dp_i^2 for order 0, 1, 2)."""
+        n = y_pred.size
+        if n < PARALLEL_THRESHOLD:
+            _map_block(kind, params, y_true, y_pred, weights, inner, scale, order, out, _FIRST, n)
+        else:
+            n_blocks = (n + BLOCK_SIZE - 1) // BLOCK_SIZE
+            for b in prange(n_blocks):
+                start = b * BLOCK_SIZE
+                _map_block(kind, params, y_true, y_pred, weights, inner, scale, order, out, start,
+                           min(start + BLOCK_SIZE, n))
+
+    return pointwise_sum, pointwise_sum_and_grad, pointwise_map
+
+
+#: Indexed by kind: ``pointwise_sum[kind](params, y_true, y_pred, weights, inner)``,
+#: ``pointwise_sum_and_grad[kind](params, y_true, y_pred, weights, inner, scale, grad)`` and
+#: ``pointwise_map[kind](params, y_true, y_pred, weights, inner, scale, order, out)``.
+pointwise_sum, pointwise_sum_and_grad, pointwise_map = zip(*(_kernels_of(kind) for kind in range(KL_LOG + 1)))
