@@ -20,7 +20,6 @@ import os
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 
 import numba
 import numpy as np
@@ -118,11 +117,19 @@ def _locked_warm_up(dtypes):
 
 
 def _warm_up_in_processes(dtype_groups):
-    """Each group of dtypes warmed in a process of its own, all at once (spawned, not forked: a fork would copy this
-    process's LLVM and thread state)."""
+    """Each group of dtypes warmed in a process of its own, all at once. Spawned, not forked (a fork
+    would copy this process's LLVM and thread state); plain processes, not a pool, whose workers
+    outlive a killed parent waiting for work: these finish their group and exit."""
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(len(dtype_groups), mp_context=context) as pool:
-        list(pool.map(_locked_warm_up, dtype_groups))  # re-raises a worker's exception
+    workers = [context.Process(target=_locked_warm_up, args=(group,), name=f"lossjit warm-up {'+'.join(group)}")
+               for group in dtype_groups]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    failed = [worker.name for worker in workers if worker.exitcode != 0]
+    if failed:  # each printed its traceback
+        raise SystemExit(f"lossjit: {', '.join(failed)} failed")
 
 
 def main(argv=None):

@@ -13,7 +13,7 @@ from numba.core import caching
 from numba.core.registry import CPUDispatcher
 
 import lossjit._kernels
-from lossjit.warmup import cache_lock, main, warm_up
+from lossjit.warmup import _warm_up_in_processes, cache_lock, main, warm_up
 
 
 def public_kernels():
@@ -50,6 +50,12 @@ def test_warm_up_command_reports_its_time(arguments):
                             check=True)
     assert result.stdout.startswith("lossjit kernels compiled or loaded from the cache in ")
     assert result.stdout.count("\n") == 1, result.stdout  # one line, whatever the number of processes
+
+
+def test_a_failing_warm_up_process_fails_the_command(capfd):
+    with pytest.raises(SystemExit, match="lossjit warm-up float16 failed"):
+        _warm_up_in_processes([("float16",)])  # no such dtype: the process raises KeyError
+    assert "KeyError: 'float16'" in capfd.readouterr().err
 
 
 @pytest.mark.parametrize("arguments", [["--jobs", "0"], ["--dtype", "float16"]])
