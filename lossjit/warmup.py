@@ -4,8 +4,8 @@ Run ``python -m lossjit.warmup`` after installing (``make test`` and ``make lab`
 do it first). Set ``NUMBA_CACHE_DIR`` to choose the cache folder.
 
 Numba compiles on one core, so with two or more CPUs the command warms float32
-and float64 in two processes at once (``--jobs``; a cold warm-up took 244 s
-instead of 546 s on the 2-core machine). Numba's cache files are not safe when
+and float64 in two processes at once (``--jobs``; a cold warm-up took 220 s
+instead of 386 s on the 2-core machine). Numba's cache files are not safe when
 two processes save overloads of one function at the same moment: both can pick
 the same data file, and the index may then name another overload's code (numba
 issue #10128). So every warm-up process holds one file lock around each read
