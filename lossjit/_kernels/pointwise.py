@@ -11,7 +11,7 @@ quantile, smooth L1, the hinges, Poisson and KL divergence through
 :func:`_plain_map`); binary cross-entropy, focal and log-cosh, whose maths is
 too large for LLVM to inline through the switch, through the inlined
 :func:`_buffered_element` (:func:`_buffered_block`, :func:`_buffered_map`).
-The parallel kernels exist once per loss, indexed by ``kind``
+The kernels exist once per loss, indexed by ``kind``
 (``pointwise_sum[kind]``, ``pointwise_sum_and_grad[kind]``,
 ``pointwise_map[kind]``), so a first call compiles that loss alone.
 ``params`` holds a loss's parameters in the compute dtype, so float32 element
