@@ -207,6 +207,10 @@ def label_range(labels):
 
 @njit
 def _count_outside_block(values, low, high):
+    # The bounds in the values' dtype (the checks' 0, 1 and inf are exact in float32): compared as
+    # float64, float32 values were converted one by one (1.36x at 102,400, 1.56x at 4M elements).
+    low = values.dtype.type(low)
+    high = values.dtype.type(high)
     count = 0
     for i in range(values.size):  # indexed from 0, and bools added as ints: LLVM vectorises this form (3.5x)
         value = values[i]
@@ -216,7 +220,8 @@ def _count_outside_block(values, low, high):
 
 @njit(cache=True, parallel=True)
 def count_outside(values, low, high):
-    """How many of the flat float ``values`` lie below ``low`` or above ``high`` (NaN does not count).
+    """How many of the flat float ``values`` lie below ``low`` or above ``high`` (NaN does not count);
+    the bounds must be exact in the values' dtype (such as 0, 1, -1 and inf).
 
     In parallel over blocks from ``PARALLEL_THRESHOLD`` elements (a count is exact in any order): the
     check of 4M float32 targets took 1.3 ms on one thread, as long as the rest of a cross-entropy call.

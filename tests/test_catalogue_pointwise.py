@@ -16,6 +16,7 @@ import reference
 import reference_catalogue
 from checks import REDUCTIONS, check_pointwise, tolerance
 from lossjit._config import PARALLEL_THRESHOLD
+from lossjit._validation import count_outside
 
 
 def _values(rng, shape):
@@ -474,6 +475,20 @@ def test_range_checks_hold_in_every_dtype_and_skip_only_nan(dtype):
         lj.cross_entropy(np.array([0]), bad.reshape(1, -1))
     if np.dtype(dtype).kind == "f":
         assert np.isnan(lj.binary_cross_entropy(np.array([0.0, np.nan], dtype), np.full(2, 0.5)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_range_checks_compare_in_the_values_dtype_at_the_bounds(dtype):
+    """The check compares in the values' dtype: the bounds pass (-0 too), the next float outside fails."""
+    one, zero = dtype(1), dtype(0)
+    inside = np.array([zero, -zero, one, np.nan], dtype)
+    outside = np.array([np.nextafter(one, dtype(2)), np.nextafter(zero, dtype(-1)), np.inf, -np.inf], dtype)
+    for size in (inside.size, PARALLEL_THRESHOLD + 5):  # the serial and the parallel path
+        assert count_outside(np.resize(inside, size), 0.0, 1.0) == 0
+        assert count_outside(np.resize(outside, size), 0.0, 1.0) == size
+    assert count_outside(np.array([np.inf, 0.0], dtype), 0.0, np.inf) == 0
+    with pytest.raises(ValueError, match="y_true must lie in"):
+        lj.binary_cross_entropy(outside[:1], np.full(1, 0.5, dtype))
 
 
 def test_unknown_option_is_a_type_error():
