@@ -1,9 +1,13 @@
-"""Assertions shared by the loss tests: a lossjit loss against its NumPy reference."""
+"""Assertions shared by the loss tests: a lossjit loss against its NumPy reference; the list of public kernels."""
+
+import importlib
+import pkgutil
 
 import numba
 import numpy as np
 from numpy.testing import assert_allclose, assert_array_equal
 
+import lossjit._kernels
 import reference
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -88,3 +92,19 @@ def at_threads(n_threads, compute):
         return compute()
     finally:
         numba.set_num_threads(default)
+
+
+def public_kernels():
+    """(module, name, value) for every public kernel of ``lossjit._kernels``: a function defined in that
+    module without a leading underscore (a Numba dispatcher, or the plain function under
+    ``NUMBA_DISABLE_JIT``), or a tuple of them, one per loss. ``vector_math`` is left out: its building
+    blocks are inlined into the kernels, never called from Python."""
+    for info in pkgutil.iter_modules(lossjit._kernels.__path__):
+        if info.name == "vector_math":
+            continue
+        module = importlib.import_module(f"lossjit._kernels.{info.name}")
+        for name, value in vars(module).items():
+            members = value if isinstance(value, tuple) else (value,)
+            if not name.startswith("_") and members and all(
+                    callable(member) and getattr(member, "__module__", None) == module.__name__ for member in members):
+                yield module, name, value

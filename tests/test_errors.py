@@ -1,14 +1,12 @@
 """Every documented input error: the right exception, naming the argument, raised before any kernel runs."""
 
-import importlib
-import pkgutil
 import sys
 
 import numpy as np
 import pytest
 
 import lossjit as lj
-import lossjit._kernels
+from checks import public_kernels
 from lossjit._config import BLOCK_SIZE, PARALLEL_THRESHOLD
 
 POINTWISE = [
@@ -33,18 +31,7 @@ class KernelRan(AssertionError):
 def no_kernel_may_run(monkeypatch):
     """Replace every public kernel (or tuple of kernels, one per loss), wherever lossjit imported it, by
     one that fails the test."""
-    def is_kernel(value, module):
-        return callable(value) and getattr(value, "__module__", None) == module.__name__
-
-    kernels = {}
-    for info in pkgutil.iter_modules(lossjit._kernels.__path__):
-        if info.name == "vector_math":  # building blocks inlined into kernels, never called from Python
-            continue
-        module = importlib.import_module(f"lossjit._kernels.{info.name}")
-        for name, value in vars(module).items():
-            if not name.startswith("_") and (is_kernel(value, module) or (
-                    isinstance(value, tuple) and value and all(is_kernel(item, module) for item in value))):
-                kernels[id(value)] = value
+    kernels = {id(value): value for _, _, value in public_kernels()}
 
     def refuse(*args, **kwargs):
         raise KernelRan("a kernel ran before the input was rejected")

@@ -2,41 +2,33 @@
 dtype with a lock around Numba's cache files."""
 
 import fcntl
-import importlib
-import pkgutil
 import subprocess
 import sys
 
 import numba
 import pytest
 from numba.core import caching
-from numba.core.registry import CPUDispatcher
 
-import lossjit._kernels
+from checks import public_kernels
 from lossjit.warmup import _warm_up_in_processes, cache_lock, main, warm_up
 
 
-def public_kernels():
-    """Every dispatcher without a leading underscore defined in lossjit._kernels' modules (also each of a
-    tuple of them, one per loss), except the building blocks of vector_math (inlined into the kernels,
-    never called from Python)."""
-    for module_info in pkgutil.iter_modules(lossjit._kernels.__path__):
-        if module_info.name == "vector_math":
-            continue
-        module = importlib.import_module(f"lossjit._kernels.{module_info.name}")
-        for name, value in vars(module).items():
-            if name.startswith("_"):
-                continue
-            kernels = dict(enumerate(value)) if isinstance(value, tuple) else {None: value}
-            for index, kernel in kernels.items():
-                if isinstance(kernel, CPUDispatcher) and kernel.py_func.__module__ == module.__name__:
-                    yield f"{module_info.name}.{name}" + ("" if index is None else f"[{index}]"), kernel
+def compiled_kernels():
+    """{name: dispatcher} of every public kernel, each member of a tuple (one per loss) on its own."""
+    kernels = {}
+    for module, name, value in public_kernels():
+        label = f"{module.__name__.rsplit('.', 1)[-1]}.{name}"
+        if isinstance(value, tuple):
+            kernels.update((f"{label}[{index}]", kernel) for index, kernel in enumerate(value))
+        else:
+            kernels[label] = value
+    return kernels
 
 
 @pytest.mark.skipif(numba.config.DISABLE_JIT, reason="nothing compiles without the JIT")
 def test_warm_up_compiles_every_public_kernel_for_both_dtypes():
     assert warm_up() >= 0
-    kernels = dict(public_kernels())
+    kernels = compiled_kernels()
     assert kernels, "no kernels found"
     for name, kernel in kernels.items():
         dtypes = {str(arg.dtype) for signature in kernel.signatures for arg in signature
