@@ -52,6 +52,21 @@ def test_pointwise_and_softmax_rows(bench):
     assert bench._bw_share(rows[1], streams, bench.OUT)[1] == 2 * bench._memory_share(rows[1], streams, bench.OUT)
 
 
+def test_large_rows_time_their_stream_kernel_in_their_own_rounds(bench, monkeypatch):
+    """From STREAM_IN_ROUNDS elements a row carries its triad (read2 for the value) timed with it, and
+    % bw uses that; the memory bandwidth becomes the best figure of the run at MEMORY_ELEMENTS."""
+    monkeypatch.setattr(bench, "STREAM_IN_ROUNDS", 2000)
+    monkeypatch.setattr(bench, "MEMORY_ELEMENTS", 2000)
+    value, with_grad = bench.bench_pointwise("mse", 2000, np.float32, 1e-3, np.random.default_rng(3))
+    assert value["stream"] > 0 and with_grad["stream"] > 0 and bench.STREAM not in with_grad["times"]
+    streams = {("float32", 2000): {"triad": 1e-9, "read2": 1e-9}}  # the start-of-run table: not used by % bw
+    assert bench._bw_share(with_grad, streams, bench.OUT)[1] == with_grad["stream"] / with_grad["times"][bench.OUT]
+    best = bench.best_memory_bandwidth(streams, [value, with_grad])[("float32", 2000)]
+    assert best == {"triad": with_grad["bytes"] / with_grad["stream"] / 1e9,
+                    "read2": value["bytes"] / value["stream"] / 1e9}
+    assert "the same-size triad" in bench._triad_floor({**with_grad, "times": {"torch": 1.0}}, streams)
+
+
 def test_catalogue_formulas_agree_with_lossjit(bench):
     """Each catalogue loss's NumPy formula (the benchmark's baseline) gives lossjit's value."""
     rng = np.random.default_rng(1)
