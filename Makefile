@@ -5,7 +5,6 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba-cache
 
 .PHONY: lab test install warmup coverage bench clean slides site
 
@@ -18,7 +17,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # LAB_ARGS go to jupyter lab, e.g. make lab LAB_ARGS="--no-browser --port 8899".
-# The warm-up first: otherwise a notebook's first call of each loss compiles its kernel (~10 s for mse).
+# The warm-up first: otherwise a notebook's first call of each loss compiles its kernel (about a second each).
+# Numba's cache is lossjit/_kernels/__pycache__ (NUMBA_CACHE_DIR if set), found by every program using this checkout.
 lab: warmup
 	$(BIN)/jupyter lab course/00_index.ipynb $(LAB_ARGS)
 
@@ -67,3 +67,4 @@ site: $(STAMP) $(VENDOR)/.installed
 
 clean:
 	rm -rf $(VENV) .numba-cache .pytest_cache .hypothesis .coverage htmlcov _build artifacts benchmarks/results
+	find lossjit -name '*.nbi' -delete -o -name '*.nbc' -delete

@@ -1,38 +1,25 @@
 """Where parallel kernels start to beat serial ones: the measurement behind PARALLEL_THRESHOLD.
 
-Times the pointwise value+gradient kernel (mse, float64 and float32) and the
-softmax cross-entropy kernel at sizes around the crossover twice: once with
-the threshold forced to infinity (always serial) and once forced to 0 (always
-parallel), by compiling private copies of the kernels with each setting.
+Times the pointwise value+gradient kernel (mse, float64 and float32) at sizes
+around the crossover twice: once with the threshold forced to infinity (always
+serial) and once forced to 0 (always parallel), by compiling private copies of
+the kernel with each setting.
 Prints the times and the smallest size from which parallel stays faster::
 
     python benchmarks/threshold.py
 """
 
-import importlib
-import sys
 import time
 
 import numpy as np
-from numba.core.caching import NullCache
 
 SIZES = [2**k for k in range(12, 21)]  # 4,096 to 1,048,576 elements
 
 
-def kernels_with_threshold(threshold):
-    """A fresh copy of lossjit._kernels.pointwise compiled with PARALLEL_THRESHOLD = threshold."""
-    import lossjit._config as config
-    saved = config.PARALLEL_THRESHOLD
-    config.PARALLEL_THRESHOLD = threshold
-    try:
-        sys.modules.pop("lossjit._kernels.pointwise", None)
-        module = importlib.import_module("lossjit._kernels.pointwise")
-        # A private copy: the cache keys on the source, not on the threshold, so it must not be used.
-        module.pointwise_sum_and_grad[module.MSE]._cache = NullCache()
-    finally:
-        config.PARALLEL_THRESHOLD = saved
-        sys.modules.pop("lossjit._kernels.pointwise", None)
-    return module
+def mse_kernels(threshold):
+    """lossjit's mse value+gradient kernel per dtype, compiled with PARALLEL_THRESHOLD = threshold."""
+    from lossjit.regression import _MSE
+    return {dtype: _MSE.with_threshold(dtype, threshold) for dtype in (np.float32, np.float64)}
 
 
 def best(fn, repeats):
@@ -46,8 +33,9 @@ def best(fn, repeats):
 
 
 def main():
-    serial = kernels_with_threshold(2**62)
-    parallel = kernels_with_threshold(0)
+    from lossjit._kernels.pointwise import SUM_AND_GRAD
+    serial = mse_kernels(2**62)
+    parallel = mse_kernels(0)
     rng = np.random.default_rng(0)
     crossover = {}
     for dtype in (np.float32, np.float64):
@@ -57,14 +45,12 @@ def main():
             y = rng.standard_normal(n).astype(dtype)
             p = rng.standard_normal(n).astype(dtype)
             grad = np.empty_like(p)
-            params = np.zeros(1, dtype)
             weights = np.empty(0, dtype)
             scale = dtype(1.0 / n)
             repeats = max(20, 2_000_000 // n)
             times = []
-            for module in (serial, parallel):
-                times.append(best(lambda: module.pointwise_sum_and_grad[module.MSE](params, y, p, weights, 1,
-                                                                                   scale, grad), repeats))
+            for kernels in (serial, parallel):
+                times.append(best(lambda: kernels[dtype](y, p, weights, 1, (), scale, SUM_AND_GRAD, grad), repeats))
             ratio = times[0] / times[1]
             print(f"  {n:>9,} {times[0] * 1e6:9.1f} {times[1] * 1e6:9.1f} {ratio:6.2f}", flush=True)
             if ratio > 1.1 and faster_from is None:

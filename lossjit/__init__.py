@@ -13,6 +13,7 @@ gradient (LaTeX) and properties.
 
 from ._config import EPSILON
 from ._loss import Loss, PointwiseLoss
+from ._pointwise import pointwise_loss
 from ._table import loss_table
 from .classification import (binary_cross_entropy, cross_entropy, focal, hinge, kl_divergence,
                              softmax_focal, squared_hinge)
@@ -27,8 +28,11 @@ losses = {loss.name: loss for loss in (mse, mae, huber, binary_cross_entropy, cr
                                        log_cosh, quantile, poisson, smooth_l1, focal, hinge,
                                        squared_hinge, kl_divergence, softmax_focal, dice, ctc,
                                        sequence_cross_entropy)}
+#: The names of lossjit's own losses; ``pointwise_loss(register=True)`` adds a user's beside them.
+BUILT_IN = frozenset(losses)
 
 __all__ = [
+    "BUILT_IN",
     "EPSILON",
     "GradientCheckError",
     "Loss",
@@ -48,6 +52,7 @@ __all__ = [
     "mae",
     "mse",
     "poisson",
+    "pointwise_loss",
     "quantile",
     "sequence_cross_entropy",
     "smooth_l1",

@@ -25,7 +25,7 @@ import inspect
 
 import numpy as np
 
-from ._validation import check_gradient_out, check_reduction
+from ._validation import check_gradient_out, check_mean_denominator, check_reduction
 
 
 class Loss:
@@ -70,7 +70,7 @@ class Loss:
         if out is not None:
             check_gradient_out(out, job.shape, job.dtype, y_true, y_pred, sample_weight)
         if reduction == "mean":
-            scale = 1.0 / job.denominator
+            scale = 1.0 / check_mean_denominator(job.denominator)
         elif reduction == "sum":
             scale = 1.0
         else:
@@ -91,12 +91,18 @@ class Loss:
 
 
 class PointwiseLoss(Loss):
-    """A loss ``l(y_i, p_i)`` per element, which also has a diagonal hessian."""
+    """A loss ``l(y_i, p_i)`` per element, which also has a diagonal hessian when ``has_hessian``."""
+
+    def __init__(self, name, prepare, *, has_hessian=True, **description):
+        super().__init__(name, prepare, **description)
+        self.has_hessian = has_hessian
 
     def hessian(self, y_true, y_pred, *, sample_weight=None, reduction="mean", **options):
         """Diagonal of the hessian of the reduced loss with respect to ``y_pred``."""
+        if not self.has_hessian:
+            raise TypeError(f"{self.name} has no hessian: its element function returns (loss, dloss_dp) only")
         job = self._job(y_true, y_pred, sample_weight, reduction, options)
-        scale = 1.0 / job.denominator if reduction == "mean" else 1.0
+        scale = 1.0 / check_mean_denominator(job.denominator) if reduction == "mean" else 1.0
         return job.hessian(scale)
 
 

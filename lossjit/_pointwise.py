@@ -1,57 +1,155 @@
-"""The job of every pointwise loss: validated flat arrays for the pointwise kernels."""
+"""Pointwise losses from element functions: ``pointwise_loss`` and the job that runs their kernels."""
+
+import functools
+import inspect
+import math
 
 import numpy as np
 
 from . import _validation as v
-from ._kernels import pointwise as kernels
+from ._kernels.pointwise import HESSIAN, LOSSES, SUM, SUM_AND_GRAD, PointwiseKernel
+from ._loss import PointwiseLoss
 from ._threads import after_kernel
+
+#: ``properties`` of a user's loss, for what its author does not say.
+_PROPERTIES = {"task": "custom", "convex": None, "robust_to_outliers": None, "input": "values"}
+
+
+def element_kernel(function, name=None, *, has_hessian=None):
+    """The :class:`PointwiseKernel` of an element function ``function(y, p, a=..., ...)``.
+
+    Its parameters come from its signature. Unless ``has_hessian`` is given (the built-ins, whose
+    helpers would compile at import), the function is called once in Python with sample numbers, so
+    that a wrong function fails here, by name: it returns ``(loss, dloss_dp)`` or ``(loss, dloss_dp,
+    d2loss_dp2)``.
+    """
+    name = name or function.__name__
+    options = element_options(function, name)
+    if has_hessian is None:
+        try:
+            result = function(np.float64(0.25), np.float64(0.5), *(np.float64(value) for value in options.values()))
+        except Exception as error:
+            raise TypeError(f"pointwise loss {name}: calling {name}(0.25, 0.5, ...) in Python failed") from error
+        if not isinstance(result, tuple) or len(result) not in (2, 3):
+            raise TypeError(f"pointwise loss {name} must return (loss, dloss_dp) or (loss, dloss_dp, d2loss_dp2), "
+                            f"got {result!r}")
+        has_hessian = len(result) == 3
+    return PointwiseKernel(function, name, options, has_hessian)
+
+
+def element_options(function, name):
+    """{parameter: default} of ``function(y, p, a=..., ...)``, or a TypeError naming the loss."""
+    parameters = list(inspect.signature(function).parameters.values())
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    shape = (f"pointwise loss {name} must be a function of the target and the prediction of one element, "
+             f"then its parameters with defaults, such as def {name}(y, p, c=1.0)")
+    if len(parameters) < 2 or any(p.kind not in positional or p.default is not p.empty for p in parameters[:2]):
+        raise TypeError(f"{shape}; got {name}{inspect.signature(function)}")
+    options = {}
+    for parameter in parameters[2:]:
+        if parameter.kind not in positional or parameter.default is parameter.empty:
+            raise TypeError(f"{shape}; its parameter {parameter.name!r} has no default")
+        options[parameter.name] = _real_number(parameter.default, parameter.name)
+    return options
+
+
+def _real_number(value, name):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    if math.isnan(value):
+        raise ValueError(f"{name} must be a real number, got NaN")
+    return float(value)
+
+
+def pointwise_loss(function=None, *, name=None, formula=None, gradient=None, properties=None, register=False):
+    """Make a loss from the maths of one element: ``@lj.pointwise_loss`` on ``def name(y, p, a=...)``.
+
+    The function takes the target ``y`` and prediction ``p`` of one element, then the loss's
+    parameters with their defaults, and returns ``(loss, dloss_dp)`` or ``(loss, dloss_dp,
+    d2loss_dp2)``. It is compiled by Numba for float32 and float64 on first use (write constants as
+    ``np.float32(...)`` to keep float32 maths in float32) and run by the same parallel driver as the
+    built-in losses. The result is a loss like ``lj.mse``: called as ``loss(y_true, y_pred, *,
+    sample_weight=None, reduction="mean", **parameters)``, with ``.grad``, ``.value_and_grad(out=)``
+    and, when the second derivative is returned, ``.hessian``.
+
+    ``name`` defaults to the function's name, the summary to its docstring; ``formula`` and
+    ``gradient`` (LaTeX) and ``properties`` (task, convex, robust_to_outliers, input) describe it in
+    ``lj.loss_table()``, where ``register=True`` lists it (as ``lj.losses[name]``).
+    """
+    if function is None:
+        return functools.partial(pointwise_loss, name=name, formula=formula, gradient=gradient,
+                                 properties=properties, register=register)
+    kernel = element_kernel(function, name)
+
+    def prepare(y_true, y_pred, sample_weight, **options):
+        params = tuple(_real_number(options[key], key) for key in kernel.parameters)
+        return PointwiseJob(kernel, params, y_true, y_pred, sample_weight)
+
+    loss = PointwiseLoss(
+        kernel.name, prepare, options=kernel.parameters, formula=formula or "", gradient=gradient or "",
+        properties={**_PROPERTIES, **(properties or {})},
+        summary=inspect.getdoc(function) or f"The pointwise loss {kernel.name}.", has_hessian=kernel.has_hessian)
+    loss.kernel = kernel
+    if register:
+        _register(loss)
+    return loss
+
+
+def _register(loss):
+    from . import BUILT_IN, losses
+
+    if loss.name in BUILT_IN:
+        raise ValueError(f"{loss.name} is a built-in loss: register yours under another name")
+    losses[loss.name] = loss  # a user's loss of that name before (say, a notebook cell run again) is replaced
 
 
 class PointwiseJob:
-    """``y_true`` and ``y_pred`` of one shape, checked and flattened for a kernel ``kind``.
+    """``y_true`` and ``y_pred`` of one shape, checked and flattened for a :class:`PointwiseKernel`.
 
-    ``params`` are the loss's parameters (cast to the compute dtype);
-    ``probabilities`` names the arrays that must lie in [0, 1].
+    ``params`` are the loss's parameters (cast to the compute dtype); ``probabilities`` names the
+    arrays that must lie in [0, 1].
     """
 
-    __slots__ = ("shape", "dtype", "kind", "params", "y_true", "y_pred", "weights", "inner", "denominator")
+    __slots__ = ("shape", "dtype", "kernel", "params", "y_true", "y_pred", "weights", "inner", "denominator")
 
-    def __init__(self, kind, params, y_true, y_pred, sample_weight, *, probabilities=()):
+    def __init__(self, kernel, params, y_true, y_pred, sample_weight, *, probabilities=()):
+        self.kernel = kernel
         self.y_true, self.y_pred, self.shape, self.dtype = v.flat_pair(y_true, y_pred)
         for name in probabilities:  # on the flat arrays: in the compute dtype, without copies of views
             v.check_in_range(self.y_true if name == "y_true" else self.y_pred, name, 0, 1)
-        self.kind = kind
-        self.params = np.array(params, dtype=self.dtype) if params else v.EMPTY[self.dtype]
+        number = self.dtype.type
+        self.params = tuple(number(value) for value in params)
         if sample_weight is None:  # the common call, without two helper calls
             self.weights, self.inner, self.denominator = v.EMPTY[self.dtype], 1, float(self.y_pred.size)
         else:
             self.weights, self.inner = v.sample_weights(sample_weight, self.shape, self.dtype)
             self.denominator = v.weight_total(self.weights, self.inner, self.y_pred.size)
 
+    def _run(self, mode, scale, out):
+        # Compiled (or loaded from the cache) on the first run in this dtype, after every input check.
+        total = self.kernel[self.dtype](self.y_true, self.y_pred, self.weights, self.inner, self.params,
+                                        self.dtype.type(scale), mode, out)
+        after_kernel(self.y_pred.size)
+        return total
+
     def total(self, scale, want_grad, out=None):
         """(sum_i w_i l_i, gradient of it times scale (into ``out`` if given) or None)."""
         if not want_grad:
-            total = kernels.pointwise_sum[self.kind](self.params, self.y_true, self.y_pred, self.weights, self.inner)
-            after_kernel(self.y_pred.size)
-            return total, None
+            return self._run(SUM, scale, v.EMPTY[self.dtype]), None
         grad = np.empty(self.y_pred.size, self.dtype) if out is None else out.reshape(-1)
-        total = kernels.pointwise_sum_and_grad[self.kind](self.params, self.y_true, self.y_pred, self.weights,
-                                                          self.inner, self.dtype.type(scale), grad)
-        after_kernel(self.y_pred.size)
+        total = self._run(SUM_AND_GRAD, scale, grad)
         return total, (grad.reshape(self.shape) if out is None else out)
 
-    def _map(self, scale, order, out=None):
-        values = np.empty_like(self.y_pred) if out is None else out.reshape(-1)
-        kernels.pointwise_map[self.kind](self.params, self.y_true, self.y_pred, self.weights, self.inner,
-                                         self.dtype.type(scale), order, values)
-        after_kernel(self.y_pred.size)
-        return values.reshape(self.shape) if out is None else out
+    def _map(self, mode, scale):
+        values = np.empty_like(self.y_pred)
+        self._run(mode, scale, values)
+        return values.reshape(self.shape)
 
     def losses(self):
-        return self._map(1.0, 0)
+        return self._map(LOSSES, 1.0)
 
     def gradient(self, scale, out=None):
-        return self._map(scale, 1, out)
+        return self.total(scale, True, out)[1]
 
     def hessian(self, scale):
-        return self._map(scale, 2)
+        return self._map(HESSIAN, scale)

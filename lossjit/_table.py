@@ -17,7 +17,7 @@ def loss_table():
             "convex": loss.properties["convex"],
             "robust_to_outliers": loss.properties["robust_to_outliers"],
             "options": dict(loss.options),
-            "hessian": isinstance(loss, PointwiseLoss),
+            "hessian": isinstance(loss, PointwiseLoss) and loss.has_hessian,
             "formula": loss.formula,
             "gradient": loss.gradient,
         }

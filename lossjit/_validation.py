@@ -5,26 +5,37 @@ Rules (documented in the README):
 * ``y_true`` and ``y_pred`` of a pointwise loss must have the same shape.
   Nothing is broadcast: ``(4,)`` against ``(4, 1)`` is an error, because
   NumPy would silently broadcast it to a ``(4, 4)`` matrix of residuals.
-* Arrays must be real numbers (bool, integer or float) and not empty.
+* Arrays must be rectangular (not ragged lists), real numbers (bool, integer or float) and not
+  empty. Integer inputs (labels, lengths) must fit int64: uint64 above 2**63 - 1 is an error.
 * The compute dtype is float32 when every floating input is float32 (or
   float16), else float64. Integer and bool arrays take the other's dtype.
 * ``sample_weight`` is finite and non-negative, with either the loss's shape or
-  a leading part of it (``(N,)`` weighs every element of row ``n``).
+  a leading part of it (``(N,)`` weighs every element of row ``n``). Only reduction="mean" needs
+  them to sum to more than zero.
 """
 
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
 
 from ._config import BLOCK_SIZE, PARALLEL_THRESHOLD
+from ._kernels import typed
+from ._kernels.typed import INT64, per_dtype
 
 REDUCTIONS = ("mean", "sum", "none")
 
 
 def as_array(value, name):
-    """``value`` as an ndarray of real numbers, or a TypeError naming it."""
-    array = value if type(value) is np.ndarray else np.asarray(value)
+    """``value`` as an ndarray of real numbers, or a TypeError (or, for a ragged list, a ValueError) naming it."""
+    if type(value) is np.ndarray:
+        array = value
+    else:
+        try:
+            array = np.asarray(value)
+        except ValueError as error:  # NumPy's "inhomogeneous shape": nested sequences of different lengths
+            raise ValueError(f"{name} is ragged (nested sequences of different lengths), not a rectangular "
+                             "array of numbers") from error
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{name} must hold real numbers (bool, int or float), got dtype {array.dtype}")
     return array
@@ -58,11 +69,26 @@ def flat(array, dtype):
     return np.ascontiguousarray(array, dtype=dtype).reshape(-1)
 
 
-def int64_array(array):
-    """``array`` as a C-contiguous int64 array of its shape (itself when it is one already)."""
+def int64_array(array, name):
+    """``array`` (integers, or integral finite floats) as a C-contiguous int64 array of its shape (itself
+    when it is one already), or a ValueError naming it if a value does not fit int64 (NumPy would wrap it)."""
     if array.dtype is _INT64 and array.flags.c_contiguous:
         return array  # the common call, without NumPy's argument parsing
+    check_fits_int64(array, name)
     return np.ascontiguousarray(array, dtype=np.int64).reshape(array.shape)
+
+
+def check_fits_int64(array, name):
+    """A ValueError naming ``array`` if a value lies outside int64, where NumPy's cast would wrap it:
+    uint64 above 2**63 - 1, or a float outside [-2**63, 2**63). Other integer dtypes always fit."""
+    kind = array.dtype.kind
+    if array.size and (kind == "f" or (kind == "u" and array.dtype.itemsize == 8)):
+        highest = array.max().item()  # a Python int or float: compared with 2**63 exactly, without casts
+        if highest >= 2**63:
+            raise ValueError(f"{name} holds values up to {highest}, beyond int64 (at most 2**63 - 1)")
+        lowest = array.min().item() if kind == "f" else 0
+        if lowest < -2**63:
+            raise ValueError(f"{name} holds values down to {lowest}, beyond int64 (at least -2**63)")
 
 
 def native_float(array):
@@ -131,7 +157,8 @@ def check_gradient_out(out, shape, dtype, y_true, y_pred, sample_weight):
 def check_in_range(array, name, low, high):
     """Values in [low, high]; NaN passes (it propagates into the loss)."""
     if array.dtype.kind == "f":  # NumPy's NaN-skipping fmin/fmax are 5x slower than this one pass
-        outside = count_outside(native_float(array).reshape(-1), float(low), float(high))
+        values = native_float(array).ravel()  # C-contiguous (reshape could keep a strided view)
+        outside = count_outside[values.dtype](values, float(low), float(high))
     else:  # integers and bools: no NaN, and NumPy's min and max vectorise
         outside = array.size and (array.min() < low or array.max() > high)
     if outside:
@@ -172,16 +199,28 @@ def sample_weights(sample_weight, loss_shape, dtype):
 
 
 def weight_total(weights, inner, n_elements):
-    """Denominator of the weighted mean: sum_i w_i * inner, or n without weights."""
+    """Denominator of the weighted mean: sum_i w_i * inner, or n without weights. It is 0.0 when the
+    weights sum to zero, which only reduction="mean" refuses (:func:`check_mean_denominator`)."""
     if weights.size == 0:
         return float(n_elements)
-    total = float(np.sum(weights, dtype=np.float64)) * inner
+    return float(np.sum(weights, dtype=np.float64)) * inner
+
+
+def check_mean_denominator(total):
+    """``total``, the denominator of reduction="mean", or a ValueError if it is zero ("sum" and "none"
+    are defined with weights that sum to zero, the mean is not)."""
     if total == 0:
         raise ValueError("sample_weight sums to zero, so the weighted mean is undefined")
     return total
 
 
-@njit(cache=True)
+#: Options of the checks compiled per dtype (``check[values.dtype](...)``, inputs read-only): Numba's
+#: default maths, without reassociation, so the weight total sums in order.
+_CHECK_OPTIONS = {"fastmath": False, "error_model": "python"}
+
+
+@per_dtype(lambda dtype: (typed.array(np.int64), typed.array(dtype), INT64, typed.array(dtype), INT64),
+           **_CHECK_OPTIONS)
 def label_weight_total(labels, class_weights, ignore_index, row_weights, inner):
     """sum_n s_n w_{y_n} over the rows whose label is not ``ignore_index`` (torch's mean denominator),
     in float64; w = 1 without class weights, s_n = ``row_weights[n // inner]`` (1 without)."""
@@ -194,7 +233,7 @@ def label_weight_total(labels, class_weights, ignore_index, row_weights, inner):
     return total
 
 
-@njit(cache=True)
+@per_dtype(lambda dtype: (typed.array(dtype),), **_CHECK_OPTIONS)
 def label_range(labels):
     """(min, max) of a non-empty flat int64 array in one pass (NumPy's min and max cost ~1 us each on
     small arrays). A read-only helper of the checks, not a loss kernel."""
@@ -218,7 +257,7 @@ def _count_outside_block(values, low, high):
     return count
 
 
-@njit(cache=True, parallel=True)
+@per_dtype(lambda dtype: (typed.array(dtype), types.float64, types.float64), parallel=True, **_CHECK_OPTIONS)
 def count_outside(values, low, high):
     """How many of the flat float ``values`` lie below ``low`` or above ``high`` (NaN does not count);
     the bounds must be exact in the values' dtype (such as 0, 1, -1 and inf).
@@ -235,7 +274,7 @@ def count_outside(values, low, high):
     return counts.sum()
 
 
-@njit(cache=True)
+@per_dtype(lambda dtype: (typed.array(dtype), INT64), **_CHECK_OPTIONS)
 def count_equal(values, value):
     """How many of the flat int64 ``values`` equal ``value``."""
     count = 0
@@ -244,7 +283,7 @@ def count_equal(values, value):
     return count
 
 
-@njit(cache=True)
+@per_dtype(lambda dtype: (typed.array(dtype), INT64, INT64), **_CHECK_OPTIONS)
 def count_not_in(values, first, second):
     """How many of the flat ``values`` are neither ``first`` nor ``second`` (NaN does not count)."""
     count = 0

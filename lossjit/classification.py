@@ -4,13 +4,17 @@ import numpy as np
 
 from . import _validation as v
 from ._config import EPSILON
-from ._kernels import pointwise as pointwise_kernels
+from ._kernels import elements
 from ._kernels.softmax import softmax_cross_entropy
 from ._kernels.softmax_focal import softmax_focal as softmax_focal_kernel
 from ._loss import Loss, PointwiseLoss
-from ._pointwise import PointwiseJob
+from ._pointwise import PointwiseJob, element_kernel
 from ._threads import after_kernel
 
+_BCE, _BCE_LOGITS, _FOCAL, _FOCAL_LOGITS, _HINGE, _SQUARED_HINGE, _KL, _KL_LOG = (
+    element_kernel(function, has_hessian=True) for function in (
+        elements.binary_cross_entropy, elements.binary_cross_entropy_logits, elements.focal, elements.focal_logits,
+        elements.hinge, elements.squared_hinge, elements.kl_divergence, elements.kl_divergence_log))
 _INT64_MIN, _INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
 _EMPTY_LABELS = np.empty(0, np.int64)
 #: EPSILON per compute dtype (a NumPy scalar costs ~0.1 us to make, per call).
@@ -22,9 +26,9 @@ def _binary_cross_entropy_job(y_true, y_pred, sample_weight, from_logits, pos_we
     smoothing = _check_unit_number(label_smoothing, "label_smoothing")
     label_params = (pos_weight, 1.0 - smoothing, 0.5 * smoothing)
     if from_logits:
-        return PointwiseJob(pointwise_kernels.BCE_LOGITS, label_params, y_true, y_pred, sample_weight,
+        return PointwiseJob(_BCE_LOGITS, label_params, y_true, y_pred, sample_weight,
                             probabilities=("y_true",))
-    return PointwiseJob(pointwise_kernels.BCE_PROBABILITIES, (EPSILON,) + label_params, y_true, y_pred,
+    return PointwiseJob(_BCE, (EPSILON,) + label_params, y_true, y_pred,
                         sample_weight, probabilities=("y_true", "y_pred"))
 
 
@@ -64,9 +68,9 @@ def _focal_job(y_true, y_pred, sample_weight, gamma, alpha, from_logits):
         alpha_pos = _check_unit_number(alpha, "alpha")
         alpha_neg = 1.0 - alpha_pos
     if from_logits:
-        return PointwiseJob(pointwise_kernels.FOCAL_LOGITS, (gamma, alpha_pos, alpha_neg), y_true, y_pred,
+        return PointwiseJob(_FOCAL_LOGITS, (gamma, alpha_pos, alpha_neg), y_true, y_pred,
                             sample_weight, probabilities=("y_true",))
-    return PointwiseJob(pointwise_kernels.FOCAL_PROBABILITIES, (gamma, alpha_pos, alpha_neg, EPSILON), y_true,
+    return PointwiseJob(_FOCAL, (gamma, alpha_pos, alpha_neg, EPSILON), y_true,
                         y_pred, sample_weight, probabilities=("y_true", "y_pred"))
 
 
@@ -94,10 +98,10 @@ focal = PointwiseLoss(
 def _hinge_labels(y_true):
     """(scale, shift) mapping labels to {-1, 1}: {0, 1} -> 2y - 1, {-1, 1} unchanged (as Keras)."""
     y_true = v.as_array(y_true, "y_true")
-    flat = v.native_float(y_true).reshape(-1)  # one compiled pass per check, NaN skipped (NumPy's masks: ~2 ms per 1e6)
-    if v.count_not_in(flat, 0, 1) == 0:
+    flat = v.native_float(y_true).ravel()  # one compiled pass per check, NaN skipped (NumPy's masks: ~2 ms per 1e6)
+    if v.count_not_in[flat.dtype](flat, 0, 1) == 0:
         return y_true, (2.0, -1.0)
-    if v.count_not_in(flat, -1, 1) == 0:
+    if v.count_not_in[flat.dtype](flat, -1, 1) == 0:
         return y_true, (1.0, 0.0)
     values = y_true[~np.isnan(y_true)] if y_true.dtype.kind == "f" else y_true
     raise ValueError("y_true must hold labels in {-1, 1} or in {0, 1} (mapped to -1 and 1), not a mix; "
@@ -113,7 +117,7 @@ def _hinge_job(kind):
 
 hinge = PointwiseLoss(
     "hinge",
-    _hinge_job(pointwise_kernels.HINGE),
+    _hinge_job(_HINGE),
     options={},
     formula=r"\frac{1}{n}\sum_{i=1}^{n} \max(0,\ 1 - y_i \hat{y}_i),\quad y_i \in \{-1, 1\}",
     gradient=(r"\frac{\partial L}{\partial \hat{y}_i} = \frac{1}{n}\begin{cases} -y_i & y_i \hat{y}_i < 1 \\ "
@@ -126,7 +130,7 @@ hinge = PointwiseLoss(
 
 squared_hinge = PointwiseLoss(
     "squared_hinge",
-    _hinge_job(pointwise_kernels.SQUARED_HINGE),
+    _hinge_job(_SQUARED_HINGE),
     options={},
     formula=r"\frac{1}{n}\sum_{i=1}^{n} \max(0,\ 1 - y_i \hat{y}_i)^2,\quad y_i \in \{-1, 1\}",
     gradient=r"\frac{\partial L}{\partial \hat{y}_i} = -\frac{2}{n}\, y_i \max(0,\ 1 - y_i \hat{y}_i)",
@@ -142,8 +146,8 @@ def _kl_job(y_true, y_pred, sample_weight, log_input):
         if np.any(y_pred > 0):
             raise ValueError(f"with log_input=True y_pred holds log-probabilities, which are <= 0; found "
                              f"{np.nanmax(y_pred)}")
-        return PointwiseJob(pointwise_kernels.KL_LOG, (), y_true, y_pred, sample_weight, probabilities=("y_true",))
-    return PointwiseJob(pointwise_kernels.KL_PROBABILITIES, (EPSILON,), y_true, y_pred, sample_weight,
+        return PointwiseJob(_KL_LOG, (), y_true, y_pred, sample_weight, probabilities=("y_true",))
+    return PointwiseJob(_KL, (EPSILON,), y_true, y_pred, sample_weight,
                         probabilities=("y_true", "y_pred"))
 
 
@@ -227,8 +231,8 @@ class _SoftmaxRows:
                                  "so it must be integers")
         elif y_true.dtype.kind == "b":
             raise TypeError("y_true class indices must be integers, got bool")
-        labels = v.int64_array(y_true)
-        lowest, highest = v.label_range(labels.reshape(-1)) if labels.size else (0, 0)
+        labels = v.int64_array(y_true, "y_true")
+        lowest, highest = v.label_range[labels.dtype](labels.reshape(-1)) if labels.size else (0, 0)
         #: Whether any row equals ignore_index (none can when it lies outside the labels' range).
         self.any_ignored = ignore_index is not None and lowest <= ignore_index <= highest
         if lowest >= 0 and highest < self.n_classes:
@@ -302,12 +306,12 @@ class _SoftmaxJob(_SoftmaxRows):
         n_rows = self.y_pred.size // self.n_classes
         if self.labels.size == 0 or (not self.any_ignored and self.class_weights.size == 0):
             return v.weight_total(self.row_weights, self.inner, n_rows)
-        total = v.label_weight_total(self.labels, self.class_weights, self.ignore_index, self.row_weights,
-                                     self.inner)
+        total = v.label_weight_total[self.dtype](self.labels, self.class_weights, self.ignore_index,
+                                                 self.row_weights, self.inner)
         return total if total > 0 else float("nan")
 
     def _kernel(self, scale, row_losses, grad):
-        total = softmax_cross_entropy(
+        total = softmax_cross_entropy[self.dtype](
             self.y_pred, self.labels, self.target, self.from_logits, self.eps, self.row_weights, self.inner,
             self.class_weights, self.smoothing, self.ignore_index, self.n_classes, self.dtype.type(scale),
             row_losses, grad)
@@ -341,13 +345,13 @@ class _SoftmaxFocalJob(_SoftmaxRows):
         gamma = v.check_positive_number(gamma, "gamma", allow_zero=True)
         super().__init__(y_true, y_pred, sample_weight, from_logits, axis)
         self.gamma = self.dtype.type(gamma)
-        if alpha is not None and np.ndim(alpha) == 0:
+        if alpha is not None and v.as_array(alpha, "alpha").ndim == 0:
             alpha = np.full(self.n_classes, v.check_positive_number(alpha, "alpha", allow_zero=True))
         self.alpha = self._class_weights(alpha, "alpha")
         self.denominator = v.weight_total(self.row_weights, self.inner, self.y_pred.size // self.n_classes)
 
     def _kernel(self, scale, row_losses, grad):
-        total = softmax_focal_kernel(
+        total = softmax_focal_kernel[self.dtype](
             self.y_pred, self.labels, self.target, self.from_logits, self.eps, self.gamma, self.row_weights,
             self.inner, self.alpha, self.n_classes, self.dtype.type(scale), row_losses, grad)
         after_kernel(self.y_pred.size)

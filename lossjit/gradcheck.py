@@ -27,14 +27,15 @@ probability clipping at ``EPSILON`` and from the bounds of the inputs.
 import numpy as np
 
 from ._loss import PointwiseLoss
+from ._validation import as_array
 
 
 class GradientCheckError(AssertionError):
     """An analytic derivative disagrees with finite differences."""
 
 
-def _float64(array):
-    array = np.asarray(array)
+def _float64(array, name):
+    array = as_array(array, name)
     return array.astype(np.float64) if array.dtype.kind == "f" else array
 
 
@@ -47,10 +48,10 @@ def check_grad(loss, y_true, y_pred, *, sample_weight=None, reduction="mean", n_
     :class:`GradientCheckError` naming the worst element when the error
     exceeds ``tolerance``; ``tolerance=None`` never raises.
     """
-    y_true = _float64(y_true)
-    y_pred = np.array(y_pred, dtype=np.float64)
+    y_true = _float64(y_true, "y_true")
+    y_pred = as_array(y_pred, "y_pred").astype(np.float64)
     if sample_weight is not None:
-        sample_weight = _float64(sample_weight)
+        sample_weight = _float64(sample_weight, "sample_weight")
     kwargs = {"sample_weight": sample_weight, **options}
     grad = loss.grad(y_true, y_pred, reduction=reduction, **kwargs).reshape(-1)  # validates the input first
     rng = np.random.default_rng(seed)
@@ -75,7 +76,7 @@ def check_grad(loss, y_true, y_pred, *, sample_weight=None, reduction="mean", n_
         rounding[k] = _rounding(forward, backward, h)
     errors = {"gradient": _relative_errors(grad, numeric_grad, rounding)}
 
-    if isinstance(loss, PointwiseLoss):
+    if isinstance(loss, PointwiseLoss) and loss.has_hessian:
         hessian = loss.hessian(y_true, y_pred, reduction=reduction, **kwargs).reshape(-1)[chosen]
         numeric_hessian, rounding = np.empty(chosen.size), np.empty(chosen.size)
         for k, index in enumerate(chosen):

@@ -6,13 +6,18 @@ import numpy as np
 
 from . import _validation as v
 from ._config import EPSILON
-from ._kernels import pointwise as kernels
+from ._kernels import elements
 from ._loss import PointwiseLoss
-from ._pointwise import PointwiseJob
+from ._pointwise import PointwiseJob, element_kernel
+
+_MSE, _MAE, _HUBER, _LOG_COSH, _QUANTILE, _POISSON_LOG_RATE, _POISSON_RATE, _SMOOTH_L1 = (
+    element_kernel(function, has_hessian=True) for function in (
+        elements.mse, elements.mae, elements.huber, elements.log_cosh, elements.quantile, elements.poisson_log_rate,
+        elements.poisson_rate, elements.smooth_l1))
 
 mse = PointwiseLoss(
     "mse",
-    partial(PointwiseJob, kernels.MSE, ()),  # (y_true, y_pred, sample_weight) -> job
+    partial(PointwiseJob, _MSE, ()),  # (y_true, y_pred, sample_weight) -> job
     options={},
     formula=r"\frac{1}{n}\sum_{i=1}^{n} (y_i - \hat{y}_i)^2",
     gradient=r"\frac{\partial L}{\partial \hat{y}_i} = \frac{2}{n}(\hat{y}_i - y_i)",
@@ -22,7 +27,7 @@ mse = PointwiseLoss(
 
 mae = PointwiseLoss(
     "mae",
-    partial(PointwiseJob, kernels.MAE, ()),  # (y_true, y_pred, sample_weight) -> job
+    partial(PointwiseJob, _MAE, ()),  # (y_true, y_pred, sample_weight) -> job
     options={},
     formula=r"\frac{1}{n}\sum_{i=1}^{n} |y_i - \hat{y}_i|",
     gradient=r"\frac{\partial L}{\partial \hat{y}_i} = \frac{1}{n}\operatorname{sign}(\hat{y}_i - y_i)",
@@ -33,7 +38,7 @@ mae = PointwiseLoss(
 
 def _huber_job(y_true, y_pred, sample_weight, delta):
     delta = v.check_positive_number(delta, "delta")
-    return PointwiseJob(kernels.HUBER, (delta,), y_true, y_pred, sample_weight)
+    return PointwiseJob(_HUBER, (delta,), y_true, y_pred, sample_weight)
 
 
 huber = PointwiseLoss(
@@ -50,7 +55,7 @@ huber = PointwiseLoss(
 
 log_cosh = PointwiseLoss(
     "log_cosh",
-    partial(PointwiseJob, kernels.LOG_COSH, ()),  # (y_true, y_pred, sample_weight) -> job
+    partial(PointwiseJob, _LOG_COSH, ()),  # (y_true, y_pred, sample_weight) -> job
     options={},
     formula=r"\frac{1}{n}\sum_{i=1}^{n} \log\cosh(\hat{y}_i - y_i)",
     gradient=r"\frac{\partial L}{\partial \hat{y}_i} = \frac{1}{n}\tanh(\hat{y}_i - y_i)",
@@ -65,7 +70,7 @@ def _quantile_job(y_true, y_pred, sample_weight, q):
     q = v.check_positive_number(q, "q")
     if q >= 1:
         raise ValueError(f"q must lie in (0, 1), got {q}")
-    return PointwiseJob(kernels.QUANTILE, (q,), y_true, y_pred, sample_weight)
+    return PointwiseJob(_QUANTILE, (q,), y_true, y_pred, sample_weight)
 
 
 quantile = PointwiseLoss(
@@ -85,10 +90,10 @@ def _poisson_job(y_true, y_pred, sample_weight, log_input):
     y_true = v.as_array(y_true, "y_true")
     v.check_in_range(y_true, "y_true", 0, np.inf)
     if log_input:
-        return PointwiseJob(kernels.POISSON_LOG, (), y_true, y_pred, sample_weight)
+        return PointwiseJob(_POISSON_LOG_RATE, (), y_true, y_pred, sample_weight)
     y_pred = v.as_array(y_pred, "y_pred")
     v.check_in_range(y_pred, "y_pred", 0, np.inf)
-    return PointwiseJob(kernels.POISSON, (EPSILON,), y_true, y_pred, sample_weight)
+    return PointwiseJob(_POISSON_RATE, (EPSILON,), y_true, y_pred, sample_weight)
 
 
 poisson = PointwiseLoss(
@@ -109,7 +114,7 @@ poisson = PointwiseLoss(
 
 def _smooth_l1_job(y_true, y_pred, sample_weight, beta):
     beta = v.check_positive_number(beta, "beta", allow_zero=True)
-    return PointwiseJob(kernels.SMOOTH_L1, (beta,), y_true, y_pred, sample_weight)
+    return PointwiseJob(_SMOOTH_L1, (beta,), y_true, y_pred, sample_weight)
 
 
 smooth_l1 = PointwiseLoss(

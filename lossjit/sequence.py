@@ -24,7 +24,7 @@ def _integers(value, name):
         raise TypeError(f"{name} must hold integers, got bool")
     if array.dtype.kind == "f" and (not np.all(np.isfinite(array)) or np.any(array != np.round(array))):
         raise ValueError(f"{name} must hold integers")
-    return v.int64_array(array)
+    return v.int64_array(array, name)
 
 
 def _lengths(value, name, n_samples, high, default):
@@ -34,7 +34,7 @@ def _lengths(value, name, n_samples, high, default):
     lengths = _integers(value, name)
     if lengths.shape != (n_samples,):
         raise ValueError(f"{name} must have shape ({n_samples},), one length per sample; got {lengths.shape}")
-    lowest, highest = v.label_range(lengths) if lengths.size else (0, 0)
+    lowest, highest = v.label_range[lengths.dtype](lengths) if lengths.size else (0, 0)
     if lowest < 0 or highest > high:
         raise ValueError(f"{name} must lie in [0, {high}]; found {lowest} to {highest}")
     return lengths
@@ -59,10 +59,10 @@ class _CTCJob(PerSampleJob):
                              f"found values up to {np.nanmax(y_pred)} (pass from_logits=True for logits)")
         self.input_lengths = _lengths(input_lengths, "input_lengths", n_samples, n_steps, n_steps)
         self.labels, self.label_starts, self.target_lengths = self._targets(y_true, target_lengths, n_samples)
-        lowest, highest = v.label_range(self.labels) if self.labels.size else (0, 0)
+        lowest, highest = v.label_range[self.labels.dtype](self.labels) if self.labels.size else (0, 0)
         if lowest < 0 or highest >= n_classes:
             raise ValueError(f"y_true (the targets) must lie in [0, {n_classes}); found {lowest} to {highest}")
-        if self.labels.size and v.count_equal(self.labels, blank):
+        if self.labels.size and v.count_equal[self.labels.dtype](self.labels, int(blank)):
             raise ValueError(f"y_true (the targets) must not contain the blank class {blank}")
         self.dtype = v.compute_dtype(y_pred)
         self.shape = y_pred.shape
@@ -87,7 +87,7 @@ class _CTCJob(PerSampleJob):
                 raise ValueError(f"padded y_true (the targets) must have shape ({n_samples}, S); got {targets.shape}")
             width = targets.shape[1]
             lengths = _lengths(target_lengths, "target_lengths", n_samples, width, width)
-            if v.label_range(lengths)[0] == width:  # every target fills its row: the rows are the labels
+            if v.label_range[lengths.dtype](lengths)[0] == width:  # every target fills its row: the rows are the labels
                 return targets.reshape(-1), np.arange(n_samples, dtype=np.int64) * width, lengths
             labels = targets[np.arange(width) < lengths[:, None]]
         elif targets.ndim == 1:
@@ -111,10 +111,10 @@ class _CTCJob(PerSampleJob):
         if self.divide_by_target_length:
             sample_scales = sample_scales / np.maximum(self.target_lengths, 1)
         sample_losses = np.empty(self.n_samples)
-        total = ctc_kernels.ctc_loss(self.y_pred, self.n_samples, self.n_classes, self.labels, self.label_starts,
-                                     self.target_lengths, self.input_lengths, self.blank, self.from_logits,
-                                     self.zero_infinity, sample_scales, float(scale), self.parallel, sample_losses,
-                                     grad)
+        total = ctc_kernels.ctc_loss[self.dtype](
+            self.y_pred, self.n_samples, self.n_classes, self.labels, self.label_starts, self.target_lengths,
+            self.input_lengths, self.blank, self.from_logits, self.zero_infinity, sample_scales, float(scale),
+            self.parallel, sample_losses, grad)
         return total, sample_losses
 
 
@@ -169,6 +169,10 @@ def _sequence_cross_entropy_job(y_true, y_pred, sample_weight, mask, from_logits
         sample_weight = weights.reshape(token_shape) * keep
         # Values at masked tokens are never read: padding may hold any label.
         if y_true.shape == token_shape:
+            if y_true.dtype.kind in "iu" and y_true.dtype != np.int64:
+                # np.where would cast ignore_index to y_true's dtype and wrap it (-100 is 156 in uint8).
+                v.check_fits_int64(y_true[keep], "y_true")  # only the kept labels: padding may hold any value
+                y_true = y_true.astype(np.int64)
             y_true = np.where(keep, y_true, ignore_index)
         elif y_true.shape == y_pred.shape:
             y_true = np.where(keep[..., None], y_true, 0)

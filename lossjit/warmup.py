@@ -1,11 +1,13 @@
 """Compile every kernel once, for each dtype, so later calls load from the cache.
 
 Run ``python -m lossjit.warmup`` after installing (``make test`` and ``make lab``
-do it first). Set ``NUMBA_CACHE_DIR`` to choose the cache folder.
+do it first). The cache is Numba's: ``__pycache__`` beside lossjit's sources
+when that folder is writeable (so every program using this copy of lossjit
+finds it), or ``NUMBA_CACHE_DIR`` when set. Each loss's kernel compiles in
+about a second; the command prints each loss as it is done.
 
 Numba compiles on one core, so with two or more CPUs the command warms float32
-and float64 in two processes at once (``--jobs``; a cold warm-up took 220 s
-instead of 386 s on the 2-core machine). Numba's cache files are not safe when
+and float64 in two processes at once (``--jobs``). Numba's cache files are not safe when
 two processes save overloads of one function at the same moment: both can pick
 the same data file, and the index may then name another overload's code (numba
 issue #10128). So every warm-up process holds one file lock around each read
@@ -36,39 +38,56 @@ except ImportError:  # not POSIX: no lock, so one process
     fcntl = None
 
 
-def warm_up(dtypes=tuple(DTYPES)):
-    """Call each loss's value, gradient and hessian once per dtype (names of ``DTYPES``); returns seconds taken."""
-    start = time.perf_counter()
-    for dtype in (DTYPES[name] for name in dtypes):
-        probabilities = np.full((2, 3), 0.25, dtype)
-        labels = np.array([0, 2])
-        lj.cross_entropy.value_and_grad(labels, probabilities, from_logits=True)
-        lj.cross_entropy.value_and_grad(probabilities, probabilities)
-        lj.cross_entropy(labels, probabilities, reduction="none")
-        lj.cross_entropy(labels, probabilities, from_logits=True, class_weight=np.ones(3))  # the weighted mean
-        lj.softmax_focal.value_and_grad(labels, probabilities, from_logits=True)
-        lj.softmax_focal(probabilities, probabilities, reduction="none")
+def _warm_row_losses(loss, dtype):
+    """One call of each compiled path of a loss with rows (cross-entropy, softmax focal, dice, CTC)."""
+    probabilities = np.full((2, 3), 0.25, dtype)
+    labels = np.array([0, 2])
+    if loss is lj.cross_entropy:
+        loss.value_and_grad(labels, probabilities, from_logits=True)
+        loss.value_and_grad(probabilities, probabilities)
+        loss(labels, probabilities, reduction="none")
+        loss(labels, probabilities, from_logits=True, class_weight=np.ones(3))  # the weighted mean
+    elif loss is lj.softmax_focal:
+        loss.value_and_grad(labels, probabilities, from_logits=True)
+        loss(probabilities, probabilities, reduction="none")
+    elif loss is lj.sequence_cross_entropy:
+        loss.value_and_grad(labels.reshape(1, 2), probabilities.reshape(1, 2, 3))
+    elif loss is lj.dice:
         maps = np.full((2, 3, 4), 0.25, dtype)
-        lj.dice.value_and_grad(maps, maps)
-        lj.dice(np.zeros((2, 4), np.int64), maps, from_logits=True, reduction="none")
+        loss.value_and_grad(maps, maps)
+        loss(np.zeros((2, 4), np.int64), maps, from_logits=True, reduction="none")
+    else:  # ctc
         scores = np.full((3, 2, 3), -1.0, dtype)
-        lj.ctc.value_and_grad(np.array([[1], [2]]), scores)
-        lj.ctc(np.array([[1], [2]]), scores, from_logits=False, reduction="none")
-        labels = np.ones(4, dtype)  # valid for every pointwise loss: a count, a label, a probability
-        for loss in lj.losses.values():
-            if not isinstance(loss, lj.PointwiseLoss):
-                continue
-            # Each pointwise loss has kernels of its own, and from_logits or log_input picks another
-            # loss's kernels: both settings are warmed.
-            flags = [name for name, default in loss.options.items() if isinstance(default, bool)]
-            for options in [{}] + [{name: not loss.options[name]} for name in flags]:
-                log_input = options.get("log_input", loss.options.get("log_input", False))
-                values = np.full(4, -0.5 if log_input else 0.5, dtype)  # log-probabilities are <= 0
-                loss.value_and_grad(labels, values, **options)
-                loss(labels, values, **options)
-                loss(labels, values, reduction="none", **options)
-                loss.hessian(labels, values, **options)
+        loss.value_and_grad(np.array([[1], [2]]), scores)
+        loss(np.array([[1], [2]]), scores, from_logits=False, reduction="none")
+
+
+def _warm_pointwise(loss, dtype):
+    """Each pointwise kernel of ``loss``: a flag such as from_logits or log_input picks another one."""
+    labels = np.ones(4, dtype)  # valid for every pointwise loss: a count, a label, a probability
+    flags = [name for name, default in loss.options.items() if isinstance(default, bool)]
+    for options in [{}] + [{name: not loss.options[name]} for name in flags]:
+        log_input = options.get("log_input", loss.options.get("log_input", False))
+        values = np.full(4, -0.5 if log_input else 0.5, dtype)  # log-probabilities are <= 0
+        loss.value_and_grad(labels, values, **options)
+        loss.hessian(labels, values, **options)
+
+
+def warm_up(dtypes=tuple(DTYPES), progress=None):
+    """Compile (or load) every loss's kernels for each dtype (names of ``DTYPES``), one loss at a time;
+    ``progress(text)`` hears of each. Returns the seconds taken."""
+    start = time.perf_counter()
+    steps = [(loss, dtype) for dtype in dtypes for loss in lj.losses.values() if loss.name in lj.BUILT_IN]
+    for done, (loss, dtype) in enumerate(steps, 1):
+        warm = _warm_pointwise if isinstance(loss, lj.PointwiseLoss) else _warm_row_losses
+        warm(loss, DTYPES[dtype])
+        if progress:
+            progress(f"{done}/{len(steps)} {loss.name} {dtype}, {time.perf_counter() - start:.1f} s")
     return time.perf_counter() - start
+
+
+def _print_progress(text):
+    print(f"lossjit warm-up: {text}", file=sys.stderr, flush=True)
 
 
 def _lock_path():
@@ -113,7 +132,7 @@ def default_jobs():
 
 def _locked_warm_up(dtypes):
     with cache_lock():
-        return warm_up(dtypes)
+        return warm_up(dtypes, _print_progress)
 
 
 def _warm_up_in_processes(dtype_groups):
@@ -144,8 +163,7 @@ def main(argv=None):
     if jobs < 1 or (jobs > 1 and fcntl is None):
         parser.error(f"--jobs must be 1{'' if fcntl is None else ' or more'} here, got {jobs}")
     print(f"lossjit: compiling the kernels into the Numba cache ({numba.config.CACHE_DIR or 'next to the sources'}) "
-          f"in {jobs} process(es) takes a few minutes the first time; loading them from it, a few seconds",
-          file=sys.stderr, flush=True)
+          f"in {jobs} process(es): under a minute the first time, a few seconds after", file=sys.stderr, flush=True)
     start = time.perf_counter()
     if jobs > 1:
         _warm_up_in_processes([dtypes[i::jobs] for i in range(jobs)])

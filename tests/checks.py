@@ -9,6 +9,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 import lossjit._kernels
 import reference
+from lossjit._kernels.typed import PerDtype
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -31,14 +32,13 @@ def check_output(result, dtype, shape):
     assert np.shape(result) == shape
 
 
-def check_pointwise(loss, y_true, y_pred, *, dtype, sample_weight=None, reference_pointwise=reference.pointwise,
-                    **options):
-    """Value, grad, value_and_grad and hessian of ``loss`` against ``reference_pointwise``, every reduction."""
+def check_pointwise(loss, y_true, y_pred, *, dtype, sample_weight=None, **options):
+    """Value, grad, value_and_grad and hessian of ``loss`` against ``reference.pointwise``, every reduction."""
     dtype = np.dtype(dtype)
     scale = max(1.0, float(np.nanmax(np.abs(np.asarray(y_pred, dtype=np.float64)))))
     for reduction in REDUCTIONS:
         kwargs = {"sample_weight": sample_weight, "reduction": reduction, **options}
-        expected_loss, expected_grad, expected_hess = reference_pointwise(
+        expected_loss, expected_grad, expected_hess = reference.pointwise(
             loss.name, y_true, y_pred, sample_weight=sample_weight, reduction=reduction, dtype=dtype, **options)
         value, grad = loss.value_and_grad(y_true, y_pred, **kwargs)
         check_output(value, dtype, () if reduction != "none" else np.shape(y_pred))
@@ -95,16 +95,31 @@ def at_threads(n_threads, compute):
 
 
 def public_kernels():
-    """(module, name, value) for every public kernel of ``lossjit._kernels``: a function defined in that
-    module without a leading underscore (a Numba dispatcher, or the plain function under
-    ``NUMBA_DISABLE_JIT``), or a tuple of them, one per loss. ``vector_math`` is left out: its building
-    blocks are inlined into the kernels, never called from Python."""
-    for info in pkgutil.iter_modules(lossjit._kernels.__path__):
-        if info.name == "vector_math":
-            continue
-        module = importlib.import_module(f"lossjit._kernels.{info.name}")
+    """{name: kernel} of every loss kernel lossjit holds: a :class:`PerDtype` (a :class:`PointwiseKernel`
+    too) of a function of ``lossjit._kernels`` (the row kernels, the built-in element functions), in
+    whichever lossjit module keeps it. The compiled input checks of ``lossjit._validation`` are not
+    loss kernels."""
+    kernels = {}
+    for info in pkgutil.walk_packages(lossjit.__path__, "lossjit."):
+        module = importlib.import_module(info.name)
         for name, value in vars(module).items():
-            members = value if isinstance(value, tuple) else (value,)
-            if not name.startswith("_") and members and all(
-                    callable(member) and getattr(member, "__module__", None) == module.__name__ for member in members):
-                yield module, name, value
+            if is_loss_kernel(value):
+                kernels.setdefault(id(value), (f"{info.name.rsplit('.', 1)[-1]}.{name}", value))
+    return dict(kernels.values())
+
+
+def is_loss_kernel(value):
+    return isinstance(value, PerDtype) and value.function.__module__.startswith("lossjit._kernels.")
+
+
+def refuse_loss_kernels(monkeypatch, refuse):
+    """Until the test ends, looking up any loss kernel (``kernel[dtype]``, which precedes every run)
+    calls ``refuse`` instead; the compiled input checks still run."""
+    lookup = PerDtype.__getitem__
+
+    def guarded(kernel, dtype):
+        if is_loss_kernel(kernel):
+            refuse()
+        return lookup(kernel, dtype)
+
+    monkeypatch.setattr(PerDtype, "__getitem__", guarded)

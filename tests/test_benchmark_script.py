@@ -1,108 +1,112 @@
-"""A smoke test of ``benchmarks/run.py`` on tiny sizes: its timing and its rows, not its figures.
+"""A smoke test of the benchmark (``benchmarks/run.py``, ``benchmarks/suite/``) on tiny sizes: its timing
+and its rows, not its figures; and its NumPy formulas against ``reference.py``.
 
 ``make bench`` is run by hand; this keeps the script from breaking unnoticed between runs.
 """
 
-import importlib.util
+import subprocess
+import sys
 from pathlib import Path
 
 import numba
 import numpy as np
 import pytest
+from numpy.testing import assert_allclose
 
 import lossjit as lj
+import reference
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))  # where benchmarks/run.py, run as a script, finds its package
+from suite import cases, measure, peers, report  # noqa: E402
 
 # The script compiles STREAM-like kernels from their Python functions; timings without the JIT mean nothing.
 pytestmark = pytest.mark.skipif(numba.config.DISABLE_JIT, reason="the benchmark needs the JIT")
 
-RUN_PY = Path(__file__).resolve().parents[1] / "benchmarks" / "run.py"
+
+def test_command_line():
+    result = subprocess.run([sys.executable, str(BENCHMARKS / "run.py"), "--help"], capture_output=True, text=True,
+                            check=True)
+    assert "[--quick] [--out OUT]" in result.stdout
 
 
-@pytest.fixture(scope="module")
-def bench():
-    spec = importlib.util.spec_from_file_location("lossjit_benchmark_run", RUN_PY)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_best_times_interleaves_and_keeps_the_best(bench):
+def test_best_times_interleaves_and_keeps_the_best():
     calls = []
-    times = bench.best_times({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, budget=1e-4)
+    times = measure.best_times({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, budget=1e-4)
     assert set(times) == {"a", "b"} and all(0 < t < 0.1 for t in times.values())
     assert calls[:2] == ["a", "b"]  # one warm-up call each, then rounds
     rounds = [i for i in range(2, len(calls) - 1) if calls[i] == "a" and calls[i + 1] == "b"]
     assert len(rounds) >= 2, calls  # b's turn comes between a's, more than once
 
 
-def test_pointwise_and_softmax_rows(bench):
+def test_pointwise_and_softmax_rows():
     rng = np.random.default_rng(0)
-    rows = bench.bench_pointwise("mse", 1000, np.float64, 1e-3, rng)
-    rows += bench.bench_softmax((8, 5), np.float32, 1e-3, rng)
-    rows += bench.bench_softmax((8, 5), np.float64, 1e-3, rng, kind="probabilities")
-    rows += bench.bench_softmax((8, 5), np.float64, 1e-3, rng, loss="softmax_focal")
+    rows = cases.bench_pointwise("mse", 1000, np.float64, 1e-3, rng)
+    rows += cases.bench_softmax((8, 5), np.float32, 1e-3, rng)
+    rows += cases.bench_softmax((8, 5), np.float64, 1e-3, rng, kind="probabilities")
+    rows += cases.bench_softmax((8, 5), np.float64, 1e-3, rng, loss="softmax_focal")
     assert [row["mode"] for row in rows] == ["value", "value+grad"] * 4
     # (8, 5): float32 logits (and gradient); float64 logits, targets (and gradient); float64 focal logits
     assert [row["bytes"] for row in rows[2:]] == [160, 320, 640, 960, 320, 640]
     for row in rows:
         assert row["agree"]
         assert {"lossjit", "numpy"} <= set(row["times"]) and all(t > 0 for t in row["times"].values())
-    assert bench.OUT in rows[1]["times"] and bench.OUT not in rows[0]["times"]  # mse value+grad into out=
-    streams = {("float64", 1000): {"triad": 10.0}, ("float64", bench.MEMORY_ELEMENTS): {"triad": 20.0}}
-    assert bench._bw_share(rows[1], streams, bench.OUT)[1] == 2 * bench._memory_share(rows[1], streams, bench.OUT)
+    assert cases.OUT in rows[1]["times"] and cases.OUT not in rows[0]["times"]  # mse value+grad into out=
+    streams = {("float64", 1000): {"triad": 10.0}, ("float64", measure.MEMORY_ELEMENTS): {"triad": 20.0}}
+    assert report._bw_share(rows[1], streams, cases.OUT)[1] == 2 * report._memory_share(rows[1], streams, cases.OUT)
 
 
-def test_large_rows_time_their_stream_kernel_in_their_own_rounds(bench, monkeypatch):
+def test_large_rows_time_their_stream_kernel_in_their_own_rounds(monkeypatch):
     """From STREAM_IN_ROUNDS elements a row carries its triad (read2 for the value) timed with it, and
     % bw uses that; the memory bandwidth becomes the best figure of the run at MEMORY_ELEMENTS."""
-    monkeypatch.setattr(bench, "STREAM_IN_ROUNDS", 2000)
-    monkeypatch.setattr(bench, "MEMORY_ELEMENTS", 2000)
-    value, with_grad = bench.bench_pointwise("mse", 2000, np.float32, 1e-3, np.random.default_rng(3))
-    assert value["stream"] > 0 and with_grad["stream"] > 0 and bench.STREAM not in with_grad["times"]
+    monkeypatch.setattr(cases, "STREAM_IN_ROUNDS", 2000)
+    monkeypatch.setattr(measure, "MEMORY_ELEMENTS", 2000)
+    value, with_grad = cases.bench_pointwise("mse", 2000, np.float32, 1e-3, np.random.default_rng(3))
+    assert value["stream"] > 0 and with_grad["stream"] > 0 and cases.STREAM not in with_grad["times"]
     streams = {("float32", 2000): {"triad": 1e-9, "read2": 1e-9}}  # the start-of-run table: not used by % bw
-    assert bench._bw_share(with_grad, streams, bench.OUT)[1] == with_grad["stream"] / with_grad["times"][bench.OUT]
-    best = bench.best_memory_bandwidth(streams, [value, with_grad])[("float32", 2000)]
+    assert report._bw_share(with_grad, streams, cases.OUT)[1] == with_grad["stream"] / with_grad["times"][cases.OUT]
+    best = measure.best_memory_bandwidth(streams, [value, with_grad])[("float32", 2000)]
     assert best == {"triad": with_grad["bytes"] / with_grad["stream"] / 1e9,
                     "read2": value["bytes"] / value["stream"] / 1e9}
-    assert "the same-size triad" in bench._triad_floor({**with_grad, "times": {"torch": 1.0}}, streams)
+    assert "the same-size triad" in report._triad_floor({**with_grad, "times": {"torch": 1.0}}, streams)
 
 
-def test_catalogue_formulas_agree_with_lossjit(bench):
+def test_catalogue_formulas_agree_with_lossjit():
     """Each catalogue loss's NumPy formula (the benchmark's baseline) gives lossjit's value."""
     rng = np.random.default_rng(1)
-    covered = {name.partition("(")[0] for name in (*bench.POINTWISE, *bench.CATALOGUE)}
+    covered = {name.partition("(")[0] for name in (*cases.POINTWISE, *cases.CATALOGUE)}
     assert {name for name, loss in lj.losses.items() if isinstance(loss, lj.PointwiseLoss)} <= covered
-    for name in bench.CATALOGUE:
-        rows = bench.bench_pointwise(name, 1000, np.float64, 1e-3, rng, bench.CATALOGUE)
+    for name in cases.CATALOGUE:
+        rows = cases.bench_pointwise(name, 1000, np.float64, 1e-3, rng, cases.CATALOGUE)
         assert all(row["agree"] for row in rows), name
 
 
-def test_bandwidth_figures(bench):
-    figures = bench.bandwidth(1000, np.float64, 1e-3)
+def test_bandwidth_figures():
+    figures = measure.bandwidth(1000, np.float64, 1e-3)
     assert set(figures) == {"triad", "copy", "read2"} and all(value > 0 for value in figures.values())
 
 
-def test_elementwise_rows_agree_and_count_a_written_array(bench):
+def test_elementwise_rows_agree_and_count_a_written_array():
     """The reduction="none" rows: NumPy's per-element formula gives lossjit's losses, and the row is
     compared with the triad (two arrays read, one written)."""
     rng = np.random.default_rng(2)
-    for name in bench.POINTWISE:
+    for name in cases.POINTWISE:
         for dtype in (np.float32, np.float64):
-            row = bench.bench_elementwise(name, 1000, dtype, 1e-3, rng)
+            row = cases.bench_elementwise(name, 1000, dtype, 1e-3, rng)
             assert row["agree"], (name, dtype)
             assert row["bytes"] == 3 * 1000 * np.dtype(dtype).itemsize
     streams = {("float64", 1000): {"triad": 10.0, "read2": 1.0}}
-    assert bench._bw_share(row, streams)[1] == row["bytes"] / row["times"]["lossjit"] / 1e9 / 10.0
+    assert report._bw_share(row, streams)[1] == row["bytes"] / row["times"]["lossjit"] / 1e9 / 10.0
 
 
-def test_torch_target_shows_the_triad_floor(bench):
+def test_torch_target_shows_the_triad_floor():
     row = {"dtype": "float64", "n": 1000, "bytes": 24000, "times": {"lossjit": 2e-6, "torch": 4e-6}}
-    assert bench._triad_floor(row, {("float64", 1000): {"triad": 24.0}}) == (
+    assert report._triad_floor(row, {("float64", 1000): {"triad": 24.0}}) == (
         " (4x torch: 1.0 us; the same-size triad: 1.0 us)")
-    assert bench._triad_floor(row, {}) == ""
+    assert report._triad_floor(row, {}) == ""
 
 
-def test_softmax_targets_per_kind_of_target(bench):
+def test_softmax_targets_per_kind_of_target():
     """targets() checks cross-entropy against class indices and against probabilities separately, each at
     its worst shape."""
     rows = [{"loss": f"cross_entropy({kind}, logits)", "dtype": "float32", "n": 640, "mode": mode, "bytes": None,
@@ -112,8 +116,36 @@ def test_softmax_targets_per_kind_of_target(bench):
                                       ("probabilities", "value+grad", 1.8))]
     over = {"per_call_1000_elements_s": {"lj.mse(y, p)": 2e-6}, "import_lossjit_minus_numba_s": 0.1,
             "first_call_warm_cache_s": {"lj.mse": 0.1}}
-    checks = {label: (figure, met) for label, figure, met in bench.targets(rows, {}, over)}
+    checks = {label: (figure, met) for label, figure, met in report.targets(rows, {}, over)}
     assert checks["cross_entropy(labels, logits) value: >= 1x torch (worst shape)"] == ("0.90x", False)
     assert checks["cross_entropy(labels, logits) value+grad: >= 2x torch (worst shape)"] == ("3.00x", True)
     assert checks["cross_entropy(probabilities, logits) value: >= 1x torch (worst shape)"] == ("1.20x", True)
     assert checks["cross_entropy(probabilities, logits) value+grad: >= 2x torch (worst shape)"] == ("1.80x", False)
+
+
+@pytest.mark.parametrize("name", [*cases.POINTWISE, *cases.CATALOGUE])
+def test_numpy_formulas_match_the_references(name):
+    """The timed NumPy formulas (the peers to beat) compute the loss the tests check lossjit against:
+    mean and gradient, and per element where the benchmark times ``reduction="none"``."""
+    _, formula, _, _, data_kind, options = {**cases.POINTWISE, **cases.CATALOGUE}[name]
+    lossjit_name = name.partition("(")[0]
+    y, p = cases.pointwise_data(data_kind, 1000, np.float64, np.random.default_rng(4))
+    loss, grad, _ = reference.pointwise(lossjit_name, y, p, **options)
+    value, formula_grad = formula(y, p, True)
+    assert_allclose(value, loss, rtol=1e-12)
+    assert_allclose(formula_grad, grad, rtol=1e-12, atol=1e-18)
+    if name in cases.ELEMENTWISE:
+        losses = reference.pointwise(lossjit_name, y, p, reduction="none", **options)[0]
+        assert_allclose(cases.ELEMENTWISE[name](y, p), losses, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("kind, formula", [("labels", peers.cross_entropy),
+                                           ("probabilities", peers.soft_cross_entropy)])
+def test_cross_entropy_formulas_match_the_reference(kind, formula):
+    rng = np.random.default_rng(5)
+    z = 2 * rng.standard_normal((8, 5))
+    y_true = rng.integers(0, 5, 8) if kind == "labels" else rng.dirichlet(np.ones(5), 8)
+    loss, grad = reference.cross_entropy(y_true, z, from_logits=True)
+    value, formula_grad = formula(y_true, z, True)
+    assert_allclose(value, loss, rtol=1e-12)
+    assert_allclose(formula_grad, grad, rtol=1e-12, atol=1e-18)

@@ -15,7 +15,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 import lossjit as lj
 from checks import at_threads
 from lossjit._config import BLOCK_SIZE, PARALLEL_THRESHOLD
-from lossjit._kernels import pointwise as pointwise_kernels
+from lossjit._kernels.pointwise import SUM_AND_GRAD
 
 compiled_only = pytest.mark.skipif(numba.config.DISABLE_JIT, reason="thread counts mean nothing without the JIT")
 
@@ -160,16 +160,16 @@ def test_pointwise_does_not_depend_on_where_grad_lives(loss, options, weighted, 
     y_true, y_pred, weights = pointwise_inputs(loss, options, n=n)
     job = loss._job(y_true, y_pred, weights if weighted else None, "mean", options)
     grad = np.empty(n, job.dtype)
-    kernel = pointwise_kernels.pointwise_sum_and_grad[job.kind]
-    total = kernel(job.params, job.y_true, job.y_pred, job.weights, job.inner, job.dtype.type(0.5), grad)
+    kernel = job.kernel[job.dtype]
+    total = kernel(job.y_true, job.y_pred, job.weights, job.inner, job.params, job.dtype.type(0.5), SUM_AND_GRAD, grad)
     results = {(total, grad.tobytes())}
     for neighbour in ("y_true", "y_pred"):
         for place in (placed_after, placed_before):
             for gap in range(0, 40, 3):
                 arrays = {"y_true": job.y_true, "y_pred": job.y_pred}
                 arrays[neighbour], grad = place(arrays[neighbour], gap)
-                total = kernel(job.params, arrays["y_true"], arrays["y_pred"], job.weights, job.inner,
-                               job.dtype.type(0.5), grad)
+                total = kernel(arrays["y_true"], arrays["y_pred"], job.weights, job.inner, job.params,
+                               job.dtype.type(0.5), SUM_AND_GRAD, grad)
                 results.add((total, grad.tobytes()))
     assert len(results) == 1
 
@@ -182,3 +182,20 @@ def test_repeated_calls_are_identical():
         assert every_output(lj.cross_entropy, *small, {"from_logits": True}) == first
     y_true, y_pred, _ = pointwise_inputs(lj.mse, {}, n=1000)
     assert_array_equal(lj.mse.grad(y_true, y_pred), lj.mse.value_and_grad(y_true, y_pred)[1])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_classes", [4, 8])
+def test_dice_repeats_to_the_bit_wherever_its_scratch_arrays_lie(dtype, n_classes):
+    """Repeated calls with allocations between them give the same bits (dice.py's class sum has a loop of its
+    own: beside stores, LLVM may pick a vector or a scalar copy of a loop by where its arrays lie)."""
+    rng = np.random.default_rng(3)
+    logits = rng.normal(size=(3, n_classes, 5, 6)).astype(dtype)
+    labels = rng.integers(0, n_classes, (3, 5, 6))
+    results = set()
+    for size in range(1, 60, 7):
+        padding = np.empty(size)  # moves where the next allocations land
+        value, grad = lj.dice.value_and_grad(labels, logits, from_logits=True)
+        results.add((value.tobytes(), grad.tobytes()))
+        del padding
+    assert len(results) == 1

@@ -1,12 +1,11 @@
 """Every documented input error: the right exception, naming the argument, raised before any kernel runs."""
 
-import sys
 
 import numpy as np
 import pytest
 
 import lossjit as lj
-from checks import public_kernels
+from checks import public_kernels, refuse_loss_kernels
 from lossjit._config import BLOCK_SIZE, PARALLEL_THRESHOLD
 
 POINTWISE = [
@@ -29,19 +28,12 @@ class KernelRan(AssertionError):
 
 @pytest.fixture(autouse=True)
 def no_kernel_may_run(monkeypatch):
-    """Replace every public kernel (or tuple of kernels, one per loss), wherever lossjit imported it, by
-    one that fails the test."""
-    kernels = {id(value): value for _, _, value in public_kernels()}
-
-    def refuse(*args, **kwargs):
+    """Every loss kernel, looked up to run, fails the test instead."""
+    def refuse():
         raise KernelRan("a kernel ran before the input was rejected")
 
-    for module_name, module in list(sys.modules.items()):
-        if module_name.startswith("lossjit") and module is not None:
-            for name, value in list(vars(module).items()):
-                if id(value) in kernels and value is kernels[id(value)]:
-                    monkeypatch.setattr(module, name, (refuse,) * len(value) if isinstance(value, tuple) else refuse)
-    assert kernels, "no kernels found to guard"
+    assert public_kernels(), "no kernels found to guard"
+    refuse_loss_kernels(monkeypatch, refuse)
 
 
 def test_guard_catches_a_valid_call():
@@ -277,3 +269,99 @@ def test_cross_entropy_non_numeric():
         lj.cross_entropy(np.array(["2", "0"]), LOGITS, from_logits=True)
     with pytest.raises(TypeError, match="y_true must hold real numbers"):
         lj.cross_entropy(np.array([2, None], dtype=object), LOGITS, from_logits=True)
+
+
+# ---------------------------------------------------------------- integers beyond int64, ragged lists, zero weights
+
+#: A uint64 label that NumPy's cast to int64 wraps to -100, the default ignore_index.
+BEYOND = 2**64 - 100
+SCORES = np.zeros((5, 2, 4))  # ctc's (T, N, C)
+TOKENS = np.zeros((2, 3, 4))  # sequence_cross_entropy's (N, T, C)
+RAGGED = [[1.0, 2.0], [3.0]]
+
+
+def uint64(values):
+    return np.array(values, np.uint64)
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: lj.cross_entropy(uint64([BEYOND, 0]), LOGITS, from_logits=True), "y_true"),
+    (lambda: lj.cross_entropy.grad(uint64([BEYOND, 0]), LOGITS, from_logits=True, ignore_index=0), "y_true"),
+    (lambda: lj.sequence_cross_entropy(uint64([[BEYOND, 0, 1], [0, 1, 2]]), TOKENS), "y_true"),
+    (lambda: lj.sequence_cross_entropy(uint64([[BEYOND, 0, 1], [0, 1, 2]]), TOKENS, mask=np.ones((2, 3))), "y_true"),
+    (lambda: lj.dice(uint64([[BEYOND, 0]]), np.full((1, 3, 2), 0.5)), "y_true"),
+    (lambda: lj.ctc(uint64([[1, BEYOND], [1, 2]]), SCORES), "y_true"),
+    (lambda: lj.ctc(uint64([1, BEYOND, 1, 2]), SCORES, target_lengths=[2, 2]), "y_true"),
+    (lambda: lj.ctc([[1, 2], [1, 2]], SCORES, target_lengths=uint64([BEYOND, 2])), "target_lengths"),
+    (lambda: lj.ctc([[1, 2], [1, 2]], SCORES, input_lengths=uint64([BEYOND, 2])), "input_lengths"),
+], ids=["cross_entropy", "cross_entropy-grad", "sequence_cross_entropy", "sequence_cross_entropy-mask", "dice",
+        "ctc-targets", "ctc-concatenated", "ctc-target_lengths", "ctc-input_lengths"])
+def test_uint64_beyond_int64_is_an_error_naming_the_argument(call, name):
+    """NumPy's cast to int64 would wrap the value (to the ignore_index -100 here): refused, value shown exactly."""
+    with pytest.raises(ValueError, match=rf"^{name} .*{BEYOND}"):
+        call()
+
+
+def test_float_labels_beyond_int64():
+    with pytest.raises(ValueError, match=r"y_true holds values up to 1e\+20, beyond int64"):
+        lj.cross_entropy([1e20, 0.0], LOGITS, from_logits=True, ignore_index=-2**63)  # the cast gives -2**63
+    with pytest.raises(ValueError, match=r"y_true holds values down to -1e\+20, beyond int64"):
+        lj.cross_entropy([-1e20, 0.0], LOGITS, from_logits=True)
+    with pytest.raises(ValueError, match=r"target_lengths holds values up to 1e\+19, beyond int64"):
+        lj.ctc([[1, 2], [1, 2]], SCORES, target_lengths=[1e19, 2.0])
+
+
+def test_ragged_lists_name_the_argument():
+    with pytest.raises(ValueError, match="y_true is ragged.*not a rectangular array of numbers") as error:
+        lj.mse(RAGGED, RAGGED)
+    assert "inhomogeneous" in str(error.value.__cause__)  # NumPy's message is kept as the cause
+    with pytest.raises(ValueError, match="y_pred is ragged"):
+        lj.mse.grad(np.ones((2, 2)), RAGGED)
+    with pytest.raises(ValueError, match="sample_weight is ragged"):
+        lj.mse(np.ones((2, 2)), np.ones((2, 2)), sample_weight=RAGGED)
+    with pytest.raises(ValueError, match="y_pred is ragged"):
+        lj.huber.hessian(np.ones((2, 2)), RAGGED)
+    with pytest.raises(ValueError, match="y_true is ragged"):
+        lj.cross_entropy([[0, 1], [2]], LOGITS, from_logits=True)
+    with pytest.raises(ValueError, match="y_pred is ragged"):
+        lj.cross_entropy(LABELS, [[1.0, 2.0, 0.5], [0.0, -1.0]], from_logits=True)
+    with pytest.raises(ValueError, match="sample_weight is ragged"):
+        lj.cross_entropy(LABELS, LOGITS, from_logits=True, sample_weight=RAGGED)
+    with pytest.raises(ValueError, match="class_weight is ragged"):
+        lj.cross_entropy(LABELS, LOGITS, from_logits=True, class_weight=[[1.0, 2.0], [3.0]])
+    with pytest.raises(ValueError, match="alpha is ragged"):
+        lj.softmax_focal(LABELS, LOGITS, from_logits=True, alpha=[[1.0, 2.0], [3.0]])
+    with pytest.raises(ValueError, match="mask is ragged"):
+        lj.sequence_cross_entropy(np.zeros((2, 3), int), TOKENS, mask=[[1, 1, 1], [1, 1]])
+    with pytest.raises(ValueError, match="y_true is ragged"):
+        lj.ctc([[1, 2], [1]], SCORES)
+    with pytest.raises(ValueError, match="input_lengths is ragged"):
+        lj.ctc([[1, 2], [1, 2]], SCORES, input_lengths=[[5], [5, 5]])
+    with pytest.raises(ValueError, match="y_true is ragged"):
+        lj.check_grad(lj.mse, RAGGED, np.ones((2, 2)))
+
+
+def test_object_arrays_and_strings_stay_type_errors():
+    with pytest.raises(TypeError, match="y_true must hold real numbers"):
+        lj.mse(np.array([[1.0, 2.0], [3.0]], dtype=object), np.ones(2))
+    with pytest.raises(TypeError, match="y_pred must hold real numbers"):
+        lj.mse(np.ones(2), ["1", "2"])
+    with pytest.raises(TypeError, match="class_weight must hold real numbers"):
+        lj.cross_entropy(LABELS, LOGITS, from_logits=True, class_weight=np.array([1, [2, 3], 4], dtype=object))
+    with pytest.raises(TypeError, match="alpha must"):
+        lj.softmax_focal(LABELS, LOGITS, from_logits=True, alpha="0.5")
+
+
+@pytest.mark.parametrize("call", [
+    lambda: lj.mse(Y, P, sample_weight=np.zeros(4)),
+    lambda: lj.mse.hessian(Y, P, sample_weight=np.zeros(4)),
+    lambda: lj.cross_entropy(LABELS, LOGITS, from_logits=True, sample_weight=np.zeros(2)),
+    lambda: lj.softmax_focal.grad(LABELS, LOGITS, from_logits=True, sample_weight=np.zeros(2)),
+    lambda: lj.sequence_cross_entropy(np.zeros((2, 3), int), TOKENS, sample_weight=np.zeros(2)),
+    lambda: lj.dice(np.zeros((2, 4), int), np.full((2, 3, 4), 0.5), sample_weight=np.zeros(2)),
+    lambda: lj.ctc([[1, 2], [1, 2]], SCORES, sample_weight=np.zeros(2)),
+], ids=["mse", "mse-hessian", "cross_entropy", "softmax_focal", "sequence_cross_entropy", "dice", "ctc"])
+def test_zero_sample_weight_has_no_mean(call):
+    """Only the mean divides by the weights' sum; "sum" and "none" are in test_validation_conformance.py."""
+    with pytest.raises(ValueError, match="sample_weight sums to zero, so the weighted mean is undefined"):
+        call()

@@ -13,22 +13,10 @@ from checks import public_kernels
 from lossjit.warmup import _warm_up_in_processes, cache_lock, main, warm_up
 
 
-def compiled_kernels():
-    """{name: dispatcher} of every public kernel, each member of a tuple (one per loss) on its own."""
-    kernels = {}
-    for module, name, value in public_kernels():
-        label = f"{module.__name__.rsplit('.', 1)[-1]}.{name}"
-        if isinstance(value, tuple):
-            kernels.update((f"{label}[{index}]", kernel) for index, kernel in enumerate(value))
-        else:
-            kernels[label] = value
-    return kernels
-
-
 @pytest.mark.skipif(numba.config.DISABLE_JIT, reason="nothing compiles without the JIT")
 def test_warm_up_compiles_every_public_kernel_for_both_dtypes():
     assert warm_up() >= 0
-    kernels = compiled_kernels()
+    kernels = public_kernels()
     assert kernels, "no kernels found"
     for name, kernel in kernels.items():
         dtypes = {str(arg.dtype) for signature in kernel.signatures for arg in signature

@@ -42,9 +42,10 @@ so results do not depend on the number of threads.
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
 
 from .._config import ERROR_MODEL, FASTMATH
+from .typed import INT64, array, per_dtype
 from .vector_math import exp_nonpositive, largest, log_nonnegative, log_positive
 
 _NEG_INF = -np.inf
@@ -352,7 +353,15 @@ def _sample(y_pred, n_samples, n_classes, n_steps_max, labels, start, length, n_
     return loss
 
 
-@njit(cache=True, parallel=True, fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _signature(dtype):
+    """Scores, labels, lengths and sample scales read-only; float64 sample losses and the gradient written."""
+    integers = array(np.int64)
+    return (array(dtype), INT64, INT64, integers, integers, integers, integers, INT64, types.boolean, types.boolean,
+            array(np.float64), types.float64, types.boolean, array(np.float64, writeable=True),
+            array(dtype, writeable=True))
+
+
+@per_dtype(_signature, parallel=True)
 def ctc_loss(y_pred, n_samples, n_classes, labels, label_starts, target_lengths, input_lengths, blank, from_logits,
              zero_infinity, sample_scales, scale, parallel, sample_losses, grad):
     """sum_n c_n loss_n in float64 with per-sample factors c_n = sample_scales[n].

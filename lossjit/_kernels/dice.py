@@ -22,9 +22,10 @@ result does not depend on the number of threads.
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
 
 from .._config import ERROR_MODEL, FASTMATH, PARALLEL_THRESHOLD
+from .typed import INT64, array, per_dtype, scalar
 
 PROBABILITIES = 0
 SOFTMAX = 1
@@ -84,13 +85,17 @@ def _sample(y_pred, labels, target, activation, smooth, n_classes, n_spatial, n,
             true_sum[c] += t
             if grad.size > 0:
                 grad[first + c * n_spatial + s] = p[c]  # kept for the backward pass below
+    # The sum in a loop that stores nothing: beside the stores below, LLVM compiled a vector and a
+    # scalar copy of the loop, picked at run time by where the scratch arrays lay, which summed in
+    # two orders (float64 losses one ulp apart on the same input).
     loss = 0.0
+    for c in range(n_classes):
+        loss += 1.0 - (2.0 * intersection[c] + smooth) / (pred_sum[c] + true_sum[c] + smooth)
     constant = np.empty(n_classes)  # g_cs * scale = constant_c - slope_c * t_cs
     slope = np.empty(n_classes)
     for c in range(n_classes):
         numerator = 2.0 * intersection[c] + smooth
         denominator = pred_sum[c] + true_sum[c] + smooth
-        loss += 1.0 - numerator / denominator
         constant[c] = scale * numerator / (denominator * denominator) / n_classes
         slope[c] = scale * 2.0 / denominator / n_classes
     if grad.size > 0:
@@ -113,7 +118,14 @@ def _sample(y_pred, labels, target, activation, smooth, n_classes, n_spatial, n,
     return loss / n_classes
 
 
-@njit(cache=True, parallel=True, fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _signature(dtype):
+    """Maps, labels, targets and weights read-only; float64 sample losses and the gradient written."""
+    values = array(dtype)
+    return (values, array(np.int64), values, INT64, types.float64, INT64, INT64, values, INT64, scalar(dtype),
+            array(np.float64, writeable=True), array(dtype, writeable=True))
+
+
+@per_dtype(_signature, parallel=True)
 def dice_loss(y_pred, labels, target, activation, smooth, n_classes, n_spatial, sample_weights, inner,
               scale, sample_losses, grad):
     """sum_n w_n l_n in float64; writes w_n l_n to sample_losses and, if non-empty, the gradient times scale."""

@@ -19,9 +19,10 @@ empty ``row_losses``/``grad`` mean "do not write".
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
 
 from .._config import BLOCK_SIZE, ERROR_MODEL, FASTMATH, PARALLEL_THRESHOLD
+from .typed import INT64, array, per_dtype, scalar
 from .vector_math import clip_probability, exp_nonpositive, exp_summand, largest, log_positive
 
 _ONE = np.float32(1.0)
@@ -362,7 +363,14 @@ def _weights_per_class(class_weights, n_classes, from_logits, labels):
     return class_weights
 
 
-@njit(cache=True, parallel=True, fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _signature(dtype):
+    """Scores, labels, targets and weights read-only; row losses and gradient written."""
+    values, value, written = array(dtype), scalar(dtype), array(dtype, writeable=True)
+    return (values, array(np.int64), values, types.boolean, value, values, INT64, values, value, INT64, INT64, value,
+            written, written)
+
+
+@per_dtype(_signature, parallel=True)
 def softmax_cross_entropy(y_pred, labels, target, from_logits, eps, row_weights, inner,
                           class_weights, smoothing, ignore_index, n_classes, scale,
                           row_losses, grad):

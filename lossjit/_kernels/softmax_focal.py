@@ -33,9 +33,10 @@ import math
 
 import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
 
 from .._config import BLOCK_SIZE, ERROR_MODEL, FASTMATH, PARALLEL_THRESHOLD
+from .typed import INT64, array, per_dtype, scalar
 from .vector_math import clip_probability, exp_nonpositive, largest, log_positive
 
 _ZERO = np.float32(0.0)
@@ -244,7 +245,14 @@ def _block(y_pred, labels, target, from_logits, eps, gamma, row_weights, inner, 
     return total
 
 
-@njit(cache=True, parallel=True, fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _signature(dtype):
+    """Scores, labels, targets, weights and alpha read-only; row losses and gradient written."""
+    values, value, written = array(dtype), scalar(dtype), array(dtype, writeable=True)
+    return (values, array(np.int64), values, types.boolean, value, value, values, INT64, values, INT64, value,
+            written, written)
+
+
+@per_dtype(_signature, parallel=True)
 def softmax_focal(y_pred, labels, target, from_logits, eps, gamma, row_weights, inner, alpha, n_classes, scale,
                   row_losses, grad):
     """sum_n row_weight_n * l_n in float64; optionally per-row losses and the gradient."""
