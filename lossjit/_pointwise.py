@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from . import _validation as v
-from ._kernels.pointwise import HESSIAN, LOSSES, SUM, SUM_AND_GRAD, PointwiseKernel
+from ._kernels.pointwise import HESSIAN, LOSSES, MAX_PARAMETERS, SUM, SUM_AND_GRAD, PointwiseKernel
 from ._loss import PointwiseLoss
 from ._threads import after_kernel
 
@@ -45,6 +45,8 @@ def element_options(function, name):
              f"then its parameters with defaults, such as def {name}(y, p, c=1.0)")
     if len(parameters) < 2 or any(p.kind not in positional or p.default is not p.empty for p in parameters[:2]):
         raise TypeError(f"{shape}; got {name}{inspect.signature(function)}")
+    if len(parameters) - 2 > MAX_PARAMETERS:
+        raise TypeError(f"pointwise loss {name} has {len(parameters) - 2} parameters; at most {MAX_PARAMETERS}")
     options = {}
     for parameter in parameters[2:]:
         if parameter.kind not in positional or parameter.default is parameter.empty:
@@ -117,8 +119,7 @@ class PointwiseJob:
         self.y_true, self.y_pred, self.shape, self.dtype = v.flat_pair(y_true, y_pred)
         for name in probabilities:  # on the flat arrays: in the compute dtype, without copies of views
             v.check_in_range(self.y_true if name == "y_true" else self.y_pred, name, 0, 1)
-        number = self.dtype.type
-        self.params = tuple(number(value) for value in params)
+        self.params = tuple(map(self.dtype.type, params)) if params else ()  # the common call: no parameters
         if sample_weight is None:  # the common call, without two helper calls
             self.weights, self.inner, self.denominator = v.EMPTY[self.dtype], 1, float(self.y_pred.size)
         else:

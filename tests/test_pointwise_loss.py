@@ -108,10 +108,15 @@ def keyword_only(y, p, *, c=1.0):
     return y, p
 
 
+def seven_parameters(y, p, a=1.0, b=1.0, c=1.0, d=1.0, e=1.0, f=1.0, g=1.0):
+    return y, p
+
+
 @pytest.mark.parametrize("function, message", [
     (no_prediction, r"no_prediction must be a function of the target and the prediction .* got no_prediction\(y\)"),
     (no_default, "its parameter 'c' has no default"),
     (keyword_only, "its parameter 'c' has no default"),
+    (seven_parameters, "seven_parameters has 7 parameters; at most 6"),
     (three_outputs_short, r"three_outputs_short must return \(loss, dloss_dp\) or \(loss, dloss_dp, d2loss_dp2\)"),
 ])
 def test_a_wrong_element_function_is_named(function, message):

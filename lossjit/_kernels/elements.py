@@ -8,7 +8,8 @@ a user's function. Each is plain Python that Numba compiles, so it also runs unc
 
 Written for speed in float32 as in float64: constants are ``np.float32`` (float64 arithmetic
 promotes them losslessly, float32 arithmetic stays float32), parameters come in the compute dtype,
-and exp and log are :mod:`.vector_math`'s, so loops of these functions vectorise. Comparisons
+exp and log are :mod:`.vector_math`'s and the helpers below are inlined by Numba
+(``inline="always"``: left to LLVM, the larger ones stay calls), so loops of these functions vectorise. Comparisons
 select rather than branch where they can (``a if c else b``), for the same reason. NaN in ``y`` or
 ``p`` gives NaN in every output (``d * _ZERO`` keeps a NaN where a constant would drop it).
 """
@@ -178,13 +179,13 @@ def kl_divergence_log(y, r):
     return (r * _ZERO if y == 0 else y * (log_nonnegative(y) - r)), r * _ZERO - y, (r + y) * _ZERO
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _sign(x):
     """sign(x), 0 at 0 and NaN for NaN."""
     return _ONE if x > 0 else (-_ONE if x < 0 else x)
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _sigmoid_pair(z):
     """(log(1 + exp(-|z|)), sigmoid(z), sigmoid(-z)), each without cancellation."""
     e = exp_nonpositive(-abs(z))
@@ -196,7 +197,7 @@ def _sigmoid_pair(z):
     return tail, small, large
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _log_cosh(d):
     """(log cosh d, tanh d, sech^2 d), stable at every scale.
 
@@ -217,7 +218,7 @@ def _log_cosh(d):
     return loss, tanh, _FOUR * e * inverse * inverse
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _focal_terms(y, m, c, dc, d2c, dm_m, d2m_m, gamma, alpha_positive, alpha_negative):
     """(l, dl/dp, d2l/dp2) of w_y m^gamma c from c, its derivatives and the ratios m'/m and m''/m."""
     weight = alpha_positive * y + alpha_negative * (_ONE - y)

@@ -44,14 +44,55 @@ from . import typed
 SUM, SUM_AND_GRAD, LOSSES, HESSIAN = 0, 1, 2, 3
 
 #: What the templates call: each loss's copies see its own (``_bind``); these only name them.
-element = block = HAS_HESSIAN = None
+element = call = block = HAS_HESSIAN = None
+
+#: Most parameters an element function may have (one call template each, below).
+MAX_PARAMETERS = 6
+
+#: The start of a one-block call: a literal 0 would be typed ``Literal[int](0)`` and compile the block
+#: function a second time (the loops pass an int64 start).
+_FIRST = np.int64(0)
+
+
+# The element function with its parameters spelled out: Numba inlines it into the loops (inlined by LLVM
+# instead, a large one such as the focal loss's stayed a call per element and its loop scalar, 5-13x
+# slower), and Numba cannot inline a call with ``*params``.
+def _call_0(y, p, params):
+    return element(y, p)
+
+
+def _call_1(y, p, params):
+    return element(y, p, params[0])
+
+
+def _call_2(y, p, params):
+    return element(y, p, params[0], params[1])
+
+
+def _call_3(y, p, params):
+    return element(y, p, params[0], params[1], params[2])
+
+
+def _call_4(y, p, params):
+    return element(y, p, params[0], params[1], params[2], params[3])
+
+
+def _call_5(y, p, params):
+    return element(y, p, params[0], params[1], params[2], params[3], params[4])
+
+
+def _call_6(y, p, params):
+    return element(y, p, params[0], params[1], params[2], params[3], params[4], params[5])
+
+
+_CALLS = (_call_0, _call_1, _call_2, _call_3, _call_4, _call_5, _call_6)
 
 
 def _block(y_true, y_pred, weights, inner, params, scale, mode, out, start, stop):
     """float64 sum of w_i l_i over elements [start, stop) (SUM, SUM_AND_GRAD; 0 otherwise), writing
     out_i = scale w_i dl_i/dp_i (SUM_AND_GRAD), w_i l_i (LOSSES) or scale w_i d2l_i/dp_i^2 (HESSIAN).
 
-    A template: ``element`` and ``HAS_HESSIAN`` are bound per loss (see :func:`_bind`).
+    A template: ``call`` (the element function) and ``HAS_HESSIAN`` are bound per loss (see :func:`_bind`).
     """
     # Slices indexed from 0: with range(start, stop) LLVM cannot prove i >= 0, keeps Numba's
     # negative-index wraparound per element and does not vectorise.
@@ -63,26 +104,35 @@ def _block(y_true, y_pred, weights, inner, params, scale, mode, out, start, stop
     if mode == SUM_AND_GRAD:
         grad = out[start:stop]
         for i in range(n):
-            result = element(y[i], p[i], *params)
+            result = call(y[i], p[i], params)
             values[i] = result[0]
             grad[i] = scale * result[1]
     elif mode == HESSIAN:
         if HAS_HESSIAN:
             for i in range(n):
-                values[i] = scale * element(y[i], p[i], *params)[2]
+                values[i] = scale * call(y[i], p[i], params)[2]
     else:  # SUM, LOSSES
         for i in range(n):
-            values[i] = element(y[i], p[i], *params)[0]
-    if weights.size > 0:
+            values[i] = call(y[i], p[i], params)[0]
+    if weights.size > 0 and inner == 1:  # a weight per element
+        w = weights[start:stop]
+        for i in range(n):
+            values[i] = w[i] * values[i]
+        if mode == SUM_AND_GRAD:
+            for i in range(n):
+                grad[i] = w[i] * grad[i]
+    elif weights.size > 0:
         run_start = start
         while run_start < stop:  # one weight per run of ``inner`` elements: no division per element
             run_stop = min((run_start // inner + 1) * inner, stop)
             w = weights[run_start // inner]
-            for i in range(run_start - start, run_stop - start):
-                values[i] = w * values[i]
+            run = values[run_start - start:run_stop - start]  # a slice indexed from 0, as above
+            for i in range(run.size):
+                run[i] = w * run[i]
             if mode == SUM_AND_GRAD:
-                for i in range(run_start - start, run_stop - start):
-                    grad[i] = w * grad[i]
+                run = grad[run_start - start:run_stop - start]
+                for i in range(run.size):
+                    run[i] = w * run[i]
             run_start = run_stop
     total = 0.0
     if summed:
@@ -95,6 +145,8 @@ def _kernel(y_true, y_pred, weights, inner, params, scale, mode, out):
     """float64 sum of w_i l_i (modes SUM, SUM_AND_GRAD), over blocks added in block order; every
     mode writes ``out`` as :func:`_block` says. A template: ``block`` is bound per loss."""
     n = y_pred.size
+    if n <= BLOCK_SIZE:  # one block: no partial sums to allocate
+        return block(y_true, y_pred, weights, inner, params, scale, mode, out, _FIRST, n)
     n_blocks = (n + BLOCK_SIZE - 1) // BLOCK_SIZE
     partials = np.empty(n_blocks)
     if n < PARALLEL_THRESHOLD:
@@ -145,9 +197,10 @@ class PointwiseKernel(typed.PerDtype):
 
     def _compile(self, dtype, parallel_threshold=PARALLEL_THRESHOLD):
         jit = {"fastmath": FASTMATH, "error_model": ERROR_MODEL}
-        element = numba.njit(**jit)(self.function)
-        block = numba.njit(**jit)(_bind(_block, f"{self.name}_block", element=element,
-                                        HAS_HESSIAN=self.has_hessian))
+        element = numba.njit(inline="always", **jit)(self.function)
+        call = numba.njit(inline="always", **jit)(_bind(_CALLS[len(self.parameters)], f"{self.name}_call",
+                                                        element=element))
+        block = numba.njit(**jit)(_bind(_block, f"{self.name}_block", call=call, HAS_HESSIAN=self.has_hessian))
         kernel = _bind(_kernel, f"{self.name}_{dtype.name}_{fingerprint(self.function)}", block=block,
                        PARALLEL_THRESHOLD=parallel_threshold)
         # The cache keys on the source, not on the threshold: a kernel with another one is not cached.
