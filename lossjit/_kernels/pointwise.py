@@ -13,9 +13,10 @@ templates written once for all losses:
   elements and with ``prange`` above, and adds the block sums in block order: the result is
   bitwise the same at any thread count.
 
-Each loss gets its own copy of both templates, with its element function bound to the global
-name ``element`` (``_bind``), so every kernel holds one loss's maths and nothing else: no switch
-over losses, and Numba compiles only the loss, and the dtype, that a program uses. The inputs are
+Each loss gets its own copy of both templates (``_bind``), whose global ``call`` is its element
+function with the parameters spelled out (``_call_0`` ... ``_call_6``), inlined by Numba into each
+loop: every kernel holds one loss's maths and nothing else, with no switch over losses, and Numba
+compiles only the loss, and the dtype, that a program uses. The inputs are
 typed read-only (:mod:`.typed`), so writeable, read-only and memory-mapped arrays share that one
 compiled kernel. Numba's on-disk cache keys a kernel on its name and its file's contents; the name
 carries a fingerprint of the element function's source (:func:`fingerprint`), so editing a loss's
