@@ -18,9 +18,7 @@ from numba import types
 
 from .._config import ERROR_MODEL, FASTMATH
 
-#: The compute dtypes, and the integer type of labels, lengths and counts.
-FLOAT32 = np.dtype(np.float32)
-FLOAT64 = np.dtype(np.float64)
+#: The integer type of labels, lengths and counts.
 INT64 = types.int64
 
 
@@ -32,7 +30,6 @@ def scalar(dtype):
 def array(dtype, ndim=1, *, writeable=False):
     """A C-contiguous array type: read-only unless the kernel writes into it."""
     return types.Array(scalar(dtype), ndim, "C", readonly=not writeable)
-
 
 
 class PerDtype:
