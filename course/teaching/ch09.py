@@ -1,0 +1,95 @@
+"""Exercise checks of chapter 09 (the loss catalogue): each says right or not yet, with a hint, never the answer."""
+
+import math
+
+import numpy as np
+
+import lossjit as lj
+
+from .feedback import close, verdict
+
+
+def check_balancing_weight(pos_weight, unweighted_probability):
+    """Exercise 1: the ``pos_weight`` that makes the best constant probability 1/2 for 5% positives, and the
+    best constant probability with ``pos_weight = 1``."""
+    share = 0.05
+    if not close(pos_weight, (1 - share) / share, rtol=1e-4):
+        return verdict(False, "pos_weight: the best constant probability is p* = a pi / (a pi + 1 - pi); "
+                              "set it to 1/2 and solve for a with pi = 0.05.")
+    if not close(unweighted_probability, share, rtol=1e-4):
+        return verdict(False, "unweighted_probability: put a = 1 in p* = a pi / (a pi + 1 - pi); "
+                              "without a weight the best constant is a familiar statistic of the labels.")
+    return verdict(True, "")
+
+
+def _matches(function, points, expected):
+    """Whether ``function`` gives ``expected(d)`` at every point (False if it is not callable or fails)."""
+    if not callable(function):
+        return False
+    try:
+        return all(close(function(d), expected(d), rtol=1e-9, atol=1e-12) for d in points)
+    except Exception:  # a student's function may raise anything; the check only reports "not yet"
+        return False
+
+
+def check_log_cosh_asymptotes(small_d, large_d):
+    """Exercise 2: ``small_d(d)`` and ``large_d(d)``, the approximations of log cosh d for small and large |d|.
+
+    Each is checked as a formula at points where log cosh itself would differ from it, so returning
+    log cosh d does not pass; and each must match ``lj.log_cosh`` where it applies (d = 0.01 and d = 20).
+    """
+    def log_cosh(d):
+        return float(lj.log_cosh(np.zeros(1), np.array([d], dtype=np.float64)))
+
+    if not _matches(small_d, (0.5, -1.0, 2.0), lambda d: d * d / 2):
+        return verdict(False, "small_d: expand cosh d = 1 + d^2/2 + ... and use log(1 + u) = u + ...; "
+                              "the answer is a polynomial in d (a function of d, not a number).")
+    if not _matches(large_d, (-3.0, 0.5, 2.0), lambda d: abs(d) - math.log(2)):
+        return verdict(False, "large_d: for large |d| one exponential in cosh d = (e^d + e^-d) / 2 dominates; "
+                              "take its log (a function of d that works for both signs of d).")
+    if not (close(small_d(0.01), log_cosh(0.01), rtol=1e-4) and close(large_d(20.0), log_cosh(20.0), rtol=1e-12)):
+        return verdict(False, "compare your functions with lj.log_cosh at d = 0.01 and d = 20.")
+    return verdict(True, "")
+
+
+def check_ctc_repeated_label(shortest_steps, n_alignments, loss_at_two_steps):
+    """Exercise 3: for the target (1, 1) and C = 3, the smallest feasible T, the number of alignments at
+    T = 4 and what ``lj.ctc`` returns at T = 2 (``reduction="sum"``, default options)."""
+    if not close(shortest_steps, 3):
+        return verdict(False, "shortest_steps: collapsing merges repeats, so what must stand between the two 1s "
+                              "of an alignment of (1, 1)?")
+    if not close(n_alignments, 5):
+        return verdict(False, "n_alignments: enumerate itertools.product(range(3), repeat=4) and keep the paths "
+                              "that collapse (merge repeats, then drop blanks) to (1, 1).")
+    try:
+        infinite = float(loss_at_two_steps) == math.inf
+    except (TypeError, ValueError):
+        infinite = False
+    if not infinite:
+        return verdict(False, "loss_at_two_steps: call lj.ctc with T = 2 logits (shape (2, 1, 3)) and default "
+                              "options; what is -log p when no alignment exists?")
+    return verdict(True, "")
+
+
+NEWTON_REASONS = {
+    "a": "the gradient is zero at the median, so Newton's method stops too early",
+    "b": "the hessian is zero away from the kinks, so the Newton step -sum(g) / sum(h) divides by zero",
+    "c": "MAE is not convex, so Newton's method may climb instead of descend",
+}
+_NEWTON_REASON = "b"
+
+
+def check_no_curvature(largest_hessian, reason):
+    """Exercise 4: the largest |hessian| of MAE, the quantile loss and the hinge loss away from their kinks,
+    and the letter of the reason (see ``NEWTON_REASONS``) Newton's method cannot fit a median."""
+    if not close(largest_hessian, 0.0, rtol=0.0, atol=0.0):
+        return verdict(False, "largest_hessian: take np.max(np.abs(...)) of lj.mae.hessian, lj.quantile.hessian "
+                              "and lj.hinge.hessian on predictions away from the kinks; what is the second "
+                              "derivative of a piecewise-linear function?")
+    if reason not in NEWTON_REASONS:
+        return verdict(False, "reason: give one of the letters " + ", ".join(sorted(NEWTON_REASONS))
+                              + " (print(NEWTON_REASONS) lists them).")
+    if reason != _NEWTON_REASON:
+        return verdict(False, "reason: write down Newton's step for a constant, -sum(g) / sum(h), and look at "
+                              "what the hessian you just computed does to it.")
+    return verdict(True, "")
