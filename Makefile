@@ -53,16 +53,23 @@ $(VENDOR)/.installed: Makefile
 	npm install --prefix $(VENDOR) --no-save --no-package-lock --no-audit --no-fund --loglevel=error $(WEB_PACKAGES)
 	touch $@
 
-# reveal.js slides of every notebook in _build/slides (open _build/slides/index.html).
+# Which worked solutions slides and site publish: SOLUTIONS=all (the default), SOLUTIONS=0 none,
+# SOLUTIONS=1,2,3 those chapters' (SOLUTIONS=1 is chapter 1's alone). The others get no page and no
+# link: every link to them reads "released after class".
+SOLUTIONS ?= all
+
+# reveal.js slides of every notebook in _build/slides (open _build/slides/index.html); `s` opens the speaker notes.
 slides: $(STAMP) $(VENDOR)/.installed
 	rm -rf _build/slides
-	$(BIN)/python tools/build_slides.py course --out _build/slides --vendor $(VENDOR)/node_modules
+	$(BIN)/python tools/build_slides.py course --out _build/slides --vendor $(VENDOR)/node_modules \
+		--solutions "$(SOLUTIONS)"
 	$(BIN)/python tools/check_links.py _build/slides
 
 # Static HTML site of the executed course in _build/site, then a check of every relative link.
 site: $(STAMP) $(VENDOR)/.installed
 	rm -rf _build/site
-	$(BIN)/python tools/build_site.py course --out _build/site --vendor $(VENDOR)/node_modules
+	$(BIN)/python tools/build_site.py course --out _build/site --vendor $(VENDOR)/node_modules \
+		--solutions "$(SOLUTIONS)"
 	$(BIN)/python tools/check_links.py _build/site
 
 clean:

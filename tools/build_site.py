@@ -3,6 +3,10 @@ solution as a page, and the glossary of ``00_index`` as a page of its own.
 
 The notebooks are stored executed and are not run again. require.js and MathJax are
 copied from the npm packages into ``<out>/_static``, so the site works offline.
+Speaker-notes cells (slide type "notes") are for the slides' speaker view and are left
+out of the pages. ``--solutions 0`` leaves out the solutions' pages and turns every
+link to them into plain text saying they are released after class (``make site
+SOLUTIONS=0``); ``--solutions 1,2`` publishes only those chapters' solutions.
 
     python tools/build_site.py --vendor _build/vendor/node_modules --out _build/site course
 """
@@ -107,15 +111,19 @@ def _subset(notebook: nbformat.NotebookNode, start: int, stop: int) -> nbformat.
     return subset
 
 
-def build(course_dir: Path, out_dir: Path, vendor: Path) -> list[Path]:
-    """Write every page and the contents page; return the pages written."""
-    notebooks = [PurePosixPath(path.as_posix()) for path in coursebuild.course_notebooks(course_dir)]
+def build(course_dir: Path, out_dir: Path, vendor: Path, solutions: coursebuild.Release = True) -> list[Path]:
+    """Write every page and the contents page; return the pages written.
+
+    ``solutions``: True publishes every solution; False or a set of chapter numbers ({"01", "02"}) publishes
+    none or those, and the others get no page and no link (see ``coursebuild.withhold_solutions``).
+    """
+    notebooks = [PurePosixPath(path.as_posix()) for path in coursebuild.course_notebooks(course_dir, solutions)]
     built = set(notebooks)
     chapters = [path for path in notebooks if len(path.parts) == 1]
-    solutions = {path.name[:2]: path for path in notebooks if len(path.parts) > 1}
+    solution_pages = {path.name[:2]: path for path in notebooks if len(path.parts) > 1}
     out_dir.mkdir(parents=True, exist_ok=True)
     coursebuild.copy_assets(vendor, out_dir, coursebuild.SITE_ASSETS)
-    coursebuild.copy_course_files(course_dir, out_dir)
+    coursebuild.copy_course_files(course_dir, out_dir, solutions)
 
     contents: list[tuple[PurePosixPath, str, list[tuple[int, str, str]]]] = []
     written: list[Path] = []
@@ -123,18 +131,18 @@ def build(course_dir: Path, out_dir: Path, vendor: Path) -> list[Path]:
     for notebook_path in notebooks:
         notebook = coursebuild.read_notebook(course_dir / notebook_path)
         page = page_name(notebook_path)
-        sequence = chapters if notebook_path in chapters else sorted(solutions.values())
+        sequence = chapters if notebook_path in chapters else sorted(solution_pages.values())
         position = sequence.index(notebook_path)
         previous = page_name(sequence[position - 1]) if position > 0 else None
         following = page_name(sequence[position + 1]) if position + 1 < len(sequence) else None
         extra = []
-        if notebook_path in chapters and notebook_path.name[:2] in solutions:
-            extra.append(("Solutions", page_name(solutions[notebook_path.name[:2]])))
+        if notebook_path in chapters and notebook_path.name[:2] in solution_pages:
+            extra.append(("Solutions", page_name(solution_pages[notebook_path.name[:2]])))
         if notebook_path not in chapters:
             chapter = next((c for c in chapters if c.name[:2] == notebook_path.name[:2]), None)
             extra += [("Chapter", page_name(chapter))] if chapter else []
         written.append(_write_page(notebook, notebook_path, page, out_dir, built,
-                                   navigation(page, previous, following, extra)))
+                                   navigation(page, previous, following, extra), solutions))
         parser = Headings()
         parser.feed(written[-1].read_text(encoding="utf-8"))
         contents.append((page, coursebuild.first_heading(notebook, notebook_path.stem), parser.headings))
@@ -146,32 +154,37 @@ def build(course_dir: Path, out_dir: Path, vendor: Path) -> list[Path]:
         source_path, glossary = glossary_source
         # Links inside the glossary are relative to the notebook's folder, which is the site root.
         written.append(_write_page(glossary, source_path, GLOSSARY_PAGE, out_dir, built,
-                                   navigation(GLOSSARY_PAGE, None, None, [("Index", page_name(source_path))])))
+                                   navigation(GLOSSARY_PAGE, None, None, [("Index", page_name(source_path))]),
+                                   solutions))
         glossary_link = GLOSSARY_PAGE
     else:
         print("warning: no glossary heading (\"## Glossary ...\") found in 00_index", file=sys.stderr)
-    (out_dir / "index.html").write_text(contents_page(contents, glossary_link), encoding="utf-8")
+    (out_dir / "index.html").write_text(contents_page(contents, glossary_link, solutions), encoding="utf-8")
     written.append(out_dir / "index.html")
     return written
 
 
-def _write_page(notebook, notebook_path, page, out_dir, built, nav) -> Path:
+def _write_page(notebook, notebook_path, page, out_dir, built, nav, solutions: coursebuild.Release = True) -> Path:
     exporter = page_exporter(coursebuild.relative_prefix(page))
     title = coursebuild.first_heading(notebook, notebook_path.stem)
     notebook = nbformat.from_dict(notebook)
     notebook.metadata["title"] = title
+    notebook.cells = [cell for cell in notebook.cells if not coursebuild.is_notes_cell(cell)]
     body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": page.stem}, "site_nav": nav})
     body = coursebuild.rewrite_notebook_links(body, notebook_path, built, ".html")
+    if solutions is not True:
+        released = frozenset(path for path in built if path.parts[0] == coursebuild.SOLUTIONS_DIR)
+        body = coursebuild.withhold_solutions(body, page, released)
     target = out_dir / page
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(body, encoding="utf-8")
     return target
 
 
-def contents_page(contents, glossary: PurePosixPath | None) -> str:
-    """The table of contents: every page with its top-level sections."""
+def contents_page(contents, glossary: PurePosixPath | None, solutions: coursebuild.Release = True) -> str:
+    """The table of contents: every page with its top-level sections (and a note if the solutions are withheld)."""
     chapters = [entry for entry in contents if len(entry[0].parts) == 1]
-    solutions = [entry for entry in contents if len(entry[0].parts) > 1]
+    solution_entries = [entry for entry in contents if len(entry[0].parts) > 1]
 
     def entry_html(page: PurePosixPath, title: str, headings: list[tuple[int, str, str]]) -> str:
         sections = "".join(
@@ -189,9 +202,14 @@ def contents_page(contents, glossary: PurePosixPath | None) -> str:
     )
     chapter_list = "\n".join(entry_html(*entry) for entry in chapters)
     solution_list = "\n".join(
-        f'<li><a href="{html.escape(str(page))}">{html.escape(title)}</a></li>' for page, title, _ in solutions
+        f'<li><a href="{html.escape(str(page))}">{html.escape(title)}</a></li>' for page, title, _ in solution_entries
     )
-    solutions_html = f"<h2>Solutions to the exercises</h2>\n<ul>\n{solution_list}\n</ul>" if solutions else ""
+    later = ""
+    if solutions is not True:
+        others = "The other worked solutions are" if solution_list else "The worked solutions are"
+        later = f'<p class="solutions-later">{others} {coursebuild.SOLUTIONS_LATER}.</p>\n'
+    solution_list = f"<ul>\n{solution_list}\n</ul>\n" if solution_list else ""
+    solutions_html = f"<h2>Solutions to the exercises</h2>\n{solution_list}{later}" if solution_list or later else ""
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -221,8 +239,10 @@ li ul {{ font-size: 0.92em; }}
 def main() -> None:
     parser = coursebuild.argument_parser(__doc__.splitlines()[0])
     args = parser.parse_args()
-    pages = build(args.course, args.out, args.vendor)
-    print(f"{len(pages)} pages in {args.out}/ (open {args.out / 'index.html'})")
+    pages = build(args.course, args.out, args.vendor, args.solutions)
+    published = "" if args.solutions is True else ", ".join(sorted(args.solutions or ())) or "none"
+    withheld = f", solutions published: {published}" if published else ""
+    print(f"{len(pages)} pages in {args.out}/{withheld} (open {args.out / 'index.html'})")
 
 
 if __name__ == "__main__":

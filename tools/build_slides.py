@@ -7,6 +7,13 @@ slide. The source notebooks are not modified. reveal.js, require.js, jQuery and
 MathJax are copied from the npm packages into ``<out>/_static`` so the decks work
 offline.
 
+Speaker notes: a cell of slide type "notes" becomes an ``<aside class="notes">`` of the
+slide it follows, which reveal.js's notes plugin (copied with reveal.js) shows in the
+speaker view (key ``s``), also from ``file://``. MathJax leaves the notes alone, so a
+formula in a note reads as its TeX source there. ``--solutions 0`` leaves out the
+solutions' decks and turns every link to them into plain text (``make slides
+SOLUTIONS=0``); ``--solutions 1,2`` keeps only those chapters' solutions.
+
     python tools/build_slides.py --vendor _build/vendor/node_modules --out _build/slides course
 """
 
@@ -21,6 +28,11 @@ from nbconvert import SlidesExporter
 from traitlets.config import Config
 
 import coursebuild
+
+# nbconvert's reveal template wraps a notes cell in NOTES_ASIDE; the extra class keeps MathJax out of it, because the
+# speaker view shows the aside's HTML without MathJax's styles (a typeset formula would be invisible there).
+NOTES_ASIDE = '<aside class="notes">'
+NOTES_ASIDE_NO_MATH = '<aside class="notes tex2jax_ignore">'
 
 
 def mark_slides(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -96,16 +108,22 @@ def deck_name(page: PurePosixPath) -> PurePosixPath:
     return page.with_suffix(".slides.html")
 
 
-def build(course_dir: Path, out_dir: Path, vendor: Path, only: list[Path]) -> list[Path]:
-    """Write the decks (all notebooks, or ``only`` those) and an index page; return the decks."""
-    pages = coursebuild.course_notebooks(course_dir)
+def build(course_dir: Path, out_dir: Path, vendor: Path, only: list[Path],
+          solutions: coursebuild.Release = True) -> list[Path]:
+    """Write the decks (all notebooks, or ``only`` those) and an index page; return the decks.
+
+    ``solutions`` as for the site: True (all), False (none) or a set of chapter numbers; the solutions left out
+    get no deck and no link (see ``coursebuild.withhold_solutions``).
+    """
+    pages = coursebuild.course_notebooks(course_dir, solutions)
     built = {PurePosixPath(page.as_posix()) for page in pages}
+    released = frozenset(page for page in built if page.parts[0] == coursebuild.SOLUTIONS_DIR)
     if only:
         chosen = {path.resolve() for path in only}
         pages = [page for page in pages if (course_dir / page).resolve() in chosen]
     out_dir.mkdir(parents=True, exist_ok=True)
     coursebuild.copy_assets(vendor, out_dir, coursebuild.SLIDE_ASSETS)
-    coursebuild.copy_course_files(course_dir, out_dir)
+    coursebuild.copy_course_files(course_dir, out_dir, solutions)
     decks = []
     entries = []
     for page in pages:
@@ -115,6 +133,9 @@ def build(course_dir: Path, out_dir: Path, vendor: Path, only: list[Path]) -> li
             mark_slides(notebook), resources={"metadata": {"name": page.stem}}
         )
         body = coursebuild.rewrite_notebook_links(body, page, built, ".slides.html")
+        body = body.replace(NOTES_ASIDE, NOTES_ASIDE_NO_MATH)
+        if solutions is not True:
+            body = coursebuild.withhold_solutions(body, page, released)
         target = out_dir / deck_name(page)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(body, encoding="utf-8")
@@ -146,7 +167,7 @@ def main() -> None:
     parser = coursebuild.argument_parser(__doc__.splitlines()[0])
     parser.add_argument("--only", type=Path, nargs="*", default=[], help="build only these notebooks")
     args = parser.parse_args()
-    decks = build(args.course, args.out, args.vendor, args.only)
+    decks = build(args.course, args.out, args.vendor, args.only, args.solutions)
     print(f"{len(decks)} slide decks in {args.out}/ (open {args.out / 'index.html'})")
 
 

@@ -13,6 +13,7 @@ import html
 import re
 import shutil
 from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
 
 import nbformat
 
@@ -40,16 +41,48 @@ SLIDE_ASSETS = SITE_ASSETS + [
     ("reveal.js/plugin/notes", "reveal.js/plugin/notes"),
 ]
 
-_SKIPPED_DIRS = {"tools", "__pycache__", ".ipynb_checkpoints"}
+SOLUTIONS_DIR = "solutions"
+#: What a link to a withheld solution becomes: its text, then this note (``--solutions``).
+SOLUTIONS_LATER = "released after class"
+#: Which solutions are published: True (all), False (none) or the chapter numbers ({"01", "02"}).
+Release = bool | frozenset
+
+# lecturer/ holds the plan, the assignment and the quiz answers: never copied next to the pages.
+_SKIPPED_DIRS = {"tools", "__pycache__", ".ipynb_checkpoints", "lecturer"}
 _HREF = re.compile(r'href="([^"#:?]+\.ipynb)(#[^"]*)?"')
 _HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
+# An anchor (anchors do not nest, so the first </a> closes it), or inline code naming the solutions folder.
+_ANCHOR_OR_CODE = re.compile(r'<a(?:\s[^>]*)?\shref="([^"]*)"[^>]*>(.*?)</a>'
+                             r"|<code>((?:[\w.-]+/)*%s/[^<]*)</code>" % SOLUTIONS_DIR, re.DOTALL)
 
 
-def course_notebooks(course_dir: Path) -> list[Path]:
-    """The chapters (``NN_*.ipynb``) then the solutions, relative to ``course_dir``, sorted."""
+def course_notebooks(course_dir: Path, solutions: Release = True) -> list[Path]:
+    """The chapters (``NN_*.ipynb``) then the released solutions (all, none, or those of the chapter
+    numbers in ``solutions``), relative to ``course_dir``, sorted."""
     chapters = sorted(course_dir.glob("[0-9][0-9]_*.ipynb"))
-    solutions = sorted((course_dir / "solutions").glob("[0-9][0-9]_*.ipynb"))
-    return [path.relative_to(course_dir) for path in chapters + solutions]
+    answers = [path for path in sorted((course_dir / SOLUTIONS_DIR).glob("[0-9][0-9]_*.ipynb"))
+               if solutions is True or (solutions and path.name[:2] in solutions)]
+    return [path.relative_to(course_dir) for path in chapters + answers]
+
+
+def parse_solutions(text: str) -> Release:
+    """``--solutions``/``SOLUTIONS=``: "all" every solution, "0" (or none) none, or chapter numbers separated
+    by commas, e.g. "1,2,03", for those chapters' solutions only. "1" is chapter 1 alone, not "all": a
+    mistake then publishes too little rather than every answer."""
+    words = text.strip().lower()
+    if words in ("all", "yes", "true"):
+        return True
+    if words in ("0", "none", "no", "false", ""):
+        return False
+    numbers = [word for word in re.split(r"[,\s]+", words) if word]
+    if not all(word.isdigit() and len(word) <= 2 for word in numbers):
+        raise argparse.ArgumentTypeError(f"expected all, 0 or chapter numbers such as 1,2,03; got {text!r}")
+    return frozenset(word.zfill(2) for word in numbers)
+
+
+def is_notes_cell(cell: nbformat.NotebookNode) -> bool:
+    """A speaker-notes cell: slide type "notes" (shown in reveal.js's speaker view only)."""
+    return cell.get("metadata", {}).get("slideshow", {}).get("slide_type") == "notes"
 
 
 def read_notebook(path: Path) -> nbformat.NotebookNode:
@@ -75,13 +108,15 @@ def copy_assets(vendor: Path, out_dir: Path, assets: list[tuple[str, str]]) -> N
             shutil.copy2(vendor / source, target)
 
 
-def copy_course_files(course_dir: Path, out_dir: Path) -> None:
-    """Copy the files notebooks may link to (figures, data, text), skipping notebooks and tools."""
+def copy_course_files(course_dir: Path, out_dir: Path, solutions: Release = True) -> None:
+    """Copy the files notebooks may link to (figures, data, text), skipping notebooks, tools and the
+    lecturer's files; and the solutions folder too when no solution is released."""
+    skipped = _SKIPPED_DIRS if solutions else _SKIPPED_DIRS | {SOLUTIONS_DIR}
     for path in sorted(course_dir.rglob("*")):
         relative = path.relative_to(course_dir)
         if path.is_dir() or path.suffix == ".ipynb":
             continue
-        if any(part in _SKIPPED_DIRS or part.startswith(".") for part in relative.parts):
+        if any(part in skipped or part.startswith(".") for part in relative.parts):
             continue
         target = out_dir / relative
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -103,6 +138,40 @@ def rewrite_notebook_links(page_html: str, page: PurePosixPath, built: set[PureP
         return f'href="{target[: -len(".ipynb")]}{suffix}{fragment}"'
 
     return _HREF.sub(replace, page_html)
+
+
+def withhold_solutions(page_html: str, page: PurePosixPath, released: frozenset = frozenset()) -> str:
+    """``page_html`` without a link into the solutions folder, except to the ``released`` solutions.
+
+    Each withheld link becomes its text followed by "(released after class)", and so does inline code
+    naming the folder (``solutions/01_x.ipynb``) unless it names a released solution. ``page`` is the
+    page's path relative to the output root (the course folder's layout); links are resolved from its
+    folder, whatever their suffix (``.ipynb``, ``.html``, ``.slides.html``). External links are left alone.
+    ``released`` holds the released solutions' notebook paths (``solutions/01_x.ipynb``).
+    """
+    released_stems = {path.parent / path.name.split(".")[0] for path in released}
+
+    def is_released(path: PurePosixPath) -> bool:
+        return path.parent / path.name.split(".")[0] in released_stems
+
+    def withheld(inner: str) -> str:
+        return (f'<span class="solutions-later" title="The worked solutions are {SOLUTIONS_LATER}">'
+                f"{inner} ({SOLUTIONS_LATER})</span>")
+
+    def replace(match: re.Match) -> str:
+        href, text, code = match.groups()
+        if code is not None:
+            named = PurePosixPath(SOLUTIONS_DIR + code.split(SOLUTIONS_DIR, 1)[1])
+            return match.group(0) if is_released(named) else withheld(match.group(0))
+        target = urlsplit(html.unescape(href))
+        if target.scheme or target.netloc or not target.path:
+            return match.group(0)
+        resolved = _normalise(page.parent / target.path)
+        if resolved.parts[:1] != (SOLUTIONS_DIR,) or is_released(resolved):
+            return match.group(0)
+        return withheld(text)
+
+    return _ANCHOR_OR_CODE.sub(replace, page_html)
 
 
 def _normalise(path: PurePosixPath) -> PurePosixPath:
@@ -141,4 +210,7 @@ def argument_parser(description: str) -> argparse.ArgumentParser:
     parser.add_argument("course", type=Path, help="the course folder")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--vendor", type=Path, required=True, help="node_modules with the npm assets")
+    parser.add_argument("--solutions", type=parse_solutions, default=True, metavar="all|0|1,2,...",
+                        help="publish every worked solution (all, the default), none (0), or those of these chapters "
+                             "(1,2,3); links to the others read 'released after class'")
     return parser
