@@ -1,0 +1,92 @@
+"""Exercise checks of chapter 07 (tools): each says right or not yet, with a hint, never the answer.
+
+The checks take the exercise's data as arguments and compute what they expect from it with NumPy and
+scikit-learn, so they hold on any machine (float32 sums and solver paths can differ between CPUs).
+"""
+
+import math
+
+import numpy as np
+
+import lossjit as lj
+
+from .feedback import close, verdict
+
+#: Exercise 2: the names of the three ways to compute the float32 MSE.
+FLOAT32_METHODS = ("lossjit", "np.mean", "running sum")
+
+
+def check_keras_mean(keras_mean, weight_statistic, y_true, y_pred, weights):
+    """Exercise 1: Keras's ``sum_over_batch_size`` weighted MSE, and ``keras_mean`` divided by lossjit's
+    weighted mean expressed as a statistic of the weights."""
+    weighted_sum = np.sum(weights * (y_true - y_pred) ** 2)
+    if not close(keras_mean, weighted_sum / len(y_true), rtol=1e-9):
+        return verdict(False, "keras_mean: Keras divides sum_i w_i l_i by the number of samples, not by the total "
+                              "weight; lossjit's reduction='sum' gives the numerator.")
+    if not close(weight_statistic, np.mean(weights), rtol=1e-9):
+        return verdict(False, "weight_statistic: write both means as fractions with the same numerator "
+                              "sum_i w_i l_i; their ratio depends on the weights only.")
+    return verdict(True, "")
+
+
+def check_float32_sums(relative_errors, worst, y_true, y_pred):
+    """Exercise 2: ``{method: relative error}`` for the methods of ``FLOAT32_METHODS`` against a float64
+    reference, and the name of the worst one."""
+    if not isinstance(relative_errors, dict) or set(relative_errors) != set(FLOAT32_METHODS):
+        return verdict(False, f"relative_errors: a dict with the keys {FLOAT32_METHODS}, each |value / reference - 1|.")
+    reference = np.mean((y_pred.astype(np.float64) - y_true.astype(np.float64)) ** 2)
+    squares = (y_pred - y_true) ** 2
+    expected = {
+        "lossjit": abs(float(lj.mse(y_true, y_pred)) / reference - 1),
+        "np.mean": abs(float(np.mean(squares)) / reference - 1),
+        "running sum": abs(float(np.cumsum(squares)[-1]) / y_true.size / reference - 1),
+    }
+    for name in FLOAT32_METHODS:
+        # 1e-12: a reference computed another way in float64 moves each error by about 1e-16
+        if not close(relative_errors[name], expected[name], rtol=1e-2, atol=1e-12):
+            return verdict(False, f"relative_errors['{name}']: compute the MSE of the float32 arrays that way, "
+                                  "then abs(value / reference - 1), the reference being the MSE of the arrays "
+                                  "converted to float64.")
+    if worst != max(expected, key=expected.get):
+        return verdict(False, f"worst: the key of the largest relative error, one of {FLOAT32_METHODS}.")
+    return verdict(True, "")
+
+
+def check_clipping(lossjit_cost, sklearn_cost):
+    """Exercise 3: the cost of one positive example predicted with probability exactly 0, in lossjit and in
+    scikit-learn's ``log_loss``."""
+    if not close(lossjit_cost, -math.log(1e-7), rtol=1e-6):
+        return verdict(False, "lossjit_cost: the loss lossjit computes for one example of label 1 predicted with "
+                              "probability 0.0 (arrays of one element); why is it finite?")
+    if not close(sklearn_cost, -math.log(np.finfo(np.float64).eps), rtol=1e-6):
+        return verdict(False, "sklearn_cost: log_loss needs both classes (pass labels=[0, 1]) and averages over "
+                              "the examples: the cost of the one positive example, not a mean with others.")
+    return verdict(True, "")
+
+
+def check_huber_stationarity(model, gradient, X, y):
+    """Exercise 4: a ``HuberRegressor(epsilon=1.35, alpha=0)`` fitted to ``X, y``, and the gradient, with
+    ``lj.huber.grad`` on the residuals divided by ``model.scale_``, of the summed Huber loss with respect to
+    ``(w_1, ..., w_d, b)``: a vector of ``d + 1`` numbers that should be zero up to the solver's tolerance.
+    Any positive constant factor (1 / scale_, a mean instead of a sum) is accepted."""
+    if not (hasattr(model, "scale_") and getattr(model, "epsilon", None) == 1.35 and getattr(model, "alpha", None) == 0):
+        return verdict(False, "model: HuberRegressor(epsilon=1.35, alpha=0.0), fitted with .fit(X, y).")
+    sigma = model.scale_
+    g = lj.huber.grad(y / sigma, (X @ model.coef_ + model.intercept_) / sigma, delta=1.35, reduction="sum")
+    expected = np.append(X.T @ g, g.sum())
+    size_of_terms = np.abs(X).sum(axis=0).max() * 1.35   # what one gradient component could reach
+    if np.abs(expected).max() > 1e-4 * size_of_terms:
+        return verdict(False, "model: the solver stopped early; pass max_iter=1000 and tol=1e-10 to HuberRegressor.")
+    try:
+        gradient = np.asarray(gradient, dtype=np.float64).ravel()
+    except (TypeError, ValueError):
+        gradient = np.empty(0)
+    if gradient.shape != expected.shape or not np.all(np.isfinite(gradient)) or not np.any(gradient):
+        return verdict(False, f"gradient: {expected.size} computed numbers (one per weight, then the intercept), "
+                              "from g = lj.huber.grad(...) by the chain rule: X.T @ g and g.sum(). Exact zeros "
+                              "are not what floating point gives.")
+    cosine = gradient @ expected / (np.linalg.norm(gradient) * np.linalg.norm(expected))
+    if cosine < 0.999:
+        return verdict(False, "gradient: divide both y and the predictions by model.scale_, use delta=1.35, and "
+                              "order it as (w_1, ..., w_d, b); the chain rule gives X.T @ g and g.sum().")
+    return verdict(True, "")
