@@ -156,7 +156,7 @@ def valid_inputs(loss, n, dtype, rng):
 
 @pytest.mark.parametrize("loss", POINTWISE, ids=lambda loss: loss.name)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("n", [1000, 50_000])
+@pytest.mark.parametrize("n", [1, 7, 255, 256, 257, 1000, 4099, 50_001])
 def test_the_value_is_the_same_with_or_without_the_gradient(loss, dtype, n, rng):
     y_true, y_pred = valid_inputs(loss, n, dtype, rng)
     weights = rng.uniform(0, 2, n)

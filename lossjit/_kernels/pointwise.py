@@ -24,9 +24,9 @@ maths compiles it anew instead of loading a stale kernel.
 
 Arrays are flat and C-contiguous. ``weights`` is empty (unweighted) or holds one weight per run of
 ``inner`` consecutive elements. Losses are computed in the input dtype (float32 maths stays in
-float32) into a block buffer and summed from it in float64: the same buffer and the same summing
-loop for ``SUM`` and ``SUM_AND_GRAD``, so a loss's value is bitwise the same with or without its
-gradient.
+float32) and summed in float64, so that a loss's value is bitwise the same with or without its
+gradient: unweighted, as they are computed (:func:`_unweighted_sum`); weighted, from a small buffer
+by one loop for both modes.
 """
 
 import hashlib
@@ -45,7 +45,13 @@ from . import typed
 SUM, SUM_AND_GRAD, LOSSES, HESSIAN = 0, 1, 2, 3
 
 #: What the templates call: each loss's copies see its own (``_bind``); these only name them.
-element = call = block = HAS_HESSIAN = None
+element = call = block = unweighted_sum = HAS_HESSIAN = None
+
+#: Elements per chunk of the buffer of weighted losses: small enough to stay in the L1 cache.
+CHUNK = 512
+
+#: Fewest elements of a block whose value and gradient one loop computes (see :func:`_unweighted_sum`).
+FUSED_MIN = 256
 
 #: Most parameters an element function may have (one call template each, below).
 MAX_PARAMETERS = 6
@@ -93,53 +99,100 @@ def _block(y_true, y_pred, weights, inner, params, scale, mode, out, start, stop
     """float64 sum of w_i l_i over elements [start, stop) (SUM, SUM_AND_GRAD; 0 otherwise), writing
     out_i = scale w_i dl_i/dp_i (SUM_AND_GRAD), w_i l_i (LOSSES) or scale w_i d2l_i/dp_i^2 (HESSIAN).
 
-    A template: ``call`` (the element function) and ``HAS_HESSIAN`` are bound per loss (see :func:`_bind`).
+    A template: ``call`` (the element function), ``HAS_HESSIAN`` and ``unweighted_sum`` are bound per
+    loss (see :func:`_bind`).
     """
-    # Slices indexed from 0: with range(start, stop) LLVM cannot prove i >= 0, keeps Numba's
-    # negative-index wraparound per element and does not vectorise.
-    y = y_true[start:stop]
-    p = y_pred[start:stop]
-    n = p.size
-    summed = mode == SUM or mode == SUM_AND_GRAD
-    values = np.empty(n, p.dtype) if summed else out[start:stop]
-    if mode == SUM_AND_GRAD:
-        grad = out[start:stop]
-        for i in range(n):
-            result = call(y[i], p[i], params)
-            values[i] = result[0]
-            grad[i] = scale * result[1]
-    elif mode == HESSIAN:
-        if HAS_HESSIAN:
-            for i in range(n):
+    if weights.size == 0 and (mode == SUM or mode == SUM_AND_GRAD):
+        return unweighted_sum(y_true, y_pred, params, scale, mode, out, start, stop)
+    if mode == LOSSES or mode == HESSIAN:
+        # Slices indexed from 0: with range(start, stop) LLVM cannot prove i >= 0, keeps Numba's
+        # negative-index wraparound per element and does not vectorise.
+        y = y_true[start:stop]
+        p = y_pred[start:stop]
+        values = out[start:stop]
+        if mode == LOSSES:
+            for i in range(p.size):
+                values[i] = call(y[i], p[i], params)[0]
+        elif HAS_HESSIAN:
+            for i in range(p.size):
                 values[i] = scale * call(y[i], p[i], params)[2]
-    else:  # SUM, LOSSES
-        for i in range(n):
-            values[i] = call(y[i], p[i], params)[0]
-    if weights.size > 0 and inner == 1:  # a weight per element
-        w = weights[start:stop]
-        for i in range(n):
-            values[i] = w[i] * values[i]
-        if mode == SUM_AND_GRAD:
-            for i in range(n):
-                grad[i] = w[i] * grad[i]
-    elif weights.size > 0:
-        run_start = start
-        while run_start < stop:  # one weight per run of ``inner`` elements: no division per element
-            run_stop = min((run_start // inner + 1) * inner, stop)
-            w = weights[run_start // inner]
-            run = values[run_start - start:run_stop - start]  # a slice indexed from 0, as above
-            for i in range(run.size):
-                run[i] = w * run[i]
-            if mode == SUM_AND_GRAD:
-                run = grad[run_start - start:run_stop - start]
-                for i in range(run.size):
-                    run[i] = w * run[i]
-            run_start = run_stop
+        _weigh(values, weights, inner, start)
+        return 0.0
+    # Weighted sums: CHUNK losses at a time into a buffer, weighed, then added up by one loop for
+    # both modes (the weights of a run of ``inner`` elements need more than one loop).
+    buffer = np.empty(min(CHUNK, stop - start), y_pred.dtype)
     total = 0.0
-    if summed:
-        for i in range(n):
+    for chunk_start in range(start, stop, CHUNK):
+        chunk_stop = min(chunk_start + CHUNK, stop)
+        y = y_true[chunk_start:chunk_stop]
+        p = y_pred[chunk_start:chunk_stop]
+        values = buffer[:p.size]
+        if mode == SUM_AND_GRAD:
+            grad = out[chunk_start:chunk_stop]
+            for i in range(p.size):
+                result = call(y[i], p[i], params)
+                values[i] = result[0]
+                grad[i] = scale * result[1]
+            _weigh(grad, weights, inner, chunk_start)
+        else:
+            for i in range(p.size):
+                values[i] = call(y[i], p[i], params)[0]
+        _weigh(values, weights, inner, chunk_start)
+        for i in range(values.size):
             total += values[i]
     return total
+
+
+def _unweighted_sum(y_true, y_pred, params, scale, mode, out, start, stop):
+    """:func:`_block` without weights in the modes SUM and SUM_AND_GRAD: the losses added up as they
+    are computed, no buffer (for the cheapest losses a buffer's extra store and load per element cost up
+    to 2x). The sum loop and the fused loop add in the same order: LLVM vectorises both reductions
+    alike, and ``tests/test_pointwise_loss.py`` checks value == value_and_grad[0] bitwise.
+
+    A template: ``call`` is bound per loss. Below :data:`FUSED_MIN` elements, SUM_AND_GRAD runs the
+    sum loop and then a gradient loop: LLVM guards a fused loop with a run-time test of where the
+    gradient lies, and takes a scalar copy (which adds in another order) when the gradient starts less
+    than a vector step after an input, which only short arrays can do.
+    """
+    y = y_true[start:stop]
+    p = y_pred[start:stop]
+    total = 0.0
+    if mode == SUM_AND_GRAD and p.size >= FUSED_MIN:
+        grad = out[start:stop]
+        for i in range(p.size):
+            result = call(y[i], p[i], params)
+            total += result[0]
+            grad[i] = scale * result[1]
+        return total
+    for i in range(p.size):
+        total += call(y[i], p[i], params)[0]
+    if mode == SUM_AND_GRAD:
+        grad = out[start:stop]
+        for i in range(p.size):
+            grad[i] = scale * call(y[i], p[i], params)[1]
+    return total
+
+
+@numba.njit(fastmath=FASTMATH, error_model=ERROR_MODEL, cache=True)
+def _weigh(values, weights, inner, start):
+    """values_i *= w_i for the elements from ``start`` on: ``weights`` empty (no weights) or one weight
+    per run of ``inner`` elements."""
+    if weights.size == 0:
+        return
+    if inner == 1:
+        w = weights[start:start + values.size]
+        for i in range(values.size):
+            values[i] = w[i] * values[i]
+        return
+    stop = start + values.size
+    run_start = start
+    while run_start < stop:  # one weight per run: no division per element
+        run_stop = min((run_start // inner + 1) * inner, stop)
+        w = weights[run_start // inner]
+        run = values[run_start - start:run_stop - start]  # a slice indexed from 0, as above
+        for i in range(run.size):
+            run[i] = w * run[i]
+        run_start = run_stop
 
 
 def _kernel(y_true, y_pred, weights, inner, params, scale, mode, out):
@@ -201,7 +254,10 @@ class PointwiseKernel(typed.PerDtype):
         element = numba.njit(inline="always", **jit)(self.function)
         call = numba.njit(inline="always", **jit)(_bind(_CALLS[len(self.parameters)], f"{self.name}_call",
                                                         element=element))
-        block = numba.njit(**jit)(_bind(_block, f"{self.name}_block", call=call, HAS_HESSIAN=self.has_hessian))
+        unweighted_sum = numba.njit(inline="always", **jit)(_bind(_unweighted_sum, f"{self.name}_unweighted_sum",
+                                                                  call=call))
+        block = numba.njit(**jit)(_bind(_block, f"{self.name}_block", call=call, HAS_HESSIAN=self.has_hessian,
+                                        unweighted_sum=unweighted_sum))
         kernel = _bind(_kernel, f"{self.name}_{dtype.name}_{fingerprint(self.function)}", block=block,
                        PARALLEL_THRESHOLD=parallel_threshold)
         # The cache keys on the source, not on the threshold: a kernel with another one is not cached.
