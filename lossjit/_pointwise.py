@@ -15,13 +15,14 @@ from ._threads import after_kernel
 _PROPERTIES = {"task": "custom", "convex": None, "robust_to_outliers": None, "input": "values"}
 
 
-def element_kernel(function, name=None, *, has_hessian=None):
+def element_kernel(function, name=None, *, has_hessian=None, buffer_float32=False):
     """The :class:`PointwiseKernel` of an element function ``function(y, p, a=..., ...)``.
 
     Its parameters come from its signature. Unless ``has_hessian`` is given (the built-ins, whose
     helpers would compile at import), the function is called once in Python with sample numbers, so
     that a wrong function fails here, by name: it returns ``(loss, dloss_dp)`` or ``(loss, dloss_dp,
-    d2loss_dp2)``.
+    d2loss_dp2)``. ``buffer_float32`` is :class:`PointwiseKernel`'s (the built-ins with logs and
+    exponentials set it).
     """
     name = name or function.__name__
     options = element_options(function, name)
@@ -34,7 +35,7 @@ def element_kernel(function, name=None, *, has_hessian=None):
             raise TypeError(f"pointwise loss {name} must return (loss, dloss_dp) or (loss, dloss_dp, d2loss_dp2), "
                             f"got {result!r}")
         has_hessian = len(result) == 3
-    return PointwiseKernel(function, name, options, has_hessian)
+    return PointwiseKernel(function, name, options, has_hessian, buffer_float32)
 
 
 def element_options(function, name):
