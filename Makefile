@@ -16,11 +16,23 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[course,test]'
 	touch $(STAMP)
 
+# COURSE picks the edition `make lab` opens: en (the default, course/00_index.ipynb) or zh (the Chinese edition,
+# course/zh/00_index.ipynb); the lab's file browser shows course/, so both. (Not LANG: that is the locale.)
+COURSE ?= en
+LAB_INDEX_en := 00_index.ipynb
+LAB_INDEX_zh := zh/00_index.ipynb
+ifneq ($(filter lab,$(MAKECMDGOALS)),)
+ifeq ($(LAB_INDEX_$(COURSE)),)
+$(error COURSE=$(COURSE): expected COURSE=en (English, the default) or COURSE=zh (中文))
+endif
+endif
+
 # LAB_ARGS go to jupyter lab, e.g. make lab LAB_ARGS="--no-browser --port 8899".
 # The warm-up first: otherwise a notebook's first call of each loss compiles its kernel (about a second each).
 # Numba's cache is lossjit/_kernels/__pycache__ (NUMBA_CACHE_DIR if set), found by every program using this checkout.
 lab: warmup
-	$(BIN)/jupyter lab course/00_index.ipynb $(LAB_ARGS)
+	@test -f course/$(LAB_INDEX_$(COURSE)) || { echo "course/$(LAB_INDEX_$(COURSE)) does not exist yet"; exit 1; }
+	$(BIN)/jupyter lab --ServerApp.root_dir=course course/$(LAB_INDEX_$(COURSE)) $(LAB_ARGS)
 
 warmup: $(STAMP)
 	$(BIN)/python -m lossjit.warmup
@@ -42,12 +54,13 @@ bench: $(STAMP)
 	$(BIN)/python -m lossjit.warmup
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
-# Browser assets for slides and site, from the npm registry once, so both work offline.
+# Browser assets for slides and site, from the npm registry once, so both work offline: the CJK web font
+# (Noto Sans SC, variable weight, split by unicode-range; its CJK files are 4.4 MB) renders the Chinese pages.
 VENDOR := _build/vendor
-WEB_PACKAGES := reveal.js@4.6.1 requirejs@2.3.7 jquery@3.7.1 mathjax@2.7.9
+WEB_PACKAGES := reveal.js@4.6.1 requirejs@2.3.7 jquery@3.7.1 mathjax@2.7.9 @fontsource-variable/noto-sans-sc@5.3.1
 
 $(VENDOR)/.installed: Makefile
-	@command -v npm >/dev/null || { echo "make slides/site need npm (Node.js) once to fetch reveal.js and MathJax"; exit 1; }
+	@command -v npm >/dev/null || { echo "make slides/site need npm (Node.js) once to fetch reveal.js, MathJax and the CJK web font"; exit 1; }
 	mkdir -p $(VENDOR)
 	echo '{"private": true}' > $(VENDOR)/package.json
 	npm install --prefix $(VENDOR) --no-save --no-package-lock --no-audit --no-fund --loglevel=error $(WEB_PACKAGES)
@@ -59,13 +72,15 @@ $(VENDOR)/.installed: Makefile
 SOLUTIONS ?= all
 
 # reveal.js slides of every notebook in _build/slides (open _build/slides/index.html); `s` opens the speaker notes.
+# The Chinese edition's decks are in _build/slides/zh, every deck with a switch to its twin in the other language.
 slides: $(STAMP) $(VENDOR)/.installed
 	rm -rf _build/slides
 	$(BIN)/python tools/build_slides.py course --out _build/slides --vendor $(VENDOR)/node_modules \
 		--solutions "$(SOLUTIONS)"
 	$(BIN)/python tools/check_links.py _build/slides
 
-# Static HTML site of the executed course in _build/site, then a check of every relative link.
+# Static HTML site of the executed course in _build/site (the Chinese edition in _build/site/zh), then a check of
+# every relative link of both editions.
 site: $(STAMP) $(VENDOR)/.installed
 	rm -rf _build/site
 	$(BIN)/python tools/build_site.py course --out _build/site --vendor $(VENDOR)/node_modules \

@@ -3,9 +3,15 @@
 Slide boundaries: a cell's own ``slideshow.slide_type`` metadata wins; otherwise a
 markdown cell starting with a ``#``/``##`` heading opens a new slide and one starting
 with a deeper heading a vertical sub-slide; every other cell continues the current
-slide. The source notebooks are not modified. reveal.js, require.js, jQuery and
-MathJax are copied from the npm packages into ``<out>/_static`` so the decks work
-offline.
+slide. The source notebooks are not modified. reveal.js, require.js, jQuery, MathJax
+and the CJK web font (Noto Sans SC) are copied from the npm packages into
+``<out>/_static`` so the decks work offline.
+
+Languages: the English decks are in ``<out>``, the Chinese edition's (``course/zh/``,
+once it has a chapter) in ``<out>/zh``. A switch in the top right corner of every deck
+leads to its twin in the other language, at the same slide (while the twin does not
+exist, to that language's index page); a Chinese deck's link to a chapter not
+translated yet leads to the English deck.
 
 Speaker notes: a cell of slide type "notes" becomes an ``<aside class="notes">`` of the
 slide it follows, which reveal.js's notes plugin (copied with reveal.js) shows in the
@@ -108,57 +114,110 @@ def deck_name(page: PurePosixPath) -> PurePosixPath:
     return page.with_suffix(".slides.html")
 
 
+INDEX_PAGE = PurePosixPath("index.html")
+
+#: The words of the decks' index page, in each edition's language.
+TEXT = {
+    "en": {"title": "Loss functions course: slides",
+           "keys": "Arrow keys move, <kbd>Esc</kbd> shows the overview, <kbd>s</kbd> the speaker view, "
+                   "<kbd>f</kbd> full screen.",
+           "untranslated": "", "untranslated_note": ""},
+    "zh": {"title": "损失函数课程：幻灯片",
+           "keys": "方向键翻页，<kbd>Esc</kbd> 显示总览，<kbd>s</kbd> 打开演讲者视图，<kbd>f</kbd> 全屏。",
+           "untranslated": "尚无中文版",
+           "untranslated_note": "下面这些幻灯片还没有译成中文，链接指向英文版。"},
+}
+
+
 def build(course_dir: Path, out_dir: Path, vendor: Path, only: list[Path],
           solutions: coursebuild.Release = True) -> list[Path]:
-    """Write the decks (all notebooks, or ``only`` those) and an index page; return the decks.
+    """Write the decks (all notebooks, or ``only`` those) and an index page of each edition; return the decks.
 
+    The English edition's decks are in ``out_dir``, the Chinese edition's (``course/zh``) in ``out_dir/zh``, each
+    deck with a language switch to its twin (or to the other edition's index page while it has none).
     ``solutions`` as for the site: True (all), False (none) or a set of chapter numbers; the solutions left out
     get no deck and no link (see ``coursebuild.withhold_solutions``).
     """
-    pages = coursebuild.course_notebooks(course_dir, solutions)
-    built = {PurePosixPath(page.as_posix()) for page in pages}
-    released = frozenset(page for page in built if page.parts[0] == coursebuild.SOLUTIONS_DIR)
-    if only:
-        chosen = {path.resolve() for path in only}
-        pages = [page for page in pages if (course_dir / page).resolve() in chosen]
+    chosen = {path.resolve() for path in only}
+    plan = {}   # edition -> (the notebooks to build, every notebook of the edition), relative to its folder
+    for edition in coursebuild.editions(course_dir):
+        source_dir = course_dir / edition.folder
+        every = [PurePosixPath(page.as_posix()) for page in coursebuild.course_notebooks(source_dir, solutions)]
+        pages = [page for page in every if not only or (source_dir / page).resolve() in chosen]
+        if pages or edition == coursebuild.ENGLISH:
+            plan[edition] = (pages, set(every))
+    decks_of = {edition: {deck_name(page) for page in pages} | {INDEX_PAGE} for edition, (pages, _) in plan.items()}
     out_dir.mkdir(parents=True, exist_ok=True)
     coursebuild.copy_assets(vendor, out_dir, coursebuild.SLIDE_ASSETS)
-    coursebuild.copy_course_files(course_dir, out_dir, solutions)
+    coursebuild.copy_cjk_font(vendor, out_dir)
+    titles: dict[PurePosixPath, str] = {}   # the decks' titles, by path from out_dir
     decks = []
-    entries = []
-    for page in pages:
-        page = PurePosixPath(page.as_posix())
-        notebook = coursebuild.read_notebook(course_dir / page)
-        body, _ = slides_exporter(coursebuild.relative_prefix(page)).from_notebook_node(
-            mark_slides(notebook), resources={"metadata": {"name": page.stem}}
-        )
-        body = coursebuild.rewrite_notebook_links(body, page, built, ".slides.html")
-        body = body.replace(NOTES_ASIDE, NOTES_ASIDE_NO_MATH)
-        if solutions is not True:
-            body = coursebuild.withhold_solutions(body, page, released)
-        target = out_dir / deck_name(page)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(body, encoding="utf-8")
-        decks.append(target)
-        entries.append((deck_name(page), coursebuild.first_heading(notebook, page.stem)))
-    (out_dir / "index.html").write_text(index_page(entries), encoding="utf-8")
+    for edition, (pages, built) in plan.items():
+
+        def switch(deck: PurePosixPath, edition=edition) -> str:
+            return coursebuild.language_switch(edition.page(deck), [
+                (other, other.page(deck) if deck in decks_of[other] else None, other.page(INDEX_PAGE))
+                for other in plan if other != edition])
+
+        source_dir, edition_dir = course_dir / edition.folder, out_dir / edition.folder
+        coursebuild.copy_course_files(source_dir, edition_dir, solutions, excluded=coursebuild.TRANSLATION_FOLDERS)
+        released = frozenset(page for page in built if page.parts[0] == coursebuild.SOLUTIONS_DIR)
+        english = coursebuild.ENGLISH
+        entries = []
+        for page in pages:
+            notebook = coursebuild.read_notebook(source_dir / page)
+            deck = deck_name(page)
+            body, _ = slides_exporter(coursebuild.relative_prefix(edition.page(deck))).from_notebook_node(
+                mark_slides(notebook), resources={"metadata": {"name": page.stem}, "language_switch": switch(deck),
+                                                  "font_stylesheet": coursebuild.font_stylesheet(edition.page(deck))}
+            )
+            body = coursebuild.set_html_lang(body, edition.html_lang)
+            body = coursebuild.rewrite_notebook_links(body, page, built, ".slides.html")
+            body = body.replace(NOTES_ASIDE, NOTES_ASIDE_NO_MATH)
+            if solutions is not True:
+                body = coursebuild.withhold_solutions(body, page, released, *coursebuild.WITHHELD[edition.code])
+            if edition != english:   # links to chapters not translated yet lead to the English decks
+                body = coursebuild.link_other_edition(body, page, edition, english, plan[english][1], ".slides.html")
+            target = edition_dir / deck
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(body, encoding="utf-8")
+            decks.append(target)
+            entries.append((deck, coursebuild.first_heading(notebook, page.stem)))
+            titles[edition.page(deck)] = entries[-1][1]
+        untranslated = []
+        if edition != english:
+            untranslated = [(coursebuild.relative_link(edition.page(INDEX_PAGE), deck), titles.get(deck, str(deck)))
+                            for deck in sorted(decks_of[english] - decks_of[edition])]
+        (edition_dir / INDEX_PAGE).write_text(index_page(entries, edition, switch(INDEX_PAGE), untranslated),
+                                              encoding="utf-8")
     return decks
 
 
-def index_page(entries: list[tuple[PurePosixPath, str]]) -> str:
+def index_page(entries: list[tuple[PurePosixPath, str]], edition: coursebuild.Edition = coursebuild.ENGLISH,
+               switch: str = "", untranslated: list[tuple[str, str]] = ()) -> str:
+    """The list of an edition's decks; ``untranslated``: (link, title) of the English decks it lacks."""
+    text = TEXT[edition.code]
     items = "\n".join(
         f'<li><a href="{html.escape(str(deck))}">{html.escape(title)}</a></li>' for deck, title in entries
     )
+    others = ""
+    if untranslated:
+        others = "\n".join(f'<li><a href="{html.escape(link)}" hreflang="en" lang="en">{html.escape(title)}</a></li>'
+                           for link, title in untranslated)
+        others = (f'<h2>{text["untranslated"]}</h2>\n<p>{text["untranslated_note"]}</p>\n'
+                  f'<ul class="untranslated">\n{others}\n</ul>\n')
+    switch_html = f'<nav style="text-align: right;">{switch}</nav>\n' if switch else ""
     return f"""<!DOCTYPE html>
-<html lang="en">
-<head><meta charset="utf-8"><title>Loss functions course: slides</title></head>
-<body style="font-family: sans-serif; max-width: 50em; margin: 2em auto;">
-<h1>Loss functions course: slides</h1>
-<p>Arrow keys move, <kbd>Esc</kbd> shows the overview, <kbd>s</kbd> the speaker view, <kbd>f</kbd> full screen.</p>
+<html lang="{edition.html_lang}">
+<head><meta charset="utf-8"><title>{text["title"]}</title>
+{coursebuild.font_stylesheet(edition.page(INDEX_PAGE))}</head>
+<body style="font-family: var(--lossjit-sans, sans-serif); max-width: 50em; margin: 2em auto;">
+{switch_html}<h1>{text["title"]}</h1>
+<p>{text["keys"]}</p>
 <ul>
 {items}
 </ul>
-</body>
+{others}</body>
 </html>
 """
 

@@ -1,7 +1,8 @@
 """Check every relative link, anchor, image and script of a folder of HTML pages.
 
 Every ``href``/``src`` of every ``*.html`` page under the folder must point to a file
-inside the folder, and a ``#fragment`` to an ``id`` (or ``name``) on the target page.
+inside the folder, and a ``#fragment`` to an ``id`` (or ``name``) on the target page; so
+must every ``url(...)`` and ``@import`` of the stylesheets the pages link (the web fonts).
 External links (``http:``, ``https:``, ``mailto:``, ...) are listed, never fetched.
 Exit status 1 if anything is broken.
 
@@ -11,6 +12,7 @@ Exit status 1 if anything is broken.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections import defaultdict
 from html.parser import HTMLParser
@@ -39,6 +41,16 @@ class PageParser(HTMLParser):
             self.links.append(target.strip())
 
 
+# url(...) in a stylesheet (quoted or not), and @import "..." without url().
+_CSS_URL = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)'"\s]*))\s*\)|@import\s+["']([^"']+)["']""")
+
+
+def stylesheet_links(sheet: Path) -> list[str]:
+    """The targets of a stylesheet's ``url(...)`` and ``@import``, comments left out."""
+    text = re.sub(r"/\*.*?\*/", "", sheet.read_text(encoding="utf-8", errors="replace"), flags=re.DOTALL)
+    return [next(group for group in match.groups() if group is not None).strip() for match in _CSS_URL.finditer(text)]
+
+
 def parse(page: Path) -> PageParser:
     parser = PageParser()
     parser.feed(page.read_text(encoding="utf-8"))
@@ -51,6 +63,7 @@ def check(root: Path) -> tuple[list[str], dict[str, set[str]]]:
     pages = {page: parse(page) for page in sorted(root.rglob("*.html"))}
     broken: list[str] = []
     external: dict[str, set[str]] = defaultdict(set)
+    sheets: list[Path] = []   # the stylesheets the pages link, then those they import
     for page, parsed in pages.items():
         where = page.relative_to(root)
         for link in parsed.links:
@@ -70,10 +83,30 @@ def check(root: Path) -> tuple[list[str], dict[str, set[str]]]:
                 broken.append(f"{where}: {link} leaves {root}")
             elif not target.is_file():
                 broken.append(f"{where}: {link} -> missing {target.relative_to(root)}")
+            elif target.suffix == ".css":
+                if target not in sheets:
+                    sheets.append(target)
             elif parts.fragment and not parts.fragment.startswith("/") and target.suffix == ".html":
                 anchors = pages[target].anchors if target in pages else parse(target).anchors
                 if unquote(parts.fragment) not in anchors and parts.fragment not in anchors:
                     broken.append(f"{where}: {link} -> no anchor #{unquote(parts.fragment)}")
+    for sheet in sheets:   # grows while it runs: an imported stylesheet is checked in turn
+        where = sheet.relative_to(root)
+        for link in stylesheet_links(sheet):
+            parts = urlsplit(link)
+            if parts.scheme or parts.netloc:
+                if parts.scheme != "data":
+                    external[link].add(str(where))
+                continue
+            if not parts.path:
+                continue
+            target = (sheet.parent / unquote(parts.path)).resolve()
+            if not target.is_relative_to(root):
+                broken.append(f"{where}: {link} leaves {root}")
+            elif not target.is_file():
+                broken.append(f"{where}: {link} -> missing {target.relative_to(root)}")
+            elif target.suffix == ".css" and target not in sheets:
+                sheets.append(target)
     return broken, external
 
 

@@ -12,6 +12,7 @@ import argparse
 import html
 import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
@@ -108,13 +109,15 @@ def copy_assets(vendor: Path, out_dir: Path, assets: list[tuple[str, str]]) -> N
             shutil.copy2(vendor / source, target)
 
 
-def copy_course_files(course_dir: Path, out_dir: Path, solutions: Release = True) -> None:
+def copy_course_files(course_dir: Path, out_dir: Path, solutions: Release = True,
+                      excluded: frozenset[str] = frozenset()) -> None:
     """Copy the files notebooks may link to (figures, data, text), skipping notebooks, tools and the
-    lecturer's files; and the solutions folder too when no solution is released."""
+    lecturer's files; and the solutions folder too when no solution is released. ``excluded``: top-level
+    folders left out too (the translations' folders, which their own editions copy)."""
     skipped = _SKIPPED_DIRS if solutions else _SKIPPED_DIRS | {SOLUTIONS_DIR}
     for path in sorted(course_dir.rglob("*")):
         relative = path.relative_to(course_dir)
-        if path.is_dir() or path.suffix == ".ipynb":
+        if path.is_dir() or path.suffix == ".ipynb" or relative.parts[0] in excluded:
             continue
         if any(part in skipped or part.startswith(".") for part in relative.parts):
             continue
@@ -140,14 +143,17 @@ def rewrite_notebook_links(page_html: str, page: PurePosixPath, built: set[PureP
     return _HREF.sub(replace, page_html)
 
 
-def withhold_solutions(page_html: str, page: PurePosixPath, released: frozenset = frozenset()) -> str:
+def withhold_solutions(page_html: str, page: PurePosixPath, released: frozenset = frozenset(),
+                       later: str = f" ({SOLUTIONS_LATER})",
+                       title: str = f"The worked solutions are {SOLUTIONS_LATER}") -> str:
     """``page_html`` without a link into the solutions folder, except to the ``released`` solutions.
 
     Each withheld link becomes its text followed by "(released after class)", and so does inline code
     naming the folder (``solutions/01_x.ipynb``) unless it names a released solution. ``page`` is the
     page's path relative to the output root (the course folder's layout); links are resolved from its
     folder, whatever their suffix (``.ipynb``, ``.html``, ``.slides.html``). External links are left alone.
-    ``released`` holds the released solutions' notebook paths (``solutions/01_x.ipynb``).
+    ``released`` holds the released solutions' notebook paths (``solutions/01_x.ipynb``). ``later`` is the note
+    after the text and ``title`` its tooltip (the Chinese edition's read "（课后发布）" and "习题解答课后发布").
     """
     released_stems = {path.parent / path.name.split(".")[0] for path in released}
 
@@ -155,8 +161,7 @@ def withhold_solutions(page_html: str, page: PurePosixPath, released: frozenset 
         return path.parent / path.name.split(".")[0] in released_stems
 
     def withheld(inner: str) -> str:
-        return (f'<span class="solutions-later" title="The worked solutions are {SOLUTIONS_LATER}">'
-                f"{inner} ({SOLUTIONS_LATER})</span>")
+        return f'<span class="solutions-later" title="{html.escape(title)}">{inner}{later}</span>'
 
     def replace(match: re.Match) -> str:
         href, text, code = match.groups()
@@ -214,3 +219,172 @@ def argument_parser(description: str) -> argparse.ArgumentParser:
                         help="publish every worked solution (all, the default), none (0), or those of these chapters "
                              "(1,2,3); links to the others read 'released after class'")
     return parser
+
+
+# Editions: the English course at the root of the output, each translation in a folder of its own ---------------
+
+
+@dataclass(frozen=True)
+class Edition:
+    """One language of the course: its notebooks in ``<course>/<folder>``, its pages in ``<out>/<folder>``, with the
+    same file names in every edition (the English edition's folder is the root, "")."""
+
+    code: str
+    html_lang: str
+    folder: str
+    #: The language switch's link to this edition, in this edition's language.
+    name: str
+    #: The switch's link when a page has no twin in this edition: to this edition's contents page.
+    contents_name: str
+
+    def page(self, path: PurePosixPath) -> PurePosixPath:
+        """``path`` (relative to this edition's folder) relative to the output root."""
+        return PurePosixPath(self.folder, path) if self.folder else path
+
+
+ENGLISH = Edition("en", "en", "", "English", "English: contents (this page is not in English)")
+CHINESE = Edition("zh", "zh-CN", "zh", "中文", "中文目录（本页尚无中文版）")
+TRANSLATIONS = (CHINESE,)
+#: What a withheld solution's link becomes in each edition: the note after its text, and its tooltip.
+WITHHELD = {"en": (f" ({SOLUTIONS_LATER})", f"The worked solutions are {SOLUTIONS_LATER}"),
+            "zh": ("（课后发布）", "习题解答课后发布")}
+#: The translations' folders in the course folder, left out of the English edition's copied files.
+TRANSLATION_FOLDERS = frozenset(edition.folder for edition in TRANSLATIONS)
+
+
+def editions(course_dir: Path) -> list[Edition]:
+    """The English edition, then every translation whose folder holds a chapter (``<course>/zh/NN_*.ipynb``)."""
+    return [ENGLISH] + [edition for edition in TRANSLATIONS
+                        if any((course_dir / edition.folder).glob("[0-9][0-9]_*.ipynb"))]
+
+
+def relative_link(source: PurePosixPath, target: PurePosixPath) -> str:
+    """The link from page ``source`` to file ``target`` (both relative to the output root)."""
+    return relative_prefix(source) + str(target)
+
+
+def language_switch(page: PurePosixPath,
+                    others: list[tuple[Edition, PurePosixPath | None, PurePosixPath]]) -> str:
+    """The links from ``page`` to the same page in the other editions (all paths relative to the output root).
+
+    ``others``: for each other edition, the twin page (None when that edition has none) and the edition's contents
+    page, which the link leads to instead when there is no twin (saying so, and with the class "no-twin").
+    """
+    links = []
+    for edition, twin, contents in others:
+        target, label, kind = ((twin, edition.name, "language-switch") if twin is not None
+                               else (contents, edition.contents_name, "language-switch no-twin"))
+        links.append(f'<a class="{kind}" href="{html.escape(relative_link(page, target))}" '
+                     f'hreflang="{edition.html_lang}" lang="{edition.html_lang}">{html.escape(label)}</a>')
+    return " ".join(links)
+
+
+def set_html_lang(page_html: str, lang: str) -> str:
+    """The page with ``<html lang="<lang>">`` (nbconvert takes ISO 639-1 codes only, so "zh", not "zh-CN")."""
+    return re.sub(r'<html lang="[^"]*"', f'<html lang="{lang}"', page_html, count=1)
+
+
+def link_other_edition(page_html: str, page: PurePosixPath, edition: Edition, other: Edition,
+                       other_built: set[PurePosixPath], suffix: str) -> str:
+    """Point the links to notebooks that ``edition`` lacks (still ``x.ipynb#a``) at the ``other`` edition's pages.
+
+    Run after ``rewrite_notebook_links``: a Chinese chapter that links to a chapter not translated yet leads to
+    the English page (``../02_x.html``). ``page`` is relative to ``edition``'s folder, ``other_built`` holds the
+    other edition's notebooks (relative to its folder). The fragment is dropped: the two languages' headings have
+    different anchors. Links to notebooks neither edition built are left for the link check.
+    """
+
+    def replace(match: re.Match) -> str:
+        resolved = _normalise(page.parent / html.unescape(match.group(1)))
+        if resolved not in other_built:
+            return match.group(0)
+        target = other.page(resolved.with_suffix(""))
+        return f'href="{html.escape(relative_link(edition.page(page), target))}{suffix}"'
+
+    return _HREF.sub(replace, page_html)
+
+
+# The CJK web font: Noto Sans SC from the npm package @fontsource-variable/noto-sans-sc, bundled with the pages ------
+
+CJK_FONT_PACKAGE = "@fontsource-variable/noto-sans-sc"
+CJK_FONT_FAMILY = "Noto Sans SC Variable"
+#: The stylesheet every page links, under ``_static``; the woff2 files are in ``_static/fonts/noto-sans-sc/``.
+CJK_FONT_CSS = "fonts/noto-sans-sc.css"
+#: The blocks the font serves (CJK radicals and punctuation, kana, ideographs, compatibility and full-width forms):
+#: Latin text and emoji keep the page's own fonts, every Chinese character comes from the bundled font.
+CJK_BLOCKS = ((0x2E80, 0x9FFF), (0xF900, 0xFAFF), (0xFE10, 0xFE1F), (0xFE30, 0xFE4F), (0xFF00, 0xFFEF),
+              (0x20000, 0x3FFFF))
+_FONT_FACE = re.compile(r"@font-face\s*\{(.*?)\}", re.DOTALL)
+_UNICODE_RANGE = re.compile(r"unicode-range:\s*([^;]*);")
+_FONT_URL = re.compile(r"url\(\s*['\"]?\./files/([^)'\"]+)['\"]?\s*\)")
+_SANS = 'system-ui, -apple-system, blinkmacsystemfont, "Segoe UI", helvetica, arial, sans-serif'
+_FONT_STACKS = f"""
+/* The bundled CJK font first in every font stack of the pages (JupyterLab's, reveal.js's): its unicode-range
+   leaves Latin text to the fonts after it. html:root outranks the :root of the stylesheets loaded later. */
+html:root {{
+  --lossjit-sans: "{CJK_FONT_FAMILY}", {_SANS};
+  --jp-ui-font-family: var(--lossjit-sans);
+  --jp-content-font-family: var(--lossjit-sans);
+  --jp-code-font-family-default: "{CJK_FONT_FAMILY}", menlo, consolas, "DejaVu Sans Mono", monospace;
+  --r-main-font: "{CJK_FONT_FAMILY}", "Source Sans Pro", helvetica, sans-serif;
+  --r-heading-font: "{CJK_FONT_FAMILY}", "Source Sans Pro", helvetica, sans-serif;
+  --r-code-font: "{CJK_FONT_FAMILY}", monospace;
+}}
+"""
+
+
+def _cjk_ranges(unicode_range: str) -> list[str]:
+    """The parts of a CSS unicode-range (``U+4e00-4e2f,U+20``) inside ``CJK_BLOCKS``."""
+    kept = []
+    for part in unicode_range.split(","):
+        first, _, last = part.strip().upper().removeprefix("U+").partition("-")
+        start, stop = int(first, 16), int(last or first, 16)
+        for block_start, block_stop in CJK_BLOCKS:
+            low, high = max(start, block_start), min(stop, block_stop)
+            if low <= high:
+                kept.append(f"U+{low:x}" + (f"-{high:x}" if high > low else ""))
+    return kept
+
+
+def copy_cjk_font(vendor: Path, out_dir: Path) -> int:
+    """Write ``<out>/_static/fonts/noto-sans-sc.css`` and copy the woff2 files it names (and the font's licence);
+    return the bytes of the font files.
+
+    The npm package splits the variable font (weights 100 to 900) into about a hundred woff2 files, each for a
+    unicode-range; a browser fetches only the files of the characters a page shows. The stylesheet keeps the
+    package's @font-face rules with their ranges cut to ``CJK_BLOCKS`` (the files serving Latin, Cyrillic,
+    Vietnamese or emoji alone are left out), and sets the pages' font stacks (``_FONT_STACKS``).
+    """
+    package = vendor / CJK_FONT_PACKAGE
+    if not (package / "index.css").is_file():
+        raise SystemExit(f"missing browser assets in {vendor}: {CJK_FONT_PACKAGE} (run the make target)")
+    target = out_dir / STATIC_DIR / CJK_FONT_CSS
+    files_dir = target.with_suffix("")
+    files_dir.mkdir(parents=True, exist_ok=True)
+    faces, size = [], 0
+    for face in _FONT_FACE.findall((package / "index.css").read_text(encoding="utf-8")):
+        ranges = _UNICODE_RANGE.search(face)
+        if ranges is None or _FONT_URL.search(face) is None or f"'{CJK_FONT_FAMILY}'" not in face.replace('"', "'"):
+            continue
+        kept = _cjk_ranges(ranges.group(1))
+        if not kept:
+            continue
+        for name in _FONT_URL.findall(face):
+            shutil.copy2(package / "files" / name, files_dir / name)
+            size += (files_dir / name).stat().st_size
+        face = _FONT_URL.sub(lambda match: f"url({files_dir.name}/{match.group(1)})", face)
+        face = _UNICODE_RANGE.sub(f"unicode-range: {','.join(kept)};", face)
+        faces.append(f"@font-face {{{face}}}")
+    if not faces:
+        raise SystemExit(f"no @font-face for {CJK_FONT_FAMILY!r} in {package / 'index.css'}")
+    if (package / "LICENSE").is_file():
+        shutil.copy2(package / "LICENSE", files_dir / "LICENSE")
+    header = (f"/* {CJK_FONT_FAMILY} (SIL Open Font License 1.1, see {files_dir.name}/LICENSE), from the npm package "
+              f"{CJK_FONT_PACKAGE}: its CJK unicode-ranges only. */\n")
+    target.write_text(header + "\n".join(faces) + "\n" + _FONT_STACKS, encoding="utf-8")
+    return size
+
+
+def font_stylesheet(page: PurePosixPath) -> str:
+    """The ``<link>`` of the CJK font's stylesheet for ``page`` (relative to the output root)."""
+    return f'<link rel="stylesheet" href="{relative_prefix(page)}{STATIC_DIR}/{CJK_FONT_CSS}">'

@@ -98,6 +98,11 @@ def vendor(tmp_path) -> Path:
     for extra in ("reveal.js/dist/reveal.css", "reveal.js/dist/theme/white.css"):   # the decks' stylesheets
         (vendor / extra).parent.mkdir(parents=True, exist_ok=True)
         (vendor / extra).write_text("")
+    font = vendor / coursebuild.CJK_FONT_PACKAGE   # the CJK web font: one @font-face and its file
+    (font / "files").mkdir(parents=True)
+    (font / "files" / "cjk.woff2").write_bytes(b"wOF2")
+    (font / "index.css").write_text(f"@font-face {{ font-family: '{coursebuild.CJK_FONT_FAMILY}'; "
+                                    "src: url(./files/cjk.woff2) format('woff2'); unicode-range: U+4e00-9fff; }")
     return vendor
 
 
