@@ -51,7 +51,10 @@ minus is as often an operator as a sign, so numbers are compared by magnitude. I
   version* (singular or plural, any case), including lists and ranges that follow
   (``Steps 1 to 3``, ``sections 1, 3 and 5``, ``chapters 5-8``, ``section 4.2``); a decimal
   starting with ``0.`` is never a reference (``step 0.005`` is quoted);
-* article section: followed by Chinese text (``1. 背景介绍``, ``4.1 均方误差``);
+* article section: a number and a full stop, or ``N.N`` with one digit each side, then Chinese text
+  (``1. 背景介绍``, ``4.1 均方误差``; so a quoted ``1.5 倍`` is skipped too); in Chinese prose, a
+  reference is ``第 N 章/节/步/题`` or ``N 章/节`` (``第 4.2 节``, ``第 3 章``); other numbers followed
+  by Chinese text are quoted (``40 个点``, ``0.01 就停止``) and checked;
 * heading number and list marker: the number that opens a heading (``## 4.1 Mean squared
   error``, ``## 2. Image classification``) or a numbered list item (``1. **Largest** ...``,
   ``**2.** For logits``); the rest of a heading is prose;
@@ -168,7 +171,10 @@ REFERENCE = re.compile(
     r"(?:\d+(?:\.\d+)*\s*(?:,|\band\b|\bor\b|\bto\b|-|\u2013|\u2014|&)\s*(?:§\s*)?)*\Z",
     re.I,
 )
-CJK = re.compile(r"^\.?\s*[\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
+CJK = re.compile(r"^\.\s*[\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
+SPACED_CJK = re.compile(r"^\s+[\u2e80-\u9fff\uf900-\ufaff]")
+CHINESE_REFERENCE_BEFORE = re.compile(r"第\s*\Z")
+CHINESE_REFERENCE_AFTER = re.compile(r"^\s*(?:章|节|小节|步|题|个练习|号练习)")
 
 
 @dataclass(frozen=True)
@@ -263,7 +269,7 @@ MATH = [
     re.compile(r"\\\((.+?)\\\)", re.S),
     re.compile(r"(?<![\\$])\$(?!\$)((?:\\.|[^$\\\n]|\n(?![ \t]*\n))+?)(?<!\\)\$"),
 ]
-EXERCISES = re.compile(r"^[ \t]*#{1,6}[ \t]*exercises\b", re.I | re.M)
+EXERCISES = re.compile(r"^[ \t]*#{1,6}[ \t]*(?:exercises\b|练习)", re.I | re.M)
 
 
 def split_markdown(source: str) -> tuple[str, list[tuple[int, int]]]:
@@ -299,7 +305,9 @@ def prose_rule(prose: str, start: int, end: int, written: str) -> str | None:
         return "chapter label"
     if not written.startswith("0.") and REFERENCE.search(before):
         return "reference"
-    if CJK.match(after):
+    if CHINESE_REFERENCE_BEFORE.search(before) or CHINESE_REFERENCE_AFTER.match(after):
+        return "reference"
+    if CJK.match(after) or re.fullmatch(r"[1-9]\.[1-9]", written) and SPACED_CJK.match(after):
         return "article section"
     line = _line_before(prose, start)
     if re.fullmatch(r"[ \t]*#{1,6}[ \t]*", line):
@@ -631,9 +639,12 @@ def excuses(exception: Excuse, source: str, number: Found) -> bool:
 
 
 def notebook_key(path: Path) -> str:
-    """How exceptions name a notebook: relative to the course folder (``solutions/...`` kept)."""
-    path = Path(path)
-    return f"solutions/{path.name}" if path.parent.name == "solutions" else path.name
+    """How exceptions name a notebook: relative to the course folder (``solutions/...``, ``zh/...``)."""
+    path = Path(path).resolve()
+    try:
+        return path.relative_to(COURSE.resolve()).as_posix()
+    except ValueError:  # a notebook outside the course (the tests' made-up ones)
+        return f"solutions/{path.name}" if path.parent.name == "solutions" else path.name
 
 
 def solutions_of(path: Path) -> Path | None:
@@ -703,7 +714,8 @@ def check_notebook(path: Path, exceptions: list[Excuse] = (),
 
 
 def default_notebooks() -> list[Path]:
-    return sorted(COURSE.glob("*.ipynb")) + sorted((COURSE / "solutions").glob("*.ipynb"))
+    return [path for folder in (COURSE, COURSE / "solutions", COURSE / "zh", COURSE / "zh" / "solutions")
+            for path in sorted(folder.glob("*.ipynb"))]
 
 
 def _display(path: Path) -> str:
