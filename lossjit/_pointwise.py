@@ -15,13 +15,13 @@ from ._threads import after_kernel
 _PROPERTIES = {"task": "custom", "convex": None, "robust_to_outliers": None, "input": "values"}
 
 
-def element_kernel(function, name=None, *, has_hessian=None, buffer_float32=False):
+def element_kernel(function, name=None, *, has_hessian=None, buffered=False):
     """The :class:`PointwiseKernel` of an element function ``function(y, p, a=..., ...)``.
 
     Its parameters come from its signature. Unless ``has_hessian`` is given (the built-ins, whose
     helpers would compile at import), the function is called once in Python with sample numbers, so
     that a wrong function fails here, by name: it returns ``(loss, dloss_dp)`` or ``(loss, dloss_dp,
-    d2loss_dp2)``. ``buffer_float32`` is :class:`PointwiseKernel`'s (the built-ins with logs and
+    d2loss_dp2)``. ``buffered`` is :class:`PointwiseKernel`'s (the built-ins with logs and
     exponentials set it).
     """
     name = name or function.__name__
@@ -35,7 +35,7 @@ def element_kernel(function, name=None, *, has_hessian=None, buffer_float32=Fals
             raise TypeError(f"pointwise loss {name} must return (loss, dloss_dp) or (loss, dloss_dp, d2loss_dp2), "
                             f"got {result!r}")
         has_hessian = len(result) == 3
-    return PointwiseKernel(function, name, options, has_hessian, buffer_float32)
+    return PointwiseKernel(function, name, options, has_hessian, buffered)
 
 
 def element_options(function, name):
@@ -128,8 +128,9 @@ class PointwiseJob:
             self.denominator = v.weight_total(self.weights, self.inner, self.y_pred.size)
 
     def _run(self, mode, scale, out):
-        # Compiled (or loaded from the cache) on the first run in this dtype, after every input check.
-        total = self.kernel[self.dtype](self.y_true, self.y_pred, self.weights, self.inner, self.params,
+        # Compiled (or loaded from the cache) on the first run in this dtype, after every input check:
+        # the arguments have exactly the kernel's types (flat C-contiguous arrays of the compute dtype).
+        total = self.kernel.entry_point(self.dtype)(self.y_true, self.y_pred, self.weights, self.inner, self.params,
                                         self.dtype.type(scale), mode, out)
         after_kernel(self.y_pred.size)
         return total

@@ -12,7 +12,7 @@ from ._pointwise import PointwiseJob, element_kernel
 from ._threads import after_kernel
 
 _BCE, _BCE_LOGITS, _FOCAL, _FOCAL_LOGITS = (
-    element_kernel(function, has_hessian=True, buffer_float32=True) for function in (
+    element_kernel(function, has_hessian=True, buffered=True) for function in (
         elements.binary_cross_entropy, elements.binary_cross_entropy_logits, elements.focal, elements.focal_logits))
 _HINGE, _SQUARED_HINGE, _KL, _KL_LOG = (
     element_kernel(function, has_hessian=True) for function in (

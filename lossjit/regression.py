@@ -14,7 +14,7 @@ _MSE, _MAE, _HUBER, _QUANTILE, _POISSON_LOG_RATE, _POISSON_RATE, _SMOOTH_L1 = (
     element_kernel(function, has_hessian=True) for function in (
         elements.mse, elements.mae, elements.huber, elements.quantile, elements.poisson_log_rate,
         elements.poisson_rate, elements.smooth_l1))
-_LOG_COSH = element_kernel(elements.log_cosh, has_hessian=True, buffer_float32=True)
+_LOG_COSH = element_kernel(elements.log_cosh, has_hessian=True, buffered=True)
 
 mse = PointwiseLoss(
     "mse",

@@ -9,6 +9,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 import lossjit._kernels
 import reference
+from lossjit._kernels.pointwise import PointwiseKernel
 from lossjit._kernels.typed import PerDtype
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -113,8 +114,9 @@ def is_loss_kernel(value):
 
 
 def refuse_loss_kernels(monkeypatch, refuse):
-    """Until the test ends, looking up any loss kernel (``kernel[dtype]``, which precedes every run)
-    calls ``refuse`` instead; the compiled input checks still run."""
+    """Until the test ends, looking up any loss kernel (``kernel[dtype]`` or a pointwise kernel's
+    ``entry_point(dtype)``, one of which precedes every run) calls ``refuse`` instead; the compiled input
+    checks still run."""
     lookup = PerDtype.__getitem__
 
     def guarded(kernel, dtype):
@@ -123,3 +125,10 @@ def refuse_loss_kernels(monkeypatch, refuse):
         return lookup(kernel, dtype)
 
     monkeypatch.setattr(PerDtype, "__getitem__", guarded)
+
+    def guarded_entry_point(kernel, dtype):
+        refuse()
+        return entry_point(kernel, dtype)
+
+    entry_point = PointwiseKernel.entry_point
+    monkeypatch.setattr(PointwiseKernel, "entry_point", guarded_entry_point)

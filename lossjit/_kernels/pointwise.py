@@ -47,11 +47,9 @@ SUM, SUM_AND_GRAD, LOSSES, HESSIAN = 0, 1, 2, 3
 #: What the templates call: each loss's copies see its own (``_bind``); these only name them.
 element = call = block = unweighted_sum = HAS_HESSIAN = BUFFERED = None
 
-#: Elements per chunk of the buffer of weighted losses: small enough to stay in the L1 cache.
+#: Elements per chunk of a block that stay in the L1 cache: of the buffer of weighted losses, and of
+#: the inputs that the gradient loop of an unweighted loss reads again (:func:`_unweighted_sum`).
 CHUNK = 512
-
-#: Fewest elements of a block whose value and gradient one loop computes (see :func:`_unweighted_sum`).
-FUSED_MIN = 256
 
 #: Most parameters an element function may have (one call template each, below).
 MAX_PARAMETERS = 6
@@ -144,32 +142,25 @@ def _block(y_true, y_pred, weights, inner, params, scale, mode, out, start, stop
 
 
 def _unweighted_sum(y_true, y_pred, params, scale, mode, out, start, stop):
-    """:func:`_block` without weights in the modes SUM and SUM_AND_GRAD: the losses added up as they
-    are computed, no buffer (for the cheapest losses a buffer's extra store and load per element cost up
-    to 2x). The sum loop and the fused loop add in the same order: LLVM vectorises both reductions
-    alike, and ``tests/test_pointwise_loss.py`` checks value == value_and_grad[0] bitwise.
-
-    A template: ``call`` is bound per loss. Below :data:`FUSED_MIN` elements, SUM_AND_GRAD runs the
-    sum loop and then a gradient loop: LLVM guards a fused loop with a run-time test of where the
-    gradient lies, and takes a scalar copy (which adds in another order) when the gradient starts less
-    than a vector step after an input, which only short arrays can do.
+    """:func:`_block` without weights in the modes SUM and SUM_AND_GRAD, for a loss that is not
+    ``BUFFERED``: the losses added up as they are computed, no buffer (for the cheapest losses a
+    buffer's extra store and load per element cost up to 2x), and in SUM_AND_GRAD the gradient of
+    each :data:`CHUNK` elements right after their sum, while they are in the L1 cache. Both modes run
+    the one sum loop, so the value is bitwise the same with or without the gradient (a fused loop that
+    also wrote the gradient was vectorised differently by LLVM, and added in another order, for some
+    losses and addresses). A template: ``call`` is bound per loss.
     """
-    y = y_true[start:stop]
-    p = y_pred[start:stop]
     total = 0.0
-    if mode == SUM_AND_GRAD and p.size >= FUSED_MIN:
-        grad = out[start:stop]
+    for chunk_start in range(start, stop, CHUNK):
+        chunk_stop = min(chunk_start + CHUNK, stop)
+        y = y_true[chunk_start:chunk_stop]
+        p = y_pred[chunk_start:chunk_stop]
         for i in range(p.size):
-            result = call(y[i], p[i], params)
-            total += result[0]
-            grad[i] = scale * result[1]
-        return total
-    for i in range(p.size):
-        total += call(y[i], p[i], params)[0]
-    if mode == SUM_AND_GRAD:
-        grad = out[start:stop]
-        for i in range(p.size):
-            grad[i] = scale * call(y[i], p[i], params)[1]
+            total += call(y[i], p[i], params)[0]
+        if mode == SUM_AND_GRAD:
+            grad = out[chunk_start:chunk_stop]
+            for i in range(p.size):
+                grad[i] = scale * call(y[i], p[i], params)[1]
     return total
 
 
@@ -233,18 +224,20 @@ class PointwiseKernel(typed.PerDtype):
 
     ``parameters`` maps the element function's parameters (after ``y`` and ``p``) to their defaults;
     ``params`` is a tuple of their values in the compute dtype. ``has_hessian`` says whether the
-    element function returns a third value. ``buffer_float32``: for a loss whose maths costs more than
-    reading its inputs (logs, exponentials), float32 losses go to a buffer before the float64 sum, so
-    the maths runs 8 lanes wide; summed in the loop that computes them, the float64 sum holds every
-    operation of that loop to 4 lanes (AVX2), 1.2-1.5x slower for these losses.
+    element function returns a third value. ``buffered``: for a loss whose maths costs more than
+    reading its inputs (logs, exponentials), the losses go to a small buffer summed by one loop for
+    both modes (:func:`_block`): the value is then bitwise the same with or without the gradient by
+    construction, whatever LLVM makes of the large loop, and in float32 the maths runs 8 lanes wide,
+    where a float64 sum in the same loop holds every operation of it to 4 (AVX2).
     """
 
-    def __init__(self, element, name, parameters, has_hessian, buffer_float32=False):
+    def __init__(self, element, name, parameters, has_hessian, buffered=False):
         super().__init__(element, self._signature, parallel=True)
         self.name = name
         self.parameters = dict(parameters)
         self.has_hessian = has_hessian
-        self.buffer_float32 = buffer_float32
+        self.buffered = buffered
+        self._entry_points = {}
 
     def _signature(self, dtype):
         value = typed.scalar(dtype)
@@ -260,15 +253,26 @@ class PointwiseKernel(typed.PerDtype):
                                                         element=element))
         unweighted_sum = numba.njit(inline="always", **jit)(_bind(_unweighted_sum, f"{self.name}_unweighted_sum",
                                                                   call=call))
-        buffered = self.buffer_float32 and dtype == np.float32
         block = numba.njit(**jit)(_bind(_block, f"{self.name}_block", call=call, HAS_HESSIAN=self.has_hessian,
-                                        BUFFERED=buffered, unweighted_sum=unweighted_sum))
-        name = f"{self.name}_{dtype.name}{'_buffered' if buffered else ''}_{fingerprint(self.function)}"
+                                        BUFFERED=self.buffered, unweighted_sum=unweighted_sum))
+        name = f"{self.name}_{dtype.name}{'_buffered' if self.buffered else ''}_{fingerprint(self.function)}"
         kernel = _bind(_kernel, name, block=block,
                        PARALLEL_THRESHOLD=parallel_threshold)
         # The cache keys on the source, not on the threshold: a kernel with another one is not cached.
         options = {**self.options, "cache": parallel_threshold == PARALLEL_THRESHOLD}
         return numba.njit([self._signature(dtype)], **options)(kernel)
+
+    def entry_point(self, dtype):
+        """``self[dtype]`` without Numba's matching of argument types on each call (0.25 us, a tenth of a
+        small loss call): the compiled function itself. It checks nothing, so its caller passes exactly
+        the signature's types, as :class:`lossjit._pointwise.PointwiseJob` does after its checks."""
+        try:
+            return self._entry_points[dtype]
+        except KeyError:
+            dispatcher = self[dtype]
+            overloads = getattr(dispatcher, "overloads", None)  # none with NUMBA_DISABLE_JIT=1
+            self._entry_points[dtype] = next(iter(overloads.values())).entry_point if overloads else dispatcher
+            return self._entry_points[dtype]
 
     def with_threshold(self, dtype, parallel_threshold):
         """An uncached kernel that runs in parallel from ``parallel_threshold`` elements (for
