@@ -2,7 +2,7 @@
 
 Runs the data code of the hand-out as it is printed there (between its ``data:begin`` and
 ``data:end`` markers), fits the linear model with the baselines and with one reference design,
-prints every number that assignment_marking.md quotes, and asserts them. About 20 seconds:
+prints every number that assignment_marking.md quotes, and asserts them. About 10 seconds:
 
     NUMBA_CACHE_DIR=... .venv/bin/python course/lecturer/assignment_reference.py
 
