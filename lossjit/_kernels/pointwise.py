@@ -6,9 +6,9 @@ built-ins). :class:`PointwiseKernel` turns it into one compiled kernel per compu
 templates written once for all losses:
 
 * :func:`_block` runs the element function over one block of at most :data:`BLOCK_SIZE` elements:
-  in ``mode`` ``SUM`` (losses only), ``SUM_AND_GRAD`` (losses and gradient, one fused pass),
-  ``LOSSES`` (per-element losses into ``out``) or ``HESSIAN``; then applies the sample weights and,
-  for the two sums, adds the block's losses up in float64.
+  in ``mode`` ``SUM`` (losses only), ``SUM_AND_GRAD`` (losses and gradient), ``LOSSES``
+  (per-element losses into ``out``) or ``HESSIAN``; it applies the sample weights and, for the two
+  sums, adds the block's losses up in float64.
 * :func:`_kernel` splits the input into blocks, runs them serially below ``PARALLEL_THRESHOLD``
   elements and with ``prange`` above, and adds the block sums in block order: the result is
   bitwise the same at any thread count.
@@ -24,9 +24,9 @@ maths compiles it anew instead of loading a stale kernel.
 
 Arrays are flat and C-contiguous. ``weights`` is empty (unweighted) or holds one weight per run of
 ``inner`` consecutive elements. Losses are computed in the input dtype (float32 maths stays in
-float32) and summed in float64, so that a loss's value is bitwise the same with or without its
-gradient: unweighted, as they are computed (:func:`_unweighted_sum`); weighted, from a small buffer
-by one loop for both modes.
+float32) and summed in float64 by one loop that both sum modes run, so that a loss's value is
+bitwise the same with or without its gradient: unweighted, as they are computed
+(:func:`_unweighted_sum`); weighted, or for a ``BUFFERED`` loss, from a small buffer.
 """
 
 import hashlib
