@@ -22,18 +22,24 @@ def check_keras_mean(keras_mean, weight_statistic, y_true, y_pred, weights):
     weighted_sum = np.sum(weights * (y_true - y_pred) ** 2)
     if not close(keras_mean, weighted_sum / len(y_true), rtol=1e-9):
         return verdict(False, "keras_mean: Keras divides sum_i w_i l_i by the number of samples, not by the total "
-                              "weight; lossjit's reduction='sum' gives the numerator.")
+                              "weight; lossjit's reduction='sum' gives the numerator.",
+                              "keras_mean：Keras 把 sum_i w_i l_i 除以样本数量，而不是除以权重总和；lossjit 的 "
+                              "reduction='sum' 给出的是分子。")
     if not close(weight_statistic, np.mean(weights), rtol=1e-9):
         return verdict(False, "weight_statistic: write both means as fractions with the same numerator "
-                              "sum_i w_i l_i; their ratio depends on the weights only.")
-    return verdict(True, "")
+                              "sum_i w_i l_i; their ratio depends on the weights only.",
+                              "weight_statistic：把两种平均都写成分子同为 sum_i w_i l_i 的分数；"
+                              "它们的比值只取决于权重。")
+    return verdict(True, "", "")
 
 
 def check_float32_sums(relative_errors, worst, y_true, y_pred):
     """Exercise 2: ``{method: relative error}`` for the methods of ``FLOAT32_METHODS`` against a float64
     reference, and the name of the worst one."""
     if not isinstance(relative_errors, dict) or set(relative_errors) != set(FLOAT32_METHODS):
-        return verdict(False, f"relative_errors: a dict with the keys {FLOAT32_METHODS}, each |value / reference - 1|.")
+        return verdict(False, f"relative_errors: a dict with the keys {FLOAT32_METHODS}, each |value / reference - 1|.",
+                              f"relative_errors：一个字典，键为 {FLOAT32_METHODS}，"
+                              "每个值为 |value / reference - 1|。")
     reference = np.mean((y_pred.astype(np.float64) - y_true.astype(np.float64)) ** 2)
     squares = (y_pred - y_true) ** 2
     expected = {
@@ -46,10 +52,14 @@ def check_float32_sums(relative_errors, worst, y_true, y_pred):
         if not close(relative_errors[name], expected[name], rtol=1e-2, atol=1e-12):
             return verdict(False, f"relative_errors['{name}']: compute the MSE of the float32 arrays that way, "
                                   "then abs(value / reference - 1), the reference being the MSE of the arrays "
-                                  "converted to float64.")
+                                  "converted to float64.",
+                                  f"relative_errors['{name}']：用这种方式计算 float32 数组的 MSE，"
+                                  "再算 abs(value / reference - 1)，其中 reference 是把数组转换为 float64 "
+                                  "后算出的 MSE。")
     if worst != max(expected, key=expected.get):
-        return verdict(False, f"worst: the key of the largest relative error, one of {FLOAT32_METHODS}.")
-    return verdict(True, "")
+        return verdict(False, f"worst: the key of the largest relative error, one of {FLOAT32_METHODS}.",
+                              f"worst：相对误差最大的那个键，取 {FLOAT32_METHODS} 之一。")
+    return verdict(True, "", "")
 
 
 def check_clipping(lossjit_cost, sklearn_cost):
@@ -57,11 +67,15 @@ def check_clipping(lossjit_cost, sklearn_cost):
     scikit-learn's ``log_loss``."""
     if not close(lossjit_cost, -math.log(1e-7), rtol=1e-6):
         return verdict(False, "lossjit_cost: the loss lossjit computes for one example of label 1 predicted with "
-                              "probability 0.0 (arrays of one element); why is it finite?")
+                              "probability 0.0 (arrays of one element); why is it finite?",
+                              "lossjit_cost：lossjit 对一个标签为 1、预测概率为 0.0 的样本（单元素数组）算出的损失；"
+                              "它为什么是有限的？")
     if not close(sklearn_cost, -math.log(np.finfo(np.float64).eps), rtol=1e-6):
         return verdict(False, "sklearn_cost: log_loss needs both classes (pass labels=[0, 1]) and averages over "
-                              "the examples: the cost of the one positive example, not a mean with others.")
-    return verdict(True, "")
+                              "the examples: the cost of the one positive example, not a mean with others.",
+                              "sklearn_cost：log_loss 需要两个类别（传入 labels=[0, 1]），并对样本取平均："
+                              "要的是这一个正样本的代价，而不是它与其他样本的平均。")
+    return verdict(True, "", "")
 
 
 def check_huber_stationarity(model, gradient, X, y):
@@ -70,13 +84,15 @@ def check_huber_stationarity(model, gradient, X, y):
     ``(w_1, ..., w_d, b)``: a vector of ``d + 1`` numbers that should be zero up to the solver's tolerance.
     Any positive constant factor (1 / scale_, a mean instead of a sum) is accepted."""
     if not (hasattr(model, "scale_") and getattr(model, "epsilon", None) == 1.35 and getattr(model, "alpha", None) == 0):
-        return verdict(False, "model: HuberRegressor(epsilon=1.35, alpha=0.0), fitted with .fit(X, y).")
+        return verdict(False, "model: HuberRegressor(epsilon=1.35, alpha=0.0), fitted with .fit(X, y).",
+                              "model：HuberRegressor(epsilon=1.35, alpha=0.0)，用 .fit(X, y) 拟合。")
     sigma = model.scale_
     g = lj.huber.grad(y / sigma, (X @ model.coef_ + model.intercept_) / sigma, delta=1.35, reduction="sum")
     expected = np.append(X.T @ g, g.sum())
     size_of_terms = np.abs(X).sum(axis=0).max() * 1.35   # what one gradient component could reach
     if np.abs(expected).max() > 1e-4 * size_of_terms:
-        return verdict(False, "model: the solver stopped early; pass max_iter=1000 and tol=1e-10 to HuberRegressor.")
+        return verdict(False, "model: the solver stopped early; pass max_iter=1000 and tol=1e-10 to HuberRegressor.",
+                              "model：求解器提前停止了；给 HuberRegressor 传入 max_iter=1000 和 tol=1e-10。")
     try:
         gradient = np.asarray(gradient, dtype=np.float64).ravel()
     except (TypeError, ValueError):
@@ -84,9 +100,14 @@ def check_huber_stationarity(model, gradient, X, y):
     if gradient.shape != expected.shape or not np.all(np.isfinite(gradient)) or not np.any(gradient):
         return verdict(False, f"gradient: {expected.size} computed numbers (one per weight, then the intercept), "
                               "from g = lj.huber.grad(...) by the chain rule: X.T @ g and g.sum(). Exact zeros "
-                              "are not what floating point gives.")
+                              "are not what floating point gives.",
+                              f"gradient：{expected.size} 个计算出来的数（每个权重一个，最后是截距），"
+                              "由 g = lj.huber.grad(...) 经链式法则得到：X.T @ g 和 g.sum()。"
+                              "浮点运算给出的不会是精确的零。")
     cosine = gradient @ expected / (np.linalg.norm(gradient) * np.linalg.norm(expected))
     if cosine < 0.999:
         return verdict(False, "gradient: divide both y and the predictions by model.scale_, use delta=1.35, and "
-                              "order it as (w_1, ..., w_d, b); the chain rule gives X.T @ g and g.sum().")
-    return verdict(True, "")
+                              "order it as (w_1, ..., w_d, b); the chain rule gives X.T @ g and g.sum().",
+                              "gradient：把 y 和预测值都除以 model.scale_，使用 delta=1.35，并按 (w_1, ..., w_d, b) "
+                              "排列；链式法则给出 X.T @ g 和 g.sum()。")
+    return verdict(True, "", "")
