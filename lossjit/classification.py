@@ -11,12 +11,12 @@ from ._loss import Loss, PointwiseLoss
 from ._pointwise import PointwiseJob, element_kernel
 from ._threads import after_kernel
 
-_BCE, _BCE_LOGITS, _FOCAL, _FOCAL_LOGITS = (
+_BCE, _BCE_LOGITS, _FOCAL, _FOCAL_LOGITS, _KL, _KL_LOG = (  # logs and exponentials: buffered
     element_kernel(function, has_hessian=True, buffered=True) for function in (
-        elements.binary_cross_entropy, elements.binary_cross_entropy_logits, elements.focal, elements.focal_logits))
-_HINGE, _SQUARED_HINGE, _KL, _KL_LOG = (
-    element_kernel(function, has_hessian=True) for function in (
-        elements.hinge, elements.squared_hinge, elements.kl_divergence, elements.kl_divergence_log))
+        elements.binary_cross_entropy, elements.binary_cross_entropy_logits, elements.focal, elements.focal_logits,
+        elements.kl_divergence, elements.kl_divergence_log))
+_HINGE, _SQUARED_HINGE = (
+    element_kernel(function, has_hessian=True) for function in (elements.hinge, elements.squared_hinge))
 _INT64_MIN, _INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
 _EMPTY_LABELS = np.empty(0, np.int64)
 #: EPSILON per compute dtype (a NumPy scalar costs ~0.1 us to make, per call).

@@ -10,11 +10,12 @@ from ._kernels import elements
 from ._loss import PointwiseLoss
 from ._pointwise import PointwiseJob, element_kernel
 
-_MSE, _MAE, _HUBER, _QUANTILE, _POISSON_LOG_RATE, _POISSON_RATE, _SMOOTH_L1 = (
+_MSE, _MAE, _HUBER, _QUANTILE, _SMOOTH_L1 = (
     element_kernel(function, has_hessian=True) for function in (
-        elements.mse, elements.mae, elements.huber, elements.quantile, elements.poisson_log_rate,
-        elements.poisson_rate, elements.smooth_l1))
-_LOG_COSH = element_kernel(elements.log_cosh, has_hessian=True, buffered=True)
+        elements.mse, elements.mae, elements.huber, elements.quantile, elements.smooth_l1))
+_LOG_COSH, _POISSON_LOG_RATE, _POISSON_RATE = (  # logs and exponentials: buffered
+    element_kernel(function, has_hessian=True, buffered=True) for function in (
+        elements.log_cosh, elements.poisson_log_rate, elements.poisson_rate))
 
 mse = PointwiseLoss(
     "mse",
