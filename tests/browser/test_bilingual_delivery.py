@@ -27,6 +27,7 @@ import build_site  # noqa: E402
 import build_slides  # noqa: E402
 import check_links  # noqa: E402
 import coursebuild  # noqa: E402
+from test_notes_and_solutions import stand_in_assets  # noqa: E402
 from test_lab_and_site import (ARTIFACTS, IN_CI, PNG_IMAGES, _failed_loads, _free_port,  # noqa: E402
                                _outside_requests, _png_figures, _require_browser, _stop, _wait, _wait_for_http)
 import test_lab_and_site  # noqa: E402
@@ -86,18 +87,9 @@ def write_font_package(vendor: Path) -> None:
 
 @pytest.fixture
 def vendor(tmp_path) -> Path:
-    """Empty stand-ins for every npm asset the builders copy, and the font package's stand-in."""
+    """The npm assets' stand-ins (:func:`test_notes_and_solutions.stand_in_assets`) and the font package's."""
     vendor = tmp_path / "node_modules"
-    for source, _ in coursebuild.SLIDE_ASSETS:
-        path = vendor / source
-        if path.suffix == ".js":
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text("")
-        else:
-            path.mkdir(parents=True, exist_ok=True)
-    for extra in ("reveal.js/dist/reveal.css", "reveal.js/dist/theme/white.css"):
-        (vendor / extra).parent.mkdir(parents=True, exist_ok=True)
-        (vendor / extra).write_text("")
+    stand_in_assets(vendor)
     write_font_package(vendor)
     return vendor
 

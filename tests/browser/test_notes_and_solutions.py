@@ -83,10 +83,9 @@ def course(tmp_path) -> Path:
     return course
 
 
-@pytest.fixture
-def vendor(tmp_path) -> Path:
-    """Empty stand-ins for every npm asset the builders copy: a file per file, a folder with a file per folder."""
-    vendor = tmp_path / "node_modules"
+def stand_in_assets(vendor: Path) -> None:
+    """Empty stand-ins for every npm asset the builders copy but the font: a file per file, a folder with a
+    file per folder."""
     for source, _ in coursebuild.SLIDE_ASSETS:
         path = vendor / source
         if path.suffix == ".js":
@@ -98,6 +97,13 @@ def vendor(tmp_path) -> Path:
     for extra in ("reveal.js/dist/reveal.css", "reveal.js/dist/theme/white.css"):   # the decks' stylesheets
         (vendor / extra).parent.mkdir(parents=True, exist_ok=True)
         (vendor / extra).write_text("")
+
+
+@pytest.fixture
+def vendor(tmp_path) -> Path:
+    """:func:`stand_in_assets`, and the CJK web font as one @font-face and its file."""
+    vendor = tmp_path / "node_modules"
+    stand_in_assets(vendor)
     font = vendor / coursebuild.CJK_FONT_PACKAGE   # the CJK web font: one @font-face and its file
     (font / "files").mkdir(parents=True)
     (font / "files" / "cjk.woff2").write_bytes(b"wOF2")
