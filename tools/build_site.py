@@ -302,12 +302,7 @@ def contents_page(contents, glossary: PurePosixPath | None, solutions: coursebui
     solution_list = f"<ul>\n{solution_list}\n</ul>\n" if solution_list else ""
     solutions_html = (f"<h2>{text['solutions_heading']}</h2>\n{solution_list}{later}"
                       if solution_list or later else "")
-    untranslated_html = ""
-    if untranslated:
-        items = "\n".join(f'<li><a href="{html.escape(link)}" hreflang="en" lang="en">{html.escape(title)}</a></li>'
-                          for link, title in untranslated)
-        untranslated_html = (f'<h2>{text["untranslated"]}</h2>\n<p>{text["untranslated_note"]}</p>\n'
-                             f'<ul class="untranslated">\n{items}\n</ul>\n')
+    untranslated_html = coursebuild.untranslated_html(untranslated, text["untranslated"], text["untranslated_note"])
     switch_html = f'<nav class="site-nav">{switch}</nav>\n' if switch else ""
     return f"""<!DOCTYPE html>
 <html lang="{edition.html_lang}">

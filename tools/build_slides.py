@@ -200,12 +200,7 @@ def index_page(entries: list[tuple[PurePosixPath, str]], edition: coursebuild.Ed
     items = "\n".join(
         f'<li><a href="{html.escape(str(deck))}">{html.escape(title)}</a></li>' for deck, title in entries
     )
-    others = ""
-    if untranslated:
-        others = "\n".join(f'<li><a href="{html.escape(link)}" hreflang="en" lang="en">{html.escape(title)}</a></li>'
-                           for link, title in untranslated)
-        others = (f'<h2>{text["untranslated"]}</h2>\n<p>{text["untranslated_note"]}</p>\n'
-                  f'<ul class="untranslated">\n{others}\n</ul>\n')
+    others = coursebuild.untranslated_html(untranslated, text["untranslated"], text["untranslated_note"])
     switch_html = f'<nav style="text-align: right;">{switch}</nav>\n' if switch else ""
     return f"""<!DOCTYPE html>
 <html lang="{edition.html_lang}">

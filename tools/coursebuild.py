@@ -279,6 +279,15 @@ def language_switch(page: PurePosixPath,
     return " ".join(links)
 
 
+def untranslated_html(untranslated: list[tuple[str, str]], heading: str, note: str) -> str:
+    """The contents page's list of the English pages an edition lacks: (link, title) each."""
+    if not untranslated:
+        return ""
+    items = "\n".join(f'<li><a href="{html.escape(link)}" hreflang="en" lang="en">{html.escape(title)}</a></li>'
+                      for link, title in untranslated)
+    return f'<h2>{heading}</h2>\n<p>{note}</p>\n<ul class="untranslated">\n{items}\n</ul>\n'
+
+
 def set_html_lang(page_html: str, lang: str) -> str:
     """The page with ``<html lang="<lang>">`` (nbconvert takes ISO 639-1 codes only, so "zh", not "zh-CN")."""
     return re.sub(r'<html lang="[^"]*"', f'<html lang="{lang}"', page_html, count=1)
