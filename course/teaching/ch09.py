@@ -1,12 +1,13 @@
 """Exercise checks of chapter 09 (the loss catalogue): each says right or not yet, with a hint, never the answer."""
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 
 import lossjit as lj
 
-from .feedback import close, verdict
+from .feedback import close, reader_language, verdict
 
 
 def check_balancing_weight(pos_weight, unweighted_probability):
@@ -86,11 +87,42 @@ def check_ctc_repeated_label(shortest_steps, n_alignments, loss_at_two_steps):
     return verdict(True, "", "")
 
 
-NEWTON_REASONS = {
-    "a": "the gradient is zero at the median, so Newton's method stops too early",
-    "b": "the hessian is zero away from the kinks, so the Newton step -sum(g) / sum(h) divides by zero",
-    "c": "MAE is not convex, so Newton's method may climb instead of descend",
-}
+class _ReaderText(Mapping):
+    """A dict of texts in the reader's language: English, or Chinese in the Chinese edition (see
+    :func:`feedback.reader_language`), looked up at each use; the keys are the same in both."""
+
+    def __init__(self, en, zh):
+        assert en.keys() == zh.keys()
+        self._texts = {"en": dict(en), "zh": dict(zh)}
+
+    def _current(self):
+        return self._texts[reader_language()]
+
+    def __getitem__(self, key):
+        return self._current()[key]
+
+    def __iter__(self):
+        return iter(self._current())
+
+    def __len__(self):
+        return len(self._current())
+
+    def __repr__(self):
+        return repr(self._current())
+
+
+NEWTON_REASONS = _ReaderText(
+    {
+        "a": "the gradient is zero at the median, so Newton's method stops too early",
+        "b": "the hessian is zero away from the kinks, so the Newton step -sum(g) / sum(h) divides by zero",
+        "c": "MAE is not convex, so Newton's method may climb instead of descend",
+    },
+    {
+        "a": "中位数处的梯度为零，所以牛顿法停得太早",
+        "b": "在折点以外海森矩阵为零，所以牛顿法的一步 -sum(g) / sum(h) 要除以零",
+        "c": "MAE 不是凸函数，所以牛顿法可能往上爬而不是往下走",
+    },
+)
 _NEWTON_REASON = "b"
 
 
