@@ -44,9 +44,10 @@ def huber(y, p, delta=1.0):
     """d^2 / 2 for |d| <= delta, delta (|d| - delta / 2) beyond, d = p - y."""
     d = p - y
     a = abs(d)
-    inside = a <= delta  # NaN takes the outer side, and stays NaN there
-    loss = _HALF * d * d if inside else delta * (a - _HALF * delta)
-    return loss, (d if inside else delta * _sign(d)), (_ONE + d * _ZERO if inside else d * _ZERO)
+    outside = a > delta  # NaN takes the inner side, and stays NaN there
+    loss = delta * (a - _HALF * delta) if outside else _HALF * d * d
+    slope = delta if d > 0 else -delta
+    return loss, (slope if outside else d), (d * _ZERO if outside else _ONE + d * _ZERO)
 
 
 def smooth_l1(y, p, beta=1.0):
