@@ -7,7 +7,7 @@ NumPy, independently of lossjit.
 
 import numpy as np
 
-from .feedback import close, verdict
+from .feedback import close, verdict, whole_number
 
 N_SAMPLES = 50
 
@@ -56,10 +56,6 @@ def _steps_to_tolerance(learning_rate, tolerance=1e-10):
     return int(np.argmax(history - _least_squares_loss() < tolerance))
 
 
-def _whole_number(value):
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
 def check_critical_rate(loss_at_099, loss_at_100):
     """Exercise 1: the loss after 2000 steps of gradient descent with learning rate 0.99, and with 1.0."""
     if not close(loss_at_099, _least_squares_loss(), rtol=1e-4):
@@ -79,7 +75,7 @@ def check_critical_rate(loss_at_099, loss_at_100):
 
 def check_steps_to_tolerance(steps):
     """Exercise 2: the first step, counted from 0, whose loss is within 1e-10 of the least-squares loss (eta = 0.5)."""
-    if not _whole_number(steps):
+    if not whole_number(steps):
         return verdict(False, "steps: a whole number, the index of the first entry of train(0.5, steps=200)'s loss "
                               "history with history - best_loss < 1e-10 (np.argmax finds the first True).",
                               "steps：一个整数，即 train(0.5, steps=200) 的损失历史中第一个满足 history - best_loss < "
@@ -119,7 +115,7 @@ def check_optimal_rate(learning_rate, steps):
                               "(np.linalg.eigvalsh); divide 2 by their sum.",
                               "learning_rate：特征值是 hessian = 2 / n * design.T @ design 的特征值（np.linalg.eigvals"
                               "h）；用 2 除以它们的和。")
-    if not _whole_number(steps):
+    if not whole_number(steps):
         return verdict(False, "steps: a whole number, counted as in exercise 2.",
                               "steps：一个整数，按练习 2 的方式计数。")
     return verdict(int(steps) == _steps_to_tolerance(optimal),

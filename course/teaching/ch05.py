@@ -9,7 +9,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .feedback import close, verdict
+from .feedback import close, verdict, whole_number
 
 X = np.array([[1], [2], [3], [4]], dtype=np.float32)
 Y = np.array([1, 2, 3, 4], dtype=np.float32)
@@ -41,10 +41,6 @@ def _lambda_max():
     return np.linalg.eigvalsh(2 / len(Y) * design.T @ design).max()
 
 
-def _whole_number(value):
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
 def check_largest_rate(critical, loss_below, loss_above):
     """Exercise 1: 2 / lambda_max, and the loss logged at epoch 99 with learning rates 0.115 and 0.125."""
     if not close(critical, 2 / _lambda_max(), rtol=1e-3):
@@ -65,7 +61,7 @@ def check_largest_rate(critical, loss_below, loss_above):
 
 def check_patience(first_epoch):
     """Exercise 2: the first epoch whose logged loss is below 1e-4, learning rate 0.01."""
-    if not _whole_number(first_epoch):
+    if not whole_number(first_epoch):
         return verdict(False, "first_epoch: a whole number, the first epoch (counted from 0, as the log does) whose "
                               "loss is below 1e-4; train for 1000 epochs and use np.argmax(losses < 1e-4).",
                               "first_epoch：一个整数，即损失低于 1e-4 的第一轮（与日志一样从 0 开始计数）；训练 1000 "

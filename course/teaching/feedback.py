@@ -7,6 +7,8 @@ English everywhere else, word for word as before.
 
 import pathlib
 
+import numpy as np
+
 
 def reader_language(directory=None):
     """``"zh"`` if ``directory`` (default: the working directory) lies in the Chinese edition, else ``"en"``.
@@ -47,3 +49,8 @@ def close(value, expected, rtol=1e-6, atol=1e-9):
     except (TypeError, ValueError):
         return False
     return abs(value - expected) <= atol + rtol * abs(expected)
+
+
+def whole_number(value):
+    """Whether ``value`` is a Python or NumPy integer (not a bool, not a float such as 3.0)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
