@@ -284,7 +284,6 @@ def _log_space_posteriors(log_probs, labels, start, n_states, blank, want_poster
     return log_likelihood, posterior
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _sample(y_pred, n_samples, n_classes, n_steps_max, labels, start, length, n_steps, n, blank, from_logits,
             zero_infinity, scale, grad):
     """loss_n in float64; writes sample n's gradient times ``scale`` when grad is non-empty."""
@@ -361,7 +360,14 @@ def _signature(dtype):
             array(dtype, writeable=True))
 
 
-@per_dtype(_signature, parallel=True)
+def _sample_signature(dtype):
+    """_sample(y_pred, n_samples, n_classes, n_steps_max, labels, start, length, n_steps, n, blank, from_logits,
+    zero_infinity, scale, grad)."""
+    return types.float64(array(dtype), INT64, INT64, INT64, array(np.int64), INT64, INT64, INT64, INT64, INT64,
+                         types.boolean, types.boolean, types.float64, array(dtype, writeable=True))
+
+
+@per_dtype(_signature, blocks={"_sample": (_sample, _sample_signature)}, parallel=True)
 def ctc_loss(y_pred, n_samples, n_classes, labels, label_starts, target_lengths, input_lengths, blank, from_logits,
              zero_infinity, sample_scales, scale, parallel, sample_losses, grad):
     """sum_n c_n loss_n in float64 with per-sample factors c_n = sample_scales[n].

@@ -68,7 +68,6 @@ def _target(labels, target, n, c, s, n_classes, n_spatial):
 
 
 # IEEE division: with smooth = 0 a class empty in both maps gives 0 / 0 = NaN, not a ZeroDivisionError.
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _sample(y_pred, labels, target, activation, smooth, n_classes, n_spatial, n, scale, grad):
     """l_n in float64; writes its gradient times ``scale`` when grad is non-empty."""
     first = n * n_classes * n_spatial
@@ -125,7 +124,14 @@ def _signature(dtype):
             array(np.float64, writeable=True), array(dtype, writeable=True))
 
 
-@per_dtype(_signature, parallel=True)
+def _sample_signature(dtype):
+    """_sample(y_pred, labels, target, activation, smooth, n_classes, n_spatial, n, scale, grad)."""
+    values = array(dtype)
+    return types.float64(values, array(np.int64), values, INT64, types.float64, INT64, INT64, INT64, types.float64,
+                         array(dtype, writeable=True))
+
+
+@per_dtype(_signature, blocks={"_sample": (_sample, _sample_signature)}, parallel=True)
 def dice_loss(y_pred, labels, target, activation, smooth, n_classes, n_spatial, sample_weights, inner,
               scale, sample_losses, grad):
     """sum_n w_n l_n in float64; writes w_n l_n to sample_losses and, if non-empty, the gradient times scale."""

@@ -7,20 +7,22 @@ templates written once for all losses:
 
 * :func:`_block` runs the element function over one block of at most :data:`BLOCK_SIZE` elements:
   in ``mode`` ``SUM`` (losses only), ``SUM_AND_GRAD`` (losses and gradient), ``LOSSES``
-  (per-element losses into ``out``) or ``HESSIAN``; it applies the sample weights and, for the two
-  sums, adds the block's losses up in float64.
+  (per-element losses into ``out``) or ``HESSIAN``; it applies the sample weights and adds the
+  block's losses up in float64.
 * :func:`_kernel` splits the input into blocks, runs them serially below ``PARALLEL_THRESHOLD``
   elements and with ``prange`` above, and adds the block sums in block order: the result is
   bitwise the same at any thread count.
 
-Each loss gets its own copy of both templates (``_bind``), whose global ``call`` is its element
-function with the parameters spelled out (``_call_0`` ... ``_call_6``), inlined by Numba into each
-loop: every kernel holds one loss's maths and nothing else, with no switch over losses, and Numba
-compiles only the loss, and the dtype, that a program uses. The inputs are
-typed read-only (:mod:`.typed`), so writeable, read-only and memory-mapped arrays share that one
-compiled kernel. Numba's on-disk cache keys a kernel on its name and its file's contents; the name
-carries a fingerprint of the element function's source (:func:`fingerprint`), so editing a loss's
-maths compiles it anew instead of loading a stale kernel.
+Each loss gets its own copy of both templates (:func:`.typed.bind`), whose global ``call`` is its
+element function with the parameters spelled out (``_call_0`` ... ``_call_6``), inlined by Numba
+into each loop: every kernel holds one loss's maths and nothing else, with no switch over losses,
+and Numba compiles only the loss, and the dtype, that a program uses. The block is compiled on its
+own and the kernel calls it by symbol (:mod:`.calls`): compiled once, not once more in each of the
+modules that ``prange`` builds. The inputs are typed read-only (:mod:`.typed`), so writeable,
+read-only and memory-mapped arrays share one compiled kernel. Numba's on-disk cache keys a
+function on its name and its file's contents; the names carry a fingerprint of the element
+function's source (:func:`fingerprint`), so editing a loss's maths compiles it anew instead of
+loading a stale kernel.
 
 Arrays are flat and C-contiguous. ``weights`` is empty (unweighted) or holds one weight per run of
 ``inner`` consecutive elements. Losses are computed in the input dtype (float32 maths stays in
@@ -44,7 +46,7 @@ from . import typed
 
 SUM, SUM_AND_GRAD, LOSSES, HESSIAN = 0, 1, 2, 3
 
-#: What the templates call: each loss's copies see its own (``_bind``); these only name them.
+#: What the templates call: each loss's copies see its own (``typed.bind``); these only name them.
 element = call = block = unweighted_sum = HAS_HESSIAN = BUFFERED = None
 
 #: Elements per chunk of a block that stay in the L1 cache: of the buffer of weighted losses, and of
@@ -53,10 +55,6 @@ CHUNK = 512
 
 #: Most parameters an element function may have (one call template each, below).
 MAX_PARAMETERS = 6
-
-#: The start of a one-block call: a literal 0 would be typed ``Literal[int](0)`` and compile the block
-#: function a second time (the loops pass an int64 start).
-_FIRST = np.int64(0)
 
 
 # The element function with its parameters spelled out: Numba inlines it into the loops (inlined by LLVM
@@ -94,37 +92,30 @@ _CALLS = (_call_0, _call_1, _call_2, _call_3, _call_4, _call_5, _call_6)
 
 
 def _block(y_true, y_pred, weights, inner, params, scale, mode, out, start, stop):
-    """float64 sum of w_i l_i over elements [start, stop) (SUM, SUM_AND_GRAD; 0 otherwise), writing
-    out_i = scale w_i dl_i/dp_i (SUM_AND_GRAD), w_i l_i (LOSSES) or scale w_i d2l_i/dp_i^2 (HESSIAN).
+    """float64 sum of w_i l_i over elements [start, stop) (modes SUM, SUM_AND_GRAD; 0 otherwise),
+    writing out_i = w_i scale dl_i/dp_i (SUM_AND_GRAD), w_i l_i (LOSSES) or w_i scale d2l_i/dp_i^2
+    (HESSIAN).
 
-    A template: ``call`` (the element function), ``HAS_HESSIAN``, ``BUFFERED`` and ``unweighted_sum``
-    are bound per loss (see :func:`_bind`).
+    Each mode computes only what it writes, then applies the weights: the losses (into ``out``, or
+    for SUM into a buffer), the losses and the gradient, or the second derivatives. The sums take
+    :data:`CHUNK` elements at a time and add the buffer up by one loop for both modes; the unweighted
+    sums of a loss that is not ``BUFFERED`` add the losses up as they are computed instead
+    (:func:`_unweighted_sum`). A template: ``call``, ``HAS_HESSIAN``, ``BUFFERED`` and
+    ``unweighted_sum`` are bound per loss.
     """
-    if weights.size == 0 and not BUFFERED and (mode == SUM or mode == SUM_AND_GRAD):
+    summed = mode == SUM or mode == SUM_AND_GRAD
+    if summed and weights.size == 0 and not BUFFERED:
         return unweighted_sum(y_true, y_pred, params, scale, mode, out, start, stop)
-    if mode == LOSSES or mode == HESSIAN:
+    step = CHUNK if summed else stop - start  # per-element modes write ``out``: one pass
+    buffer = np.empty(min(step, stop - start) if summed else 0, y_pred.dtype)
+    total = 0.0
+    for chunk_start in range(start, stop, step):
+        chunk_stop = min(chunk_start + step, stop)
         # Slices indexed from 0: with range(start, stop) LLVM cannot prove i >= 0, keeps Numba's
         # negative-index wraparound per element and does not vectorise.
-        y = y_true[start:stop]
-        p = y_pred[start:stop]
-        values = out[start:stop]
-        if mode == LOSSES:
-            for i in range(p.size):
-                values[i] = call(y[i], p[i], params)[0]
-        elif HAS_HESSIAN:
-            for i in range(p.size):
-                values[i] = scale * call(y[i], p[i], params)[2]
-        _weigh(values, weights, inner, start)
-        return 0.0
-    # Weighted (or BUFFERED) sums: CHUNK losses at a time into a buffer, weighed, then added up by one
-    # loop for both modes (the weights of a run of ``inner`` elements need more than one loop).
-    buffer = np.empty(min(CHUNK, stop - start), y_pred.dtype)
-    total = 0.0
-    for chunk_start in range(start, stop, CHUNK):
-        chunk_stop = min(chunk_start + CHUNK, stop)
         y = y_true[chunk_start:chunk_stop]
         p = y_pred[chunk_start:chunk_stop]
-        values = buffer[:p.size]
+        values = buffer[:p.size] if summed else out[chunk_start:chunk_stop]
         if mode == SUM_AND_GRAD:
             grad = out[chunk_start:chunk_stop]
             for i in range(p.size):
@@ -132,12 +123,17 @@ def _block(y_true, y_pred, weights, inner, params, scale, mode, out, start, stop
                 values[i] = result[0]
                 grad[i] = scale * result[1]
             _weigh(grad, weights, inner, chunk_start)
+        elif mode == HESSIAN:
+            if HAS_HESSIAN:
+                for i in range(p.size):
+                    values[i] = scale * call(y[i], p[i], params)[2]
         else:
             for i in range(p.size):
                 values[i] = call(y[i], p[i], params)[0]
         _weigh(values, weights, inner, chunk_start)
-        for i in range(values.size):
-            total += values[i]
+        if summed:
+            for i in range(values.size):
+                total += values[i]
     return total
 
 
@@ -190,32 +186,20 @@ def _kernel(y_true, y_pred, weights, inner, params, scale, mode, out):
     """float64 sum of w_i l_i (modes SUM, SUM_AND_GRAD), over blocks added in block order; every
     mode writes ``out`` as :func:`_block` says. A template: ``block`` is bound per loss."""
     n = y_pred.size
-    if n <= BLOCK_SIZE:  # one block: no partial sums to allocate
-        return block(y_true, y_pred, weights, inner, params, scale, mode, out, _FIRST, n)
     n_blocks = (n + BLOCK_SIZE - 1) // BLOCK_SIZE
-    partials = np.empty(n_blocks)
+    total = 0.0
     if n < PARALLEL_THRESHOLD:
         for b in range(n_blocks):
             start = b * BLOCK_SIZE
-            partials[b] = block(y_true, y_pred, weights, inner, params, scale, mode, out, start,
-                                min(start + BLOCK_SIZE, n))
-    else:
-        for b in prange(n_blocks):
-            start = b * BLOCK_SIZE
-            partials[b] = block(y_true, y_pred, weights, inner, params, scale, mode, out, start,
-                                min(start + BLOCK_SIZE, n))
-    total = 0.0
+            total += block(y_true, y_pred, weights, inner, params, scale, mode, out, start, min(start + BLOCK_SIZE, n))
+        return total
+    partials = np.empty(n_blocks)
+    for b in prange(n_blocks):
+        start = b * BLOCK_SIZE
+        partials[b] = block(y_true, y_pred, weights, inner, params, scale, mode, out, start, min(start + BLOCK_SIZE, n))
     for b in range(n_blocks):
         total += partials[b]
     return total
-
-
-def _bind(template, name, **names):
-    """A copy of ``template`` named ``name`` that sees ``names`` as globals, beside this module's."""
-    function = python_types.FunctionType(template.__code__, {**globals(), **names}, name)
-    function.__qualname__ = name
-    function.__doc__ = template.__doc__
-    return function
 
 
 class PointwiseKernel(typed.PerDtype):
@@ -246,21 +230,25 @@ class PointwiseKernel(typed.PerDtype):
         return types.float64(typed.array(dtype), typed.array(dtype), typed.array(dtype), types.int64, params, value,
                              types.int64, typed.array(dtype, writeable=True))
 
+    def _block_signature(self, dtype):
+        kernel = self._signature(dtype)
+        return types.float64(*kernel.args, types.int64, types.int64)
+
     def _compile(self, dtype, parallel_threshold=PARALLEL_THRESHOLD):
         jit = {"fastmath": FASTMATH, "error_model": ERROR_MODEL}
-        element = numba.njit(inline="always", **jit)(self.function)
-        call = numba.njit(inline="always", **jit)(_bind(_CALLS[len(self.parameters)], f"{self.name}_call",
-                                                        element=element))
-        unweighted_sum = numba.njit(inline="always", **jit)(_bind(_unweighted_sum, f"{self.name}_unweighted_sum",
-                                                                  call=call))
-        block = numba.njit(**jit)(_bind(_block, f"{self.name}_block", call=call, HAS_HESSIAN=self.has_hessian,
-                                        BUFFERED=self.buffered, unweighted_sum=unweighted_sum))
+        inline = numba.njit(inline="always", **jit)
+        element = inline(self.function)
+        call = inline(typed.bind(_CALLS[len(self.parameters)], f"{self.name}_call", element=element))
+        unweighted_sum = inline(typed.bind(_unweighted_sum, f"{self.name}_unweighted_sum", call=call))
+        # Names carry the maths' fingerprint: Numba's cache keys on a function's name and file.
         name = f"{self.name}_{dtype.name}{'_buffered' if self.buffered else ''}_{fingerprint(self.function)}"
-        kernel = _bind(_kernel, name, block=block,
-                       PARALLEL_THRESHOLD=parallel_threshold)
+        block = typed.bind(_block, f"{name}_block", call=call, HAS_HESSIAN=self.has_hessian, BUFFERED=self.buffered,
+                           unweighted_sum=unweighted_sum)
         # The cache keys on the source, not on the threshold: a kernel with another one is not cached.
         options = {**self.options, "cache": parallel_threshold == PARALLEL_THRESHOLD}
-        return numba.njit([self._signature(dtype)], **options)(kernel)
+        return typed.compile_with_blocks(_kernel, name, self._signature(dtype), options,
+                                         {"block": (block, self._block_signature(dtype))},
+                                         {"PARALLEL_THRESHOLD": parallel_threshold})
 
     def entry_point(self, dtype):
         """``self[dtype]`` without Numba's matching of argument types on each call (0.25 us, a tenth of a

@@ -337,10 +337,10 @@ def _probabilities_block(y_pred, labels, target, eps, row_weights, inner, class_
     return total
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _block(y_pred, labels, target, from_logits, eps, row_weights, inner, class_weights,
            smoothing, ignore_index, n_classes, scale, row_losses, grad, start, stop):
-    """float64 sum of row_weight * l_n over rows [start, stop), by the kind of input."""
+    """float64 sum of row_weight * l_n over rows [start, stop), by the kind of input (compiled on its
+    own: :func:`_block_signature`)."""
     if not from_logits:
         return _probabilities_block(y_pred, labels, target, eps, row_weights, inner, class_weights, smoothing,
                                     ignore_index, n_classes, scale, row_losses, grad, start, stop)
@@ -370,7 +370,11 @@ def _signature(dtype):
             written, written)
 
 
-@per_dtype(_signature, parallel=True)
+def _block_signature(dtype):
+    return types.float64(*_signature(dtype), INT64, INT64)
+
+
+@per_dtype(_signature, blocks={"_block": (_block, _block_signature)}, parallel=True)
 def softmax_cross_entropy(y_pred, labels, target, from_logits, eps, row_weights, inner,
                           class_weights, smoothing, ignore_index, n_classes, scale,
                           row_losses, grad):

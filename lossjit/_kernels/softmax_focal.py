@@ -222,7 +222,6 @@ def _row_target_probabilities(y_pred, target, eps, alpha, gamma, n_classes, r, s
     return loss
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _block(y_pred, labels, target, from_logits, eps, gamma, row_weights, inner, alpha, n_classes, scale,
            row_losses, grad, start, stop):
     """float64 sum of row_weight * l_n over rows [start, stop)."""
@@ -252,7 +251,11 @@ def _signature(dtype):
             written, written)
 
 
-@per_dtype(_signature, parallel=True)
+def _block_signature(dtype):
+    return types.float64(*_signature(dtype), INT64, INT64)
+
+
+@per_dtype(_signature, blocks={"_block": (_block, _block_signature)}, parallel=True)
 def softmax_focal(y_pred, labels, target, from_logits, eps, gamma, row_weights, inner, alpha, n_classes, scale,
                   row_losses, grad):
     """sum_n row_weight_n * l_n in float64; optionally per-row losses and the gradient."""
