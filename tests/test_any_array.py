@@ -182,4 +182,5 @@ def test_one_compiled_signature_per_kernel_and_dtype(tmp_path):
     for kernel, dtypes in expected_dtypes.items():
         assert dtypes <= set(kernel.compiled_dtypes()), kernel
         for dtype in kernel.compiled_dtypes():
-            assert len(kernel[dtype].signatures) == 1, (kernel, dtype, kernel[dtype].signatures)
+            for function in kernel.compiled_functions(dtype):  # the kernel and its blocks
+                assert len(function.signatures) == 1, (kernel, dtype, function.signatures)

@@ -1,54 +1,65 @@
-"""Calling a block function's compiled code from a kernel without compiling it again.
+"""A kernel calls its block function's compiled code through the block's address.
 
-When a Numba function calls another, Numba links a copy of the callee's LLVM code into the caller's
+When a Numba function calls another, Numba links a copy of the callee's code into the caller's
 module, and LLVM optimises and compiles it again there. A kernel with ``prange`` builds four modules
-(the kernel, the loop body as a "gufunc" and two wrappers around it), each holding the loop body's
-callees: the block function that does a kernel's work was optimised and compiled five times, most of
-a cold kernel's compile time (``benchmarks/README.md``).
+(the kernel, the loop body as a "gufunc" and two wrappers around it), each with the loop body's
+callees in it: the block function that does a kernel's work was optimised and compiled five times,
+most of a cold kernel's compile time (``benchmarks/README.md``).
 
-:func:`call_compiled` compiles the block function on its own, with one signature and Numba's on-disk
-cache, and returns an intrinsic that calls that code by its symbol name: a kernel compiled with it
-holds a call, not a copy. The compiled block must be in the process before the kernel runs (it is:
-:class:`.typed.PerDtype` loads it first), and the kernel must name the same symbol, which carries a
-per-process counter. So a kernel is compiled, and cached, under a name that includes a digest of its
-blocks' symbols (:func:`symbols_digest`): a kernel in the cache always calls the block code that was
-loaded beside it. With ``NUMBA_DISABLE_JIT=1`` the block is called as Python.
+So the block is compiled on its own, once, with Numba's on-disk cache (:func:`address_of` gives the
+address of its code in this process), and the kernel takes that address as an argument and calls it
+through a pointer (:func:`call_at`): the kernel holds a call, not a copy. Since a kernel names no
+particular block, one kernel serves every block of the same signature: the pointwise losses of one
+dtype and number of parameters share one driver. With ``NUMBA_DISABLE_JIT=1`` the "address" is the
+Python function, and the call calls it.
 """
-
-import hashlib
 
 import numba
 from numba.core import cgutils, types
 from numba.extending import intrinsic
 
+#: The Numba type of an address argument.
+ADDRESS = types.intp
 
-def call_compiled(dispatcher, signature):
-    """``(call, symbol)``: an intrinsic that njit code calls like ``dispatcher``, with arguments of
-    ``signature``'s types (Numba casts to them), running the code ``dispatcher`` compiled for
-    ``signature`` (compiled or loaded from the cache here); and that code's symbol name."""
+
+def address_of(dispatcher, signature):
+    """The address of ``dispatcher``'s code for ``signature``, compiled or loaded from the cache here.
+    The code lives as long as ``dispatcher``: keep it."""
     if numba.config.DISABLE_JIT:
-        return dispatcher, ""
+        return dispatcher
     dispatcher.compile(signature)
-    callee = dispatcher.overloads[signature.args].fndesc
+    compiled = dispatcher.overloads[signature.args]
+    return compiled.library.get_pointer_to_function(compiled.fndesc.llvm_func_name)
+
+
+def call_at(signature):
+    """``call(address, *args)`` for njit code: runs the function of ``signature`` whose compiled code is
+    at ``address`` (from :func:`address_of`), with ``args`` cast to ``signature``'s types."""
+    if numba.config.DISABLE_JIT:
+        return _call_python
 
     @intrinsic
-    def call(typingctx, *args):
-        if len(args) != len(signature.args):
+    def call(typingctx, address, *args):
+        if not isinstance(address, types.Integer) or len(args) != len(signature.args):
             return None
 
-        def codegen(context, builder, call_signature, packed):
-            # Numba passes *args packed in one tuple
-            values = [context.cast(builder, value, actual, declared)
-                      for value, actual, declared in zip(cgutils.unpack_tuple(builder, packed[0]),
-                                                         call_signature.args[0].types, signature.args)]
-            return context.call_internal(builder, callee, signature, values)
+        def codegen(context, builder, call_signature, values):
+            address_value, packed = values  # Numba passes *args packed in one tuple
+            arguments = [context.cast(builder, value, actual, declared)
+                         for value, actual, declared in zip(cgutils.unpack_tuple(builder, packed),
+                                                            call_signature.args[1].types, signature.args)]
+            function_type = context.call_conv.get_function_type(signature.return_type, signature.args)
+            function = builder.inttoptr(address_value, function_type.as_pointer())
+            status, result = context.call_conv.call_function(builder, function, signature.return_type,
+                                                             signature.args, arguments)
+            with cgutils.if_unlikely(builder, status.is_error):
+                context.call_conv.return_status_propagate(builder, status)
+            return result
 
-        return signature.return_type(types.StarArgTuple.from_types(args)), codegen
+        return signature.return_type(address, types.StarArgTuple.from_types(args)), codegen
 
-    call.compiled = dispatcher  # the code it calls lives as long as the kernels that call it
-    return call, callee.mangled_name
+    return call
 
 
-def symbols_digest(symbols):
-    """8 hex digits naming a set of callee symbols, for the name a kernel is cached under."""
-    return hashlib.sha256("\n".join(symbols).encode()).hexdigest()[:8]
+def _call_python(function, *args):
+    return function(*args)

@@ -367,23 +367,24 @@ def _sample_signature(dtype):
                          types.boolean, types.boolean, types.float64, array(dtype, writeable=True))
 
 
-@per_dtype(_signature, blocks={"_sample": (_sample, _sample_signature)}, parallel=True)
-def ctc_loss(y_pred, n_samples, n_classes, labels, label_starts, target_lengths, input_lengths, blank, from_logits,
-             zero_infinity, sample_scales, scale, parallel, sample_losses, grad):
+@per_dtype(_signature, blocks={"call_sample": (_sample, _sample_signature)}, parallel=True)
+def ctc_loss(sample, y_pred, n_samples, n_classes, labels, label_starts, target_lengths, input_lengths, blank,
+             from_logits, zero_infinity, sample_scales, scale, parallel, sample_losses, grad):
     """sum_n c_n loss_n in float64 with per-sample factors c_n = sample_scales[n].
 
     Writes c_n loss_n to sample_losses and, if grad is non-empty, the gradient times scale * c_n.
+    ``sample`` is the address of :func:`_sample`'s code.
     """
     n_steps_max = y_pred.size // (n_samples * n_classes)
     if parallel:
         for n in prange(n_samples):
-            sample_losses[n] = sample_scales[n] * _sample(
-                y_pred, n_samples, n_classes, n_steps_max, labels, label_starts[n], target_lengths[n],
+            sample_losses[n] = sample_scales[n] * call_sample(
+                sample, y_pred, n_samples, n_classes, n_steps_max, labels, label_starts[n], target_lengths[n],
                 input_lengths[n], n, blank, from_logits, zero_infinity, scale * sample_scales[n], grad)
     else:
         for n in range(n_samples):
-            sample_losses[n] = sample_scales[n] * _sample(
-                y_pred, n_samples, n_classes, n_steps_max, labels, label_starts[n], target_lengths[n],
+            sample_losses[n] = sample_scales[n] * call_sample(
+                sample, y_pred, n_samples, n_classes, n_steps_max, labels, label_starts[n], target_lengths[n],
                 input_lengths[n], n, blank, from_logits, zero_infinity, scale * sample_scales[n], grad)
     total = 0.0
     for n in range(n_samples):

@@ -31,6 +31,7 @@ bitwise the same with or without its gradient: unweighted, as they are computed
 (:func:`_unweighted_sum`); weighted, or for a ``BUFFERED`` loss, from a small buffer.
 """
 
+import functools
 import hashlib
 import inspect
 import marshal
@@ -42,7 +43,7 @@ import numpy as np
 from numba import prange, types
 
 from .._config import BLOCK_SIZE, ERROR_MODEL, FASTMATH, PARALLEL_THRESHOLD
-from . import typed
+from . import calls, typed
 
 SUM, SUM_AND_GRAD, LOSSES, HESSIAN = 0, 1, 2, 3
 
@@ -182,24 +183,57 @@ def _weigh(values, weights, inner, start):
         run_start = run_stop
 
 
-def _kernel(y_true, y_pred, weights, inner, params, scale, mode, out):
+def _kernel(block, y_true, y_pred, weights, inner, params, scale, mode, out):
     """float64 sum of w_i l_i (modes SUM, SUM_AND_GRAD), over blocks added in block order; every
-    mode writes ``out`` as :func:`_block` says. A template: ``block`` is bound per loss."""
+    mode writes ``out`` as :func:`_block` says. ``block`` is the address of a loss's compiled
+    :func:`_block`, called by ``call_block``: one driver, compiled per dtype and number of parameters,
+    runs every loss (:func:`_driver`)."""
     n = y_pred.size
     n_blocks = (n + BLOCK_SIZE - 1) // BLOCK_SIZE
     total = 0.0
     if n < PARALLEL_THRESHOLD:
         for b in range(n_blocks):
             start = b * BLOCK_SIZE
-            total += block(y_true, y_pred, weights, inner, params, scale, mode, out, start, min(start + BLOCK_SIZE, n))
+            total += call_block(block, y_true, y_pred, weights, inner, params, scale, mode, out, start,
+                                min(start + BLOCK_SIZE, n))
         return total
     partials = np.empty(n_blocks)
     for b in prange(n_blocks):
         start = b * BLOCK_SIZE
-        partials[b] = block(y_true, y_pred, weights, inner, params, scale, mode, out, start, min(start + BLOCK_SIZE, n))
+        partials[b] = call_block(block, y_true, y_pred, weights, inner, params, scale, mode, out, start,
+                                 min(start + BLOCK_SIZE, n))
     for b in range(n_blocks):
         total += partials[b]
     return total
+
+
+def _signature(dtype, n_params):
+    """The arguments of :func:`_kernel` after ``block``, and of :func:`_block` before ``start``."""
+    value = typed.scalar(dtype)
+    params = types.UniTuple(value, n_params) if n_params else types.Tuple(())
+    return (typed.array(dtype), typed.array(dtype), typed.array(dtype), types.int64, params, value, types.int64,
+            typed.array(dtype, writeable=True))
+
+
+def _block_signature(dtype, n_params):
+    return types.float64(*_signature(dtype, n_params), types.int64, types.int64)
+
+
+_DRIVERS = {}
+
+
+def _driver(dtype, n_params, parallel_threshold=PARALLEL_THRESHOLD):
+    """:func:`_kernel` compiled for ``dtype`` and ``n_params`` parameters, shared by every loss (cached on
+    disk unless ``parallel_threshold`` is not the default: Numba's cache keys on the source)."""
+    key = dtype, n_params, parallel_threshold
+    if key not in _DRIVERS:
+        kernel = typed.bind(_kernel, f"pointwise_{dtype.name}_{n_params}_parameters",
+                            call_block=calls.call_at(_block_signature(dtype, n_params)),
+                            PARALLEL_THRESHOLD=parallel_threshold)
+        signature = types.float64(calls.ADDRESS, *_signature(dtype, n_params))
+        _DRIVERS[key] = numba.njit([signature], parallel=True, fastmath=FASTMATH, error_model=ERROR_MODEL,
+                                   cache=parallel_threshold == PARALLEL_THRESHOLD)(kernel)
+    return _DRIVERS[key]
 
 
 class PointwiseKernel(typed.PerDtype):
@@ -216,7 +250,7 @@ class PointwiseKernel(typed.PerDtype):
     """
 
     def __init__(self, element, name, parameters, has_hessian, buffered=False):
-        super().__init__(element, self._signature, parallel=True)
+        super().__init__(element, self._signature)
         self.name = name
         self.parameters = dict(parameters)
         self.has_hessian = has_hessian
@@ -224,15 +258,7 @@ class PointwiseKernel(typed.PerDtype):
         self._entry_points = {}
 
     def _signature(self, dtype):
-        value = typed.scalar(dtype)
-        n_params = len(self.parameters)
-        params = types.UniTuple(value, n_params) if n_params else types.Tuple(())
-        return types.float64(typed.array(dtype), typed.array(dtype), typed.array(dtype), types.int64, params, value,
-                             types.int64, typed.array(dtype, writeable=True))
-
-    def _block_signature(self, dtype):
-        kernel = self._signature(dtype)
-        return types.float64(*kernel.args, types.int64, types.int64)
+        return _signature(dtype, len(self.parameters))
 
     def _compile(self, dtype, parallel_threshold=PARALLEL_THRESHOLD):
         jit = {"fastmath": FASTMATH, "error_model": ERROR_MODEL}
@@ -240,26 +266,27 @@ class PointwiseKernel(typed.PerDtype):
         element = inline(self.function)
         call = inline(typed.bind(_CALLS[len(self.parameters)], f"{self.name}_call", element=element))
         unweighted_sum = inline(typed.bind(_unweighted_sum, f"{self.name}_unweighted_sum", call=call))
-        # Names carry the maths' fingerprint: Numba's cache keys on a function's name and file.
-        name = f"{self.name}_{dtype.name}{'_buffered' if self.buffered else ''}_{fingerprint(self.function)}"
-        block = typed.bind(_block, f"{name}_block", call=call, HAS_HESSIAN=self.has_hessian, BUFFERED=self.buffered,
-                           unweighted_sum=unweighted_sum)
-        # The cache keys on the source, not on the threshold: a kernel with another one is not cached.
-        options = {**self.options, "cache": parallel_threshold == PARALLEL_THRESHOLD}
-        return typed.compile_with_blocks(_kernel, name, self._signature(dtype), options,
-                                         {"block": (block, self._block_signature(dtype))},
-                                         {"PARALLEL_THRESHOLD": parallel_threshold})
+        # The name carries the maths' fingerprint: Numba's cache keys on a function's name and file.
+        name = f"{self.name}_{dtype.name}{'_buffered' if self.buffered else ''}_{fingerprint(self.function)}_block"
+        block = numba.njit(cache=True, **jit)(typed.bind(_block, name, call=call, HAS_HESSIAN=self.has_hessian,
+                                                         BUFFERED=self.buffered, unweighted_sum=unweighted_sum))
+        address = calls.address_of(block, _block_signature(dtype, len(self.parameters)))
+        driver = _driver(dtype, len(self.parameters), parallel_threshold)
+        self._dispatchers[dtype] = (driver, block)
+        return functools.partial(driver, address)
 
     def entry_point(self, dtype):
-        """``self[dtype]`` without Numba's matching of argument types on each call (0.25 us, a tenth of a
-        small loss call): the compiled function itself. It checks nothing, so its caller passes exactly
-        the signature's types, as :class:`lossjit._pointwise.PointwiseJob` does after its checks."""
+        """``(driver, block)``: ``self[dtype]`` is ``driver(block, ...)``, where ``driver`` is the compiled
+        function itself, without Numba's matching of argument types on each call (0.25 us, a tenth of a
+        small loss call). It checks nothing, so its caller passes exactly the signature's types, as
+        :class:`lossjit._pointwise.PointwiseJob` does after its checks."""
         try:
             return self._entry_points[dtype]
         except KeyError:
-            dispatcher = self[dtype]
-            overloads = getattr(dispatcher, "overloads", None)  # none with NUMBA_DISABLE_JIT=1
-            self._entry_points[dtype] = next(iter(overloads.values())).entry_point if overloads else dispatcher
+            bound = self[dtype]
+            overloads = getattr(bound.func, "overloads", None)  # none with NUMBA_DISABLE_JIT=1
+            driver = next(iter(overloads.values())).entry_point if overloads else bound.func
+            self._entry_points[dtype] = driver, bound.args[0]
             return self._entry_points[dtype]
 
     def with_threshold(self, dtype, parallel_threshold):

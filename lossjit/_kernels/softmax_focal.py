@@ -255,10 +255,11 @@ def _block_signature(dtype):
     return types.float64(*_signature(dtype), INT64, INT64)
 
 
-@per_dtype(_signature, blocks={"_block": (_block, _block_signature)}, parallel=True)
-def softmax_focal(y_pred, labels, target, from_logits, eps, gamma, row_weights, inner, alpha, n_classes, scale,
+@per_dtype(_signature, blocks={"call_block": (_block, _block_signature)}, parallel=True)
+def softmax_focal(block, y_pred, labels, target, from_logits, eps, gamma, row_weights, inner, alpha, n_classes, scale,
                   row_losses, grad):
-    """sum_n row_weight_n * l_n in float64; optionally per-row losses and the gradient."""
+    """sum_n row_weight_n * l_n in float64; optionally per-row losses and the gradient. ``block`` is the
+    address of :func:`_block`'s code."""
     n_rows = y_pred.size // n_classes
     rows_per_block = max(1, BLOCK_SIZE // n_classes)
     n_blocks = (n_rows + rows_per_block - 1) // rows_per_block
@@ -266,12 +267,12 @@ def softmax_focal(y_pred, labels, target, from_logits, eps, gamma, row_weights, 
     if y_pred.size < PARALLEL_THRESHOLD:
         for b in range(n_blocks):
             start = b * rows_per_block
-            partials[b] = _block(y_pred, labels, target, from_logits, eps, gamma, row_weights, inner, alpha,
+            partials[b] = call_block(block, y_pred, labels, target, from_logits, eps, gamma, row_weights, inner, alpha,
                                  n_classes, scale, row_losses, grad, start, min(start + rows_per_block, n_rows))
     else:
         for b in prange(n_blocks):
             start = b * rows_per_block
-            partials[b] = _block(y_pred, labels, target, from_logits, eps, gamma, row_weights, inner, alpha,
+            partials[b] = call_block(block, y_pred, labels, target, from_logits, eps, gamma, row_weights, inner, alpha,
                                  n_classes, scale, row_losses, grad, start, min(start + rows_per_block, n_rows))
     total = 0.0
     for b in range(n_blocks):

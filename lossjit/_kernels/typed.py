@@ -8,7 +8,7 @@ read-only one is expected without converting anything, and since the dispatcher 
 one signature, it never compiles a second version. :class:`PerDtype` builds that dispatcher per
 compute dtype the first time it is asked for one, so a program compiles (or loads from Numba's
 on-disk cache) only the kernels and dtypes it uses. A kernel's block function, the one that does
-its work, is compiled on its own and called by symbol (:mod:`.calls`).
+its work, is compiled on its own and called through its address (:mod:`.calls`).
 """
 
 import functools
@@ -19,7 +19,7 @@ import numpy as np
 from numba import types
 
 from .._config import ERROR_MODEL, FASTMATH
-from .calls import call_compiled, symbols_digest
+from .calls import ADDRESS, address_of, call_at
 
 #: The integer type of labels, lengths and counts.
 INT64 = types.int64
@@ -39,10 +39,13 @@ class PerDtype:
     """``kernel[dtype]``: ``function`` compiled with ``signature(dtype)`` (cached on disk) on first use.
 
     ``options`` go to ``numba.njit`` after ``cache=True`` and the shared ``fastmath`` and
-    ``error_model``; pass ``parallel=True`` for a kernel with ``prange``. ``blocks`` maps a global
-    name that ``function`` calls to ``(block function, signature(dtype))``: each is compiled on its
-    own, cached, and called by symbol (:func:`.calls.call_compiled`) instead of compiled again into
-    the kernel.
+    ``error_model``; pass ``parallel=True`` for a kernel with ``prange``.
+
+    ``blocks`` maps the name of a function that ``function`` calls to ``(block function,
+    signature(dtype))``: each block is compiled on its own (and cached), and ``function`` takes the
+    address of its code as a first argument, one per block, and calls it by ``name(address, ...)``
+    (:mod:`.calls`). ``kernel[dtype]`` then has those addresses bound: it takes the arguments of
+    ``signature``.
     """
 
     def __init__(self, function, signature, blocks=None, **options):
@@ -51,6 +54,7 @@ class PerDtype:
         self.blocks = dict(blocks or {})
         self.options = {"cache": True, "fastmath": FASTMATH, "error_model": ERROR_MODEL, **options}
         self._compiled = {}
+        self._dispatchers = {}  # dtype -> the compiled kernel and blocks (which must stay alive)
         self.__name__ = function.__name__
         self.__doc__ = function.__doc__
 
@@ -64,9 +68,27 @@ class PerDtype:
             return self._compiled[dtype]
 
     def _compile(self, dtype):
-        return compile_with_blocks(self.function, self.function.__qualname__, self.signature(dtype), self.options,
-                                   {name: (function, signature(dtype)) for name, (function, signature)
-                                    in self.blocks.items()})
+        if not self.blocks:
+            kernel = numba.njit([self.signature(dtype)], **self.options)(self.function)
+            self._dispatchers[dtype] = (kernel,)
+            return kernel
+        callers = {name: call_at(signature(dtype)) for name, (_, signature) in self.blocks.items()}
+        kernel_signature = self.signature(dtype)
+        arguments = (ADDRESS,) * len(self.blocks) + tuple(getattr(kernel_signature, "args", kernel_signature))
+        kernel_signature = (kernel_signature.return_type(*arguments) if hasattr(kernel_signature, "return_type")
+                            else arguments)
+        kernel = numba.njit([kernel_signature], **self.options)(bind(self.function, self.function.__qualname__,
+                                                                     **callers))
+        blocks = [numba.njit(cache=self.options["cache"], fastmath=FASTMATH, error_model=ERROR_MODEL)(function)
+                  for function, _ in self.blocks.values()]
+        addresses = [address_of(block, signature(dtype)) for block, (_, signature) in zip(blocks, self.blocks.values())]
+        self._dispatchers[dtype] = (kernel, *blocks)
+        return functools.partial(kernel, *addresses)
+
+    def compiled_functions(self, dtype):
+        """The Numba dispatchers compiled for ``dtype``: the kernel's, then its blocks'."""
+        self[dtype]
+        return self._dispatchers[np.dtype(dtype)]
 
     def compiled_dtypes(self):
         """The dtypes compiled (or loaded from the cache) in this process."""
@@ -75,27 +97,10 @@ class PerDtype:
     @property
     def signatures(self):
         """The signatures compiled in this process, over every dtype (as a Numba dispatcher's)."""
-        return [signature for compiled in self._compiled.values() for signature in compiled.signatures]
+        return [signature for compiled in self._dispatchers.values() for signature in compiled[0].signatures]
 
     def __repr__(self):
         return f"<lossjit kernel {self.function.__module__}.{self.function.__qualname__}>"
-
-
-def compile_with_blocks(function, name, signature, options, blocks, extra_globals=None):
-    """``function`` compiled as ``name`` for ``signature`` with ``options``, its globals ``blocks``
-    (name -> (block function, its signature)) compiled on their own and called by symbol, and
-    ``extra_globals`` bound. The name it is cached under ends with a digest of its blocks' symbols.
-    """
-    calls, symbols = {}, []
-    for global_name, (block, block_signature) in blocks.items():
-        dispatcher = numba.njit(cache=options.get("cache", False), fastmath=FASTMATH, error_model=ERROR_MODEL)(block)
-        calls[global_name], symbol = call_compiled(dispatcher, block_signature)
-        symbols.append(symbol)
-    if symbols:
-        name = f"{name}_{symbols_digest(symbols)}"
-    if calls or extra_globals or name != function.__qualname__:
-        function = bind(function, name, **calls, **(extra_globals or {}))
-    return numba.njit([signature], **options)(function)
 
 
 def bind(template, name, **names):
