@@ -27,7 +27,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "course"
 TEACHING = COURSE / "teaching"
-CHAPTERS = [f"ch{n:02d}" for n in range(1, 10)]
+CHAPTERS = [f"ch{n:02d}" for n in range(1, 11)]
 
 sys.path.insert(0, str(COURSE))
 from teaching import feedback  # noqa: E402
@@ -192,6 +192,7 @@ WRONG = {
              "check_base_rate": (None, None, np.array([0.0, 1.0]), np.array([1.0, 1.0]))},
     "ch09": {"check_balancing_weight": (None,) * 2, "check_log_cosh_asymptotes": (None,) * 2,
              "check_ctc_repeated_label": (None,) * 3, "check_no_curvature": (None,) * 2},
+    "ch10": {"check_log_cosh_loss": (None,), "check_fast_kernel": (None,), "check_bytes_per_element": (None,) * 2},
 }
 CHECKS = [(chapter, name) for chapter in CHAPTERS for name in WRONG[chapter]]
 
@@ -257,6 +258,11 @@ KNOWN = [
     ("ch09", "check_no_curvature", (0.0, "z"),
      "Not yet: reason: give one of the letters a, b, c (print(NEWTON_REASONS) lists them).\n",
      "还不对：reason：给出字母 a、b、c 之一（print(NEWTON_REASONS) 会列出它们）。\n"),
+    ("ch10", "check_fast_kernel", (None,),
+     "Not yet: fast_huber: a function compiled by Numba (decorated with @njit, or @njit(parallel=True) with "
+     "prange), taking (y, p, delta, out) like slow_huber.\n",
+     "还不对：fast_huber：一个由 Numba 编译的函数（用 @njit 装饰，或用 @njit(parallel=True) 配合 prange），"
+     "和 slow_huber 一样接受 (y, p, delta, out)。\n"),
 ]
 
 
@@ -273,9 +279,9 @@ def test_known_hints(chapter, name, arguments, english, chinese, english_dir, mo
 
 def test_known_english_hints_are_the_stored_outputs():
     """The English hints above are the ones the English notebooks show (where they show them)."""
-    stored = "".join(path.read_text(encoding="utf-8") for path in sorted(COURSE.glob("0[1-9]_*.ipynb")))
+    stored = "".join(path.read_text(encoding="utf-8") for path in sorted(COURSE.glob("[0-9][0-9]_*.ipynb")))
     for chapter, name, arguments, english, _ in KNOWN:
-        if chapter in ("ch01", "ch04", "ch08") and arguments.count(None) == len(arguments):
+        if chapter in ("ch01", "ch04", "ch08", "ch10") and arguments.count(None) == len(arguments):
             assert english.rstrip("\n").replace('"', '\\"') in stored, english
 
 
