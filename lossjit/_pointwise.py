@@ -130,9 +130,9 @@ class PointwiseJob:
     def _run(self, mode, scale, out):
         # Compiled (or loaded from the cache) on the first run in this dtype, after every input check:
         # the arguments have exactly the kernel's types (flat C-contiguous arrays of the compute dtype).
-        driver, block = self.kernel.entry_point(self.dtype)
+        driver, block = self.kernel.entry_point(self.dtype, mode)
         total = driver(block, self.y_true, self.y_pred, self.weights, self.inner, self.params, self.dtype.type(scale),
-                       mode, out)
+                       out)
         after_kernel(self.y_pred.size)
         return total
 

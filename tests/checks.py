@@ -115,7 +115,7 @@ def is_loss_kernel(value):
 
 def refuse_loss_kernels(monkeypatch, refuse):
     """Until the test ends, looking up any loss kernel (``kernel[dtype]`` or a pointwise kernel's
-    ``entry_point(dtype)``, one of which precedes every run) calls ``refuse`` instead; the compiled input
+    ``entry_point(dtype, mode)``, one of which precedes every run) calls ``refuse`` instead; the compiled input
     checks still run."""
     lookup = PerDtype.__getitem__
 
@@ -126,9 +126,9 @@ def refuse_loss_kernels(monkeypatch, refuse):
 
     monkeypatch.setattr(PerDtype, "__getitem__", guarded)
 
-    def guarded_entry_point(kernel, dtype):
+    def guarded_entry_point(kernel, dtype, mode):
         refuse()
-        return entry_point(kernel, dtype)
+        return entry_point(kernel, dtype, mode)
 
     entry_point = PointwiseKernel.entry_point
     monkeypatch.setattr(PointwiseKernel, "entry_point", guarded_entry_point)

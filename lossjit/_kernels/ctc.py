@@ -352,6 +352,10 @@ def _sample(y_pred, n_samples, n_classes, n_steps_max, labels, start, length, n_
     return loss
 
 
+#: Bound per dtype by ``per_dtype(blocks=...)``: calls the compiled block at an address (:mod:`.calls`).
+call_sample = None
+
+
 def _signature(dtype):
     """Scores, labels, lengths and sample scales read-only; float64 sample losses and the gradient written."""
     integers = array(np.int64)

@@ -117,6 +117,10 @@ def _sample(y_pred, labels, target, activation, smooth, n_classes, n_spatial, n,
     return loss / n_classes
 
 
+#: Bound per dtype by ``per_dtype(blocks=...)``: calls the compiled block at an address (:mod:`.calls`).
+call_sample = None
+
+
 def _signature(dtype):
     """Maps, labels, targets and weights read-only; float64 sample losses and the gradient written."""
     values = array(dtype)

@@ -2,36 +2,35 @@
 
 A pointwise loss is one *element function*: ``element(y, p, *params)`` returns ``(l, dl/dp)`` or
 ``(l, dl/dp, d2l/dp2)`` for one target ``y`` and prediction ``p`` (see ``elements.py`` for the
-built-ins). :class:`PointwiseKernel` turns it into one compiled kernel per compute dtype, from two
-templates written once for all losses:
+built-ins). :class:`PointwiseKernel` runs it with templates written once for all losses:
 
-* :func:`_block` runs the element function over one block of at most :data:`BLOCK_SIZE` elements:
-  in ``mode`` ``SUM`` (losses only), ``SUM_AND_GRAD`` (losses and gradient), ``LOSSES``
-  (per-element losses into ``out``) or ``HESSIAN``; it applies the sample weights and adds the
-  block's losses up in float64.
-* :func:`_kernel` splits the input into blocks, runs them serially below ``PARALLEL_THRESHOLD``
-  elements and with ``prange`` above, and adds the block sums in block order: the result is
-  bitwise the same at any thread count.
+* a *block function* per mode runs the element function over one block of at most
+  :data:`BLOCK_SIZE` elements: :func:`_sum_block` (SUM: the float64 sum of the weighted losses),
+  :func:`_sum_and_grad_block` (SUM_AND_GRAD: that sum, bit for bit, and the gradient),
+  :func:`_losses_block` (LOSSES: the weighted losses per element) and :func:`_hessian_block`
+  (HESSIAN: the second derivatives);
+* :func:`_kernel`, the driver, splits the input into blocks, runs them serially below
+  ``PARALLEL_THRESHOLD`` elements and with ``prange`` above, and adds the block sums in block order:
+  the result is bitwise the same at any thread count.
 
-Each loss gets its own copy of both templates (:func:`.typed.bind`), whose global ``call`` is its
+Each loss gets its own copy of a block template (:func:`.typed.bind`), whose global ``call`` is its
 element function with the parameters spelled out (``_call_0`` ... ``_call_6``), inlined by Numba
-into each loop: every kernel holds one loss's maths and nothing else, with no switch over losses,
-and Numba compiles only the loss, and the dtype, that a program uses. The block is compiled on its
-own and the kernel calls it by symbol (:mod:`.calls`): compiled once, not once more in each of the
-modules that ``prange`` builds. The inputs are typed read-only (:mod:`.typed`), so writeable,
-read-only and memory-mapped arrays share one compiled kernel. Numba's on-disk cache keys a
-function on its name and its file's contents; the names carry a fingerprint of the element
-function's source (:func:`fingerprint`), so editing a loss's maths compiles it anew instead of
-loading a stale kernel.
+into each loop: a block holds one loss's maths and nothing else, with no switch over losses. It is
+compiled on its own, for one dtype and mode, on first use, and the driver calls it through its
+address (:mod:`.calls`): so one driver per dtype and number of parameters serves every loss, and a
+program compiles only the losses, dtypes and modes it runs. The inputs are typed read-only
+(:mod:`.typed`), so writeable, read-only and memory-mapped arrays share one compiled kernel.
+Numba's on-disk cache keys a function on its name and its file's contents; a block's name carries a
+fingerprint of the element function's source (:func:`fingerprint`), so editing a loss's maths
+compiles it anew instead of loading a stale block.
 
 Arrays are flat and C-contiguous. ``weights`` is empty (unweighted) or holds one weight per run of
 ``inner`` consecutive elements. Losses are computed in the input dtype (float32 maths stays in
-float32) and summed in float64 by one loop that both sum modes run, so that a loss's value is
-bitwise the same with or without its gradient: unweighted, as they are computed
-(:func:`_unweighted_sum`); weighted, or for a ``BUFFERED`` loss, from a small buffer.
+float32) and summed in float64, by the same loop with or without the gradient, so that a loss's
+value is bitwise the same either way: unweighted, as they are computed; weighted, or for a
+``BUFFERED`` loss, from a small buffer.
 """
 
-import functools
 import hashlib
 import inspect
 import marshal
@@ -48,10 +47,10 @@ from . import calls, typed
 SUM, SUM_AND_GRAD, LOSSES, HESSIAN = 0, 1, 2, 3
 
 #: What the templates call: each loss's copies see its own (``typed.bind``); these only name them.
-element = call = block = unweighted_sum = HAS_HESSIAN = BUFFERED = None
+element = call = call_block = BUFFERED = None
 
 #: Elements per chunk of a block that stay in the L1 cache: of the buffer of weighted losses, and of
-#: the inputs that the gradient loop of an unweighted loss reads again (:func:`_unweighted_sum`).
+#: the inputs that the gradient loop of an unweighted loss reads again (:func:`_sum_and_grad_block`).
 CHUNK = 512
 
 #: Most parameters an element function may have (one call template each, below).
@@ -92,76 +91,91 @@ def _call_6(y, p, params):
 _CALLS = (_call_0, _call_1, _call_2, _call_3, _call_4, _call_5, _call_6)
 
 
-def _block(y_true, y_pred, weights, inner, params, scale, mode, out, start, stop):
-    """float64 sum of w_i l_i over elements [start, stop) (modes SUM, SUM_AND_GRAD; 0 otherwise),
-    writing out_i = w_i scale dl_i/dp_i (SUM_AND_GRAD), w_i l_i (LOSSES) or w_i scale d2l_i/dp_i^2
-    (HESSIAN).
-
-    Each mode computes only what it writes, then applies the weights: the losses (into ``out``, or
-    for SUM into a buffer), the losses and the gradient, or the second derivatives. The sums take
-    :data:`CHUNK` elements at a time and add the buffer up by one loop for both modes; the unweighted
-    sums of a loss that is not ``BUFFERED`` add the losses up as they are computed instead
-    (:func:`_unweighted_sum`). A template: ``call``, ``HAS_HESSIAN``, ``BUFFERED`` and
-    ``unweighted_sum`` are bound per loss.
-    """
-    summed = mode == SUM or mode == SUM_AND_GRAD
-    if summed and weights.size == 0 and not BUFFERED:
-        return unweighted_sum(y_true, y_pred, params, scale, mode, out, start, stop)
-    step = CHUNK if summed else stop - start  # per-element modes write ``out``: one pass
-    buffer = np.empty(min(step, stop - start) if summed else 0, y_pred.dtype)
-    total = 0.0
-    for chunk_start in range(start, stop, step):
-        chunk_stop = min(chunk_start + step, stop)
-        # Slices indexed from 0: with range(start, stop) LLVM cannot prove i >= 0, keeps Numba's
-        # negative-index wraparound per element and does not vectorise.
-        y = y_true[chunk_start:chunk_stop]
-        p = y_pred[chunk_start:chunk_stop]
-        values = buffer[:p.size] if summed else out[chunk_start:chunk_stop]
-        if mode == SUM_AND_GRAD:
-            grad = out[chunk_start:chunk_stop]
+def _sum_block(y_true, y_pred, weights, inner, params, scale, out, start, stop):
+    """SUM: the float64 sum of w_i l_i over the elements [start, stop) (``scale``, ``out`` unused)."""
+    if weights.size == 0 and not BUFFERED:  # added up as they are computed
+        total = 0.0
+        for chunk_start in range(start, stop, CHUNK):
+            # Slices indexed from 0: with range(start, stop) LLVM cannot prove i >= 0, keeps Numba's
+            # negative-index wraparound per element and does not vectorise.
+            y = y_true[chunk_start:min(chunk_start + CHUNK, stop)]
+            p = y_pred[chunk_start:min(chunk_start + CHUNK, stop)]
             for i in range(p.size):
-                result = call(y[i], p[i], params)
-                values[i] = result[0]
-                grad[i] = scale * result[1]
-            _weigh(grad, weights, inner, chunk_start)
-        elif mode == HESSIAN:
-            if HAS_HESSIAN:
-                for i in range(p.size):
-                    values[i] = scale * call(y[i], p[i], params)[2]
-        else:
-            for i in range(p.size):
-                values[i] = call(y[i], p[i], params)[0]
-        _weigh(values, weights, inner, chunk_start)
-        if summed:
-            for i in range(values.size):
-                total += values[i]
-    return total
-
-
-def _unweighted_sum(y_true, y_pred, params, scale, mode, out, start, stop):
-    """:func:`_block` without weights in the modes SUM and SUM_AND_GRAD, for a loss that is not
-    ``BUFFERED``: the losses added up as they are computed, no buffer (for the cheapest losses a
-    buffer's extra store and load per element cost up to 2x), and in SUM_AND_GRAD the gradient of
-    each :data:`CHUNK` elements right after their sum, while they are in the L1 cache. Both modes run
-    the one sum loop, so the value is bitwise the same with or without the gradient (a fused loop that
-    also wrote the gradient was vectorised differently by LLVM, and added in another order, for some
-    losses and addresses). A template: ``call`` is bound per loss.
-    """
+                total += call(y[i], p[i], params)[0]
+        return total
+    buffer = np.empty(min(CHUNK, stop - start), y_pred.dtype)
     total = 0.0
     for chunk_start in range(start, stop, CHUNK):
-        chunk_stop = min(chunk_start + CHUNK, stop)
-        y = y_true[chunk_start:chunk_stop]
-        p = y_pred[chunk_start:chunk_stop]
+        y = y_true[chunk_start:min(chunk_start + CHUNK, stop)]
+        p = y_pred[chunk_start:min(chunk_start + CHUNK, stop)]
+        losses = buffer[:p.size]
         for i in range(p.size):
-            total += call(y[i], p[i], params)[0]
-        if mode == SUM_AND_GRAD:
-            grad = out[chunk_start:chunk_stop]
-            for i in range(p.size):
-                grad[i] = scale * call(y[i], p[i], params)[1]
+            losses[i] = call(y[i], p[i], params)[0]
+        _weigh(losses, weights, inner, chunk_start)
+        for i in range(losses.size):
+            total += losses[i]
     return total
 
 
-@numba.njit(fastmath=FASTMATH, error_model=ERROR_MODEL, cache=True)
+def _sum_and_grad_block(y_true, y_pred, weights, inner, params, scale, out, start, stop):
+    """SUM_AND_GRAD: :func:`_sum_block`'s sum, added in the same order (the same value, bit for bit),
+    and out_i = w_i scale dl_i/dp_i."""
+    if weights.size == 0 and not BUFFERED:
+        total = 0.0
+        for chunk_start in range(start, stop, CHUNK):
+            y = y_true[chunk_start:min(chunk_start + CHUNK, stop)]
+            p = y_pred[chunk_start:min(chunk_start + CHUNK, stop)]
+            for i in range(p.size):  # the loop of _sum_block
+                total += call(y[i], p[i], params)[0]
+            grad = out[chunk_start:min(chunk_start + CHUNK, stop)]
+            for i in range(p.size):  # the same elements again, from the L1 cache
+                grad[i] = scale * call(y[i], p[i], params)[1]
+        return total
+    buffer = np.empty(min(CHUNK, stop - start), y_pred.dtype)
+    total = 0.0
+    for chunk_start in range(start, stop, CHUNK):
+        y = y_true[chunk_start:min(chunk_start + CHUNK, stop)]
+        p = y_pred[chunk_start:min(chunk_start + CHUNK, stop)]
+        losses = buffer[:p.size]
+        grad = out[chunk_start:min(chunk_start + CHUNK, stop)]
+        for i in range(p.size):
+            result = call(y[i], p[i], params)
+            losses[i] = result[0]
+            grad[i] = scale * result[1]
+        _weigh(losses, weights, inner, chunk_start)
+        _weigh(grad, weights, inner, chunk_start)
+        for i in range(losses.size):
+            total += losses[i]
+    return total
+
+
+def _losses_block(y_true, y_pred, weights, inner, params, scale, out, start, stop):
+    """LOSSES: out_i = w_i l_i over the elements [start, stop); returns 0."""
+    y = y_true[start:stop]
+    p = y_pred[start:stop]
+    losses = out[start:stop]
+    for i in range(p.size):
+        losses[i] = call(y[i], p[i], params)[0]
+    _weigh(losses, weights, inner, start)
+    return 0.0
+
+
+def _hessian_block(y_true, y_pred, weights, inner, params, scale, out, start, stop):
+    """HESSIAN: out_i = w_i scale d2l_i/dp_i^2 (an element function that returns it); returns 0."""
+    y = y_true[start:stop]
+    p = y_pred[start:stop]
+    second = out[start:stop]
+    for i in range(p.size):
+        second[i] = scale * call(y[i], p[i], params)[2]
+    _weigh(second, weights, inner, start)
+    return 0.0
+
+
+#: The block template of each mode, by its number.
+_BLOCKS = (_sum_block, _sum_and_grad_block, _losses_block, _hessian_block)
+
+
+@numba.njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _weigh(values, weights, inner, start):
     """values_i *= w_i for the elements from ``start`` on: ``weights`` empty (no weights) or one weight
     per run of ``inner`` elements."""
@@ -183,24 +197,24 @@ def _weigh(values, weights, inner, start):
         run_start = run_stop
 
 
-def _kernel(block, y_true, y_pred, weights, inner, params, scale, mode, out):
-    """float64 sum of w_i l_i (modes SUM, SUM_AND_GRAD), over blocks added in block order; every
-    mode writes ``out`` as :func:`_block` says. ``block`` is the address of a loss's compiled
-    :func:`_block`, called by ``call_block``: one driver, compiled per dtype and number of parameters,
-    runs every loss (:func:`_driver`)."""
+def _kernel(block, y_true, y_pred, weights, inner, params, scale, out):
+    """The float64 sum of the block sums, added in block order (for SUM and SUM_AND_GRAD); each block
+    writes ``out`` as its mode says. ``block`` is the address of a loss's compiled block function of
+    one mode (:data:`_BLOCKS`), called by ``call_block``: one driver, compiled per dtype and number of
+    parameters, runs every loss in every mode (:func:`_driver`)."""
     n = y_pred.size
     n_blocks = (n + BLOCK_SIZE - 1) // BLOCK_SIZE
     total = 0.0
     if n < PARALLEL_THRESHOLD:
         for b in range(n_blocks):
             start = b * BLOCK_SIZE
-            total += call_block(block, y_true, y_pred, weights, inner, params, scale, mode, out, start,
+            total += call_block(block, y_true, y_pred, weights, inner, params, scale, out, start,
                                 min(start + BLOCK_SIZE, n))
         return total
     partials = np.empty(n_blocks)
     for b in prange(n_blocks):
         start = b * BLOCK_SIZE
-        partials[b] = call_block(block, y_true, y_pred, weights, inner, params, scale, mode, out, start,
+        partials[b] = call_block(block, y_true, y_pred, weights, inner, params, scale, out, start,
                                  min(start + BLOCK_SIZE, n))
     for b in range(n_blocks):
         total += partials[b]
@@ -208,10 +222,10 @@ def _kernel(block, y_true, y_pred, weights, inner, params, scale, mode, out):
 
 
 def _signature(dtype, n_params):
-    """The arguments of :func:`_kernel` after ``block``, and of :func:`_block` before ``start``."""
+    """The arguments of :func:`_kernel` after ``block``, and of a block function before ``start``."""
     value = typed.scalar(dtype)
     params = types.UniTuple(value, n_params) if n_params else types.Tuple(())
-    return (typed.array(dtype), typed.array(dtype), typed.array(dtype), types.int64, params, value, types.int64,
+    return (typed.array(dtype), typed.array(dtype), typed.array(dtype), types.int64, params, value,
             typed.array(dtype, writeable=True))
 
 
@@ -237,16 +251,17 @@ def _driver(dtype, n_params, parallel_threshold=PARALLEL_THRESHOLD):
 
 
 class PointwiseKernel(typed.PerDtype):
-    """The compiled kernels of one element function: ``kernel[dtype](y_true, y_pred, weights, inner,
-    params, scale, mode, out)`` with the arguments of :func:`_kernel`, compiled on first use.
+    """The compiled kernels of one element function. ``kernel[dtype]`` is a :class:`PointwiseRunner`:
+    ``kernel[dtype](y_true, y_pred, weights, inner, params, scale, mode, out)`` runs the shared driver
+    (:func:`_driver`) with this loss's block function of ``mode``, each compiled (or loaded from Numba's
+    cache) on its first use: a program compiles only the dtypes and modes it runs.
 
     ``parameters`` maps the element function's parameters (after ``y`` and ``p``) to their defaults;
     ``params`` is a tuple of their values in the compute dtype. ``has_hessian`` says whether the
     element function returns a third value. ``buffered``: for a loss whose maths costs more than
-    reading its inputs (logs, exponentials), the losses go to a small buffer summed by one loop for
-    both modes (:func:`_block`): the value is then bitwise the same with or without the gradient by
-    construction, whatever LLVM makes of the large loop, and in float32 the maths runs 8 lanes wide,
-    where a float64 sum in the same loop holds every operation of it to 4 (AVX2).
+    reading its inputs (logs, exponentials), the sums put the losses in a small buffer that one loop
+    adds up (:func:`_sum_block`): in float32 the maths then runs 8 lanes wide, where a float64 sum in
+    the same loop holds every operation of it to 4 (AVX2).
     """
 
     def __init__(self, element, name, parameters, has_hessian, buffered=False):
@@ -261,41 +276,68 @@ class PointwiseKernel(typed.PerDtype):
         return _signature(dtype, len(self.parameters))
 
     def _compile(self, dtype, parallel_threshold=PARALLEL_THRESHOLD):
+        runner = PointwiseRunner(self, dtype, _driver(dtype, len(self.parameters), parallel_threshold))
+        self._dispatchers[dtype] = runner.compiled_functions
+        return runner
+
+    def compile_block(self, dtype, mode):
+        """This loss's block function of ``mode`` (:data:`_BLOCKS`), for ``dtype``: a Numba dispatcher that
+        compiles it (or loads it from the cache) for :func:`_block_signature` when its address is taken."""
         jit = {"fastmath": FASTMATH, "error_model": ERROR_MODEL}
         inline = numba.njit(inline="always", **jit)
-        element = inline(self.function)
-        call = inline(typed.bind(_CALLS[len(self.parameters)], f"{self.name}_call", element=element))
-        unweighted_sum = inline(typed.bind(_unweighted_sum, f"{self.name}_unweighted_sum", call=call))
+        call = inline(typed.bind(_CALLS[len(self.parameters)], f"{self.name}_call", element=inline(self.function)))
+        template = _BLOCKS[mode]
         # The name carries the maths' fingerprint: Numba's cache keys on a function's name and file.
-        name = f"{self.name}_{dtype.name}{'_buffered' if self.buffered else ''}_{fingerprint(self.function)}_block"
-        block = numba.njit(cache=True, **jit)(typed.bind(_block, name, call=call, HAS_HESSIAN=self.has_hessian,
-                                                         BUFFERED=self.buffered, unweighted_sum=unweighted_sum))
-        address = calls.address_of(block, _block_signature(dtype, len(self.parameters)))
-        driver = _driver(dtype, len(self.parameters), parallel_threshold)
-        self._dispatchers[dtype] = (driver, block)
-        return functools.partial(driver, address)
+        name = (f"{self.name}_{dtype.name}{'_buffered' if self.buffered else ''}_{fingerprint(self.function)}"
+                f"{template.__name__}")
+        return numba.njit(cache=True, **jit)(typed.bind(template, name, call=call, BUFFERED=self.buffered))
 
-    def entry_point(self, dtype):
-        """``(driver, block)``: ``self[dtype]`` is ``driver(block, ...)``, where ``driver`` is the compiled
-        function itself, without Numba's matching of argument types on each call (0.25 us, a tenth of a
-        small loss call). It checks nothing, so its caller passes exactly the signature's types, as
+    def entry_point(self, dtype, mode):
+        """``(driver, block)``: ``self[dtype](..., mode, out)`` is ``driver(block, ..., out)``, where
+        ``driver`` is the compiled function itself, without Numba's matching of argument types on each call
+        (0.25 us, a tenth of a small loss call), and ``block`` the address of the block function of
+        ``mode``. It checks nothing, so its caller passes exactly the signature's types, as
         :class:`lossjit._pointwise.PointwiseJob` does after its checks."""
         try:
-            return self._entry_points[dtype]
+            return self._entry_points[dtype, mode]
         except KeyError:
-            bound = self[dtype]
-            overloads = getattr(bound.func, "overloads", None)  # none with NUMBA_DISABLE_JIT=1
-            driver = next(iter(overloads.values())).entry_point if overloads else bound.func
-            self._entry_points[dtype] = driver, bound.args[0]
-            return self._entry_points[dtype]
+            runner = self[dtype]
+            overloads = getattr(runner.driver, "overloads", None)  # none with NUMBA_DISABLE_JIT=1
+            driver = next(iter(overloads.values())).entry_point if overloads else runner.driver
+            self._entry_points[dtype, mode] = driver, runner.block(mode)
+            return self._entry_points[dtype, mode]
 
     def with_threshold(self, dtype, parallel_threshold):
-        """An uncached kernel that runs in parallel from ``parallel_threshold`` elements (for
-        ``benchmarks/threshold.py``, which measures where parallel starts to pay)."""
+        """A :class:`PointwiseRunner` whose driver, not cached, runs in parallel from
+        ``parallel_threshold`` elements (for ``benchmarks/threshold.py``, which measures where parallel
+        starts to pay)."""
         return self._compile(np.dtype(dtype), parallel_threshold)
 
     def __repr__(self):
         return f"<lossjit pointwise kernel {self.name}>"
+
+
+class PointwiseRunner:
+    """A pointwise loss in one dtype: ``runner(y_true, y_pred, weights, inner, params, scale, mode, out)``
+    returns the float64 sum (modes SUM, SUM_AND_GRAD) and writes ``out`` as the mode's block says."""
+
+    def __init__(self, kernel, dtype, driver):
+        self.kernel = kernel
+        self.dtype = dtype
+        self.driver = driver
+        self.compiled_functions = [driver]  # then each block compiled, which must stay alive
+        self._addresses = {}
+
+    def block(self, mode):
+        """The address of the block function of ``mode``, compiled on first use."""
+        if mode not in self._addresses:
+            block = self.kernel.compile_block(self.dtype, mode)
+            self.compiled_functions.append(block)
+            self._addresses[mode] = calls.address_of(block, _block_signature(self.dtype, len(self.kernel.parameters)))
+        return self._addresses[mode]
+
+    def __call__(self, y_true, y_pred, weights, inner, params, scale, mode, out):
+        return self.driver(self.block(mode), y_true, y_pred, weights, inner, params, scale, out)
 
 
 #: The source of the modules every element function may call into: part of each fingerprint.

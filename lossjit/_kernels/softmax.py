@@ -363,6 +363,10 @@ def _weights_per_class(class_weights, n_classes, from_logits, labels):
     return class_weights
 
 
+#: Bound per dtype by ``per_dtype(blocks=...)``: calls the compiled block at an address (:mod:`.calls`).
+call_block = None
+
+
 def _signature(dtype):
     """Scores, labels, targets and weights read-only; row losses and gradient written."""
     values, value, written = array(dtype), scalar(dtype), array(dtype, writeable=True)

@@ -244,6 +244,10 @@ def _block(y_pred, labels, target, from_logits, eps, gamma, row_weights, inner, 
     return total
 
 
+#: Bound per dtype by ``per_dtype(blocks=...)``: calls the compiled block at an address (:mod:`.calls`).
+call_block = None
+
+
 def _signature(dtype):
     """Scores, labels, targets, weights and alpha read-only; row losses and gradient written."""
     values, value, written = array(dtype), scalar(dtype), array(dtype, writeable=True)
