@@ -19,13 +19,30 @@ with ``"none"`` it is the per-element derivative ``w_i dl_i/dy_pred``.
 and compute dtype that receives the gradient (and is returned), so a training
 loop can reuse one buffer instead of a new array, whose pages the system
 zeroes on first touch, every step.
+
+Dask arrays (``dask.array.Array``) among ``y_true``, ``y_pred`` and ``sample_weight`` run on Dask, one
+kernel call per block (:mod:`lossjit._dask`): ``compute=False`` then returns the value as a lazy 0-d Dask
+array, and the gradient, hessian and ``"none"`` losses are lazy Dask arrays. For NumPy inputs ``compute``
+is ignored: their results are always computed.
 """
 
 import inspect
+import sys
 
 import numpy as np
 
 from ._validation import check_gradient_out, check_mean_denominator, check_reduction
+
+#: The imported modules. A Dask array exists only once ``dask.array`` is among them (lossjit never imports
+#: it), so the NumPy path pays one dict lookup for the Dask check, and a few type reads in a program with Dask.
+_MODULES = sys.modules
+
+
+def _on_dask(y_true, y_pred, sample_weight):
+    """Whether one of the arrays is a Dask array (NumPy arrays without weights, the common call, in three reads)."""
+    if type(y_pred) is np.ndarray and type(y_true) is np.ndarray and sample_weight is None:
+        return False
+    return any(type(array).__module__.startswith("dask.") for array in (y_pred, y_true, sample_weight))
 
 
 class Loss:
@@ -45,6 +62,7 @@ class Loss:
             inspect.Parameter("y_pred", inspect.Parameter.POSITIONAL_OR_KEYWORD),
             inspect.Parameter("sample_weight", keyword, default=None),
             inspect.Parameter("reduction", keyword, default="mean"),
+            inspect.Parameter("compute", keyword, default=True),
         ] + [inspect.Parameter(key, keyword, default=value) for key, value in self.options.items()]
         self.__signature__ = inspect.Signature(parameters)
 
@@ -64,8 +82,12 @@ class Loss:
                             f"it takes {sorted(self.options) or 'no options'}")
         return self._prepare(y_true, y_pred, sample_weight, **{**self.options, **options})
 
-    def _evaluate(self, y_true, y_pred, sample_weight, reduction, options, want_grad, out=None):
+    def _evaluate(self, y_true, y_pred, sample_weight, reduction, options, want_grad, out=None, compute=True):
         # Positional calls, one job, no temporaries: this path is most of a small call's time.
+        if "dask.array" in _MODULES and _on_dask(y_true, y_pred, sample_weight):
+            from ._dask import evaluate
+
+            return evaluate(self, y_true, y_pred, sample_weight, reduction, options, want_grad, out, compute)
         job = self._job(y_true, y_pred, sample_weight, reduction, options)
         if out is not None:
             check_gradient_out(out, job.shape, job.dtype, y_true, y_pred, sample_weight)
@@ -78,16 +100,19 @@ class Loss:
         total, grad = job.total(scale, want_grad, out)
         return job.dtype.type(total * scale), grad
 
-    def __call__(self, y_true, y_pred, *, sample_weight=None, reduction="mean", **options):
-        return self._evaluate(y_true, y_pred, sample_weight, reduction, options, False)[0]
+    def __call__(self, y_true, y_pred, *, sample_weight=None, reduction="mean", compute=True, **options):
+        return self._evaluate(y_true, y_pred, sample_weight, reduction, options, False, None, compute)[0]
 
     def grad(self, y_true, y_pred, *, sample_weight=None, reduction="mean", out=None, **options):
-        """Gradient of the reduced loss with respect to ``y_pred`` (``y_pred``'s shape), into ``out`` if given."""
-        return self._evaluate(y_true, y_pred, sample_weight, reduction, options, True, out)[1]
+        """Gradient of the reduced loss with respect to ``y_pred`` (``y_pred``'s shape), into ``out`` if given;
+        a lazy Dask array for Dask inputs."""
+        return self._evaluate(y_true, y_pred, sample_weight, reduction, options, True, out, False)[1]
 
-    def value_and_grad(self, y_true, y_pred, *, sample_weight=None, reduction="mean", out=None, **options):
-        """``(loss, grad)`` from one fused pass over the data; the gradient into ``out`` if given."""
-        return self._evaluate(y_true, y_pred, sample_weight, reduction, options, True, out)
+    def value_and_grad(self, y_true, y_pred, *, sample_weight=None, reduction="mean", out=None, compute=True,
+                       **options):
+        """``(loss, grad)`` from one fused pass over the data; the gradient into ``out`` if given. For Dask
+        inputs, ``compute=False`` gives both lazily from one pass (``dask.compute(loss, grad)``)."""
+        return self._evaluate(y_true, y_pred, sample_weight, reduction, options, True, out, compute)
 
 
 class PointwiseLoss(Loss):
@@ -101,6 +126,10 @@ class PointwiseLoss(Loss):
         """Diagonal of the hessian of the reduced loss with respect to ``y_pred``."""
         if not self.has_hessian:
             raise TypeError(f"{self.name} has no hessian: its element function returns (loss, dloss_dp) only")
+        if "dask.array" in _MODULES and _on_dask(y_true, y_pred, sample_weight):
+            from ._dask import hessian
+
+            return hessian(self, y_true, y_pred, sample_weight, reduction, options)
         job = self._job(y_true, y_pred, sample_weight, reduction, options)
         scale = 1.0 / check_mean_denominator(job.denominator) if reduction == "mean" else 1.0
         return job.hessian(scale)
