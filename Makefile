@@ -37,9 +37,13 @@ lab: warmup
 warmup: $(STAMP)
 	$(BIN)/python -m lossjit.warmup
 
-# Package tests, then every notebook (chapters and solutions) under nbval.
+# Package tests and every notebook (chapters and solutions) under nbval, in TEST_PROCESSES processes (pytest-xdist;
+# --dist loadfile keeps each notebook, and each test file, in one process), then the browser tests, which share
+# _build/, in one.
+TEST_PROCESSES ?= 2
 test: warmup
-	$(BIN)/python -m pytest tests --nbval course
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist loadfile tests --nbval course --ignore=tests/browser
+	$(BIN)/python -m pytest tests/browser
 
 # Which kernel lines the tests execute: JIT off so coverage sees the Python.
 coverage: $(STAMP)
