@@ -186,7 +186,8 @@ WRONG = {
              "check_pixel_weights": (None,) * 2, "check_true_perplexity": (None,)},
     "ch07": {"check_keras_mean": (None, None, Y_TRUE, Y_PRED, np.ones(3)),
              "check_float32_sums": (None, None, Y_TRUE, Y_PRED), "check_clipping": (None,) * 2,
-             "check_huber_stationarity": (None, None, np.ones((3, 1)), Y_TRUE)},
+             "check_huber_stationarity": (None, None, np.ones((3, 1)), Y_TRUE),
+             "check_dask_weighted_mse": (None, None, Y_TRUE, Y_PRED, np.ones(3))},
     "ch08": {"check_smoothing_gap": (None,) * 2, "check_focal_ratio": (None,),
              "check_symmetric_info_nce": (_raises, None), "check_pinball": (None,) * 2,
              "check_base_rate": (None, None, np.array([0.0, 1.0]), np.array([1.0, 1.0]))},
@@ -240,6 +241,11 @@ KNOWN = [
      "with eps = lj.EPSILON.\n",
      "还不对：z_limit：解方程 sigmoid(z) = 1 - eps 求出 z（求 sigmoid 函数的反函数：z = log(p / (1 - p))），"
      "其中 eps = lj.EPSILON。\n"),
+    ("ch07", "check_dask_weighted_mse", (None, None, Y_TRUE, Y_PRED, np.ones(3)),
+     "Not yet: lazy_loss: a 0-d Dask array: call lj.mse on the Dask arrays with compute=False (without it, the "
+     "call computes the value and returns a NumPy number).\n",
+     "还不对：lazy_loss：一个 0 维的 Dask 数组：在 Dask 数组上调用 lj.mse 并传入 compute=False（不传时，调用会直接算出值，"
+     "返回一个 NumPy 数）。\n"),
     ("ch08", "check_focal_ratio", (None,),
      "Not yet: ratio: each example keeps the factor (1 - p_t)^gamma of its cross-entropy; divide the factor "
      "at p_t = 0.5 by the factor at p_t = 0.9.\n",

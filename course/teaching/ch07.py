@@ -2,6 +2,7 @@
 
 The checks take the exercise's data as arguments and compute what they expect from it with NumPy and
 scikit-learn, so they hold on any machine (float32 sums and solver paths can differ between CPUs).
+Exercise 5's check takes NumPy arrays too: what it expects is NumPy lossjit's value on them.
 """
 
 import math
@@ -110,4 +111,34 @@ def check_huber_stationarity(model, gradient, X, y):
                               "order it as (w_1, ..., w_d, b); the chain rule gives X.T @ g and g.sum().",
                               "gradient：把 y 和预测值都除以 model.scale_，使用 delta=1.35，并按 (w_1, ..., w_d, b) "
                               "排列；链式法则给出 X.T @ g 和 g.sum()。")
+    return verdict(True, "", "")
+
+
+def check_dask_weighted_mse(lazy_loss, weighted_mse, y_true, y_pred, weights):
+    """Exercise 5: the weighted mean MSE of ``y_true, y_pred`` with ``sample_weight=weights``, computed by
+    lossjit on Dask arrays: ``lazy_loss`` the lazy 0-d Dask array (``compute=False``), ``weighted_mse`` its
+    value. The data come as NumPy arrays; the value must equal NumPy lossjit's to float32 rounding (the sums
+    are grouped by chunk as well as by lossjit's blocks)."""
+    if type(lazy_loss).__module__.split(".")[0] != "dask" or getattr(lazy_loss, "ndim", None) != 0:
+        return verdict(False, "lazy_loss: a 0-d Dask array: call lj.mse on the Dask arrays with compute=False "
+                              "(without it, the call computes the value and returns a NumPy number).",
+                              "lazy_loss：一个 0 维的 Dask 数组：在 Dask 数组上调用 lj.mse 并传入 compute=False"
+                              "（不传时，调用会直接算出值，返回一个 NumPy 数）。")
+    expected = float(lj.mse(y_true, y_pred, sample_weight=weights))
+    lazy_value = float(lazy_loss.compute())
+    if close(lazy_value, float(lj.mse(y_true, y_pred)), rtol=1e-6) and not close(lazy_value, expected, rtol=1e-6):
+        return verdict(False, "lazy_loss: this is the unweighted mean; pass the weights as sample_weight, as a Dask "
+                              "array chunked like y_pred (the ValueError of other chunks says how to rechunk).",
+                              "lazy_loss：这是不加权的平均；把权重作为 sample_weight 传入，它应是与 y_pred 分块方式"
+                              "相同的 Dask 数组（分块方式不同时，ValueError 会说明如何 rechunk）。")
+    if not close(lazy_value, expected, rtol=1e-6):
+        return verdict(False, "lazy_loss: lj.mse(y_true, y_pred, sample_weight=..., compute=False) on the Dask "
+                              "arrays, with the default reduction (the weighted mean, sum_i w_i l_i / sum_i w_i).",
+                              "lazy_loss：在 Dask 数组上调用 lj.mse(y_true, y_pred, sample_weight=..., compute=False)，"
+                              "使用默认的归约（加权平均 sum_i w_i l_i / sum_i w_i）。")
+    if not close(weighted_mse, lazy_value, rtol=1e-6):
+        return verdict(False, "weighted_mse: the value of lazy_loss, a number: lazy_loss.compute() (or "
+                              "dask.compute(lazy_loss)[0]).",
+                              "weighted_mse：lazy_loss 的值，是一个数：lazy_loss.compute()（或 "
+                              "dask.compute(lazy_loss)[0]）。")
     return verdict(True, "", "")
