@@ -5,7 +5,7 @@ import numpy as np
 from . import _validation as v
 from ._config import EPSILON
 from ._kernels import elements
-from ._kernels.softmax import softmax_cross_entropy
+from ._kernels.softmax import block_kind, softmax_cross_entropy
 from ._kernels.softmax_focal import softmax_focal as softmax_focal_kernel
 from ._loss import Loss, PointwiseLoss
 from ._pointwise import PointwiseJob, element_kernel
@@ -314,9 +314,9 @@ class _SoftmaxJob(_SoftmaxRows):
 
     def _kernel(self, scale, row_losses, grad):
         total = softmax_cross_entropy[self.dtype](
-            self.y_pred, self.labels, self.target, self.from_logits, self.eps, self.row_weights, self.inner,
-            self.class_weights, self.smoothing, self.ignore_index, self.n_classes, self.dtype.type(scale),
-            row_losses, grad)
+            block_kind(self.from_logits, self.labels.size > 0), self.y_pred, self.labels, self.target,
+            self.from_logits, self.eps, self.row_weights, self.inner, self.class_weights, self.smoothing,
+            self.ignore_index, self.n_classes, self.dtype.type(scale), row_losses, grad)
         after_kernel(self.y_pred.size)
         return total
 
@@ -354,7 +354,7 @@ class _SoftmaxFocalJob(_SoftmaxRows):
 
     def _kernel(self, scale, row_losses, grad):
         total = softmax_focal_kernel[self.dtype](
-            self.y_pred, self.labels, self.target, self.from_logits, self.eps, self.gamma, self.row_weights,
+            "rows", self.y_pred, self.labels, self.target, self.from_logits, self.eps, self.gamma, self.row_weights,
             self.inner, self.alpha, self.n_classes, self.dtype.type(scale), row_losses, grad)
         after_kernel(self.y_pred.size)
         return total

@@ -70,8 +70,8 @@ class _DiceJob(PerSampleJob):
 
     def _kernel(self, scale, grad):
         sample_losses = np.empty(self.n_samples)
-        total = kernels.dice_loss[self.dtype](self.y_pred, self.labels, self.target, self.activation, self.smooth,
-                                              self.n_classes, self.n_spatial, self.weights, self.inner,
+        total = kernels.dice_loss[self.dtype]("sample", self.y_pred, self.labels, self.target, self.activation,
+                                              self.smooth, self.n_classes, self.n_spatial, self.weights, self.inner,
                                               self.dtype.type(scale), sample_losses, grad)
         return total, sample_losses
 

@@ -112,7 +112,7 @@ class _CTCJob(PerSampleJob):
             sample_scales = sample_scales / np.maximum(self.target_lengths, 1)
         sample_losses = np.empty(self.n_samples)
         total = ctc_kernels.ctc_loss[self.dtype](
-            self.y_pred, self.n_samples, self.n_classes, self.labels, self.label_starts, self.target_lengths,
+            "sample", self.y_pred, self.n_samples, self.n_classes, self.labels, self.label_starts, self.target_lengths,
             self.input_lengths, self.blank, self.from_logits, self.zero_infinity, sample_scales, float(scale),
             self.parallel, sample_losses, grad)
         return total, sample_losses

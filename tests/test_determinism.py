@@ -161,15 +161,15 @@ def test_pointwise_does_not_depend_on_where_grad_lives(loss, options, weighted, 
     job = loss._job(y_true, y_pred, weights if weighted else None, "mean", options)
     grad = np.empty(n, job.dtype)
     kernel = job.kernel[job.dtype]
-    total = kernel(job.y_true, job.y_pred, job.weights, job.inner, job.params, job.dtype.type(0.5), SUM_AND_GRAD, grad)
+    total = kernel(SUM_AND_GRAD, job.y_true, job.y_pred, job.weights, job.inner, job.params, job.dtype.type(0.5), grad)
     results = {(total, grad.tobytes())}
     for neighbour in ("y_true", "y_pred"):
         for place in (placed_after, placed_before):
             for gap in range(0, 40, 3):
                 arrays = {"y_true": job.y_true, "y_pred": job.y_pred}
                 arrays[neighbour], grad = place(arrays[neighbour], gap)
-                total = kernel(arrays["y_true"], arrays["y_pred"], job.weights, job.inner, job.params,
-                               job.dtype.type(0.5), SUM_AND_GRAD, grad)
+                total = kernel(SUM_AND_GRAD, arrays["y_true"], arrays["y_pred"], job.weights, job.inner, job.params,
+                               job.dtype.type(0.5), grad)
                 results.add((total, grad.tobytes()))
     assert len(results) == 1
 

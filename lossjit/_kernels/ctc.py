@@ -353,7 +353,7 @@ def _sample(y_pred, n_samples, n_classes, n_steps_max, labels, start, length, n_
 
 
 #: Bound per dtype by ``per_dtype(blocks=...)``: calls the compiled block at an address (:mod:`.calls`).
-call_sample = None
+call_block = None
 
 
 def _signature(dtype):
@@ -371,7 +371,7 @@ def _sample_signature(dtype):
                          types.boolean, types.boolean, types.float64, array(dtype, writeable=True))
 
 
-@per_dtype(_signature, blocks={"call_sample": (_sample, _sample_signature)}, parallel=True)
+@per_dtype(_signature, blocks=(_sample_signature, {"sample": _sample}), parallel=True)
 def ctc_loss(sample, y_pred, n_samples, n_classes, labels, label_starts, target_lengths, input_lengths, blank,
              from_logits, zero_infinity, sample_scales, scale, parallel, sample_losses, grad):
     """sum_n c_n loss_n in float64 with per-sample factors c_n = sample_scales[n].
@@ -382,12 +382,12 @@ def ctc_loss(sample, y_pred, n_samples, n_classes, labels, label_starts, target_
     n_steps_max = y_pred.size // (n_samples * n_classes)
     if parallel:
         for n in prange(n_samples):
-            sample_losses[n] = sample_scales[n] * call_sample(
+            sample_losses[n] = sample_scales[n] * call_block(
                 sample, y_pred, n_samples, n_classes, n_steps_max, labels, label_starts[n], target_lengths[n],
                 input_lengths[n], n, blank, from_logits, zero_infinity, scale * sample_scales[n], grad)
     else:
         for n in range(n_samples):
-            sample_losses[n] = sample_scales[n] * call_sample(
+            sample_losses[n] = sample_scales[n] * call_block(
                 sample, y_pred, n_samples, n_classes, n_steps_max, labels, label_starts[n], target_lengths[n],
                 input_lengths[n], n, blank, from_logits, zero_infinity, scale * sample_scales[n], grad)
     total = 0.0

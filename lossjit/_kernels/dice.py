@@ -118,7 +118,7 @@ def _sample(y_pred, labels, target, activation, smooth, n_classes, n_spatial, n,
 
 
 #: Bound per dtype by ``per_dtype(blocks=...)``: calls the compiled block at an address (:mod:`.calls`).
-call_sample = None
+call_block = None
 
 
 def _signature(dtype):
@@ -135,7 +135,7 @@ def _sample_signature(dtype):
                          array(dtype, writeable=True))
 
 
-@per_dtype(_signature, blocks={"call_sample": (_sample, _sample_signature)}, parallel=True)
+@per_dtype(_signature, blocks=(_sample_signature, {"sample": _sample}), parallel=True)
 def dice_loss(sample, y_pred, labels, target, activation, smooth, n_classes, n_spatial, sample_weights, inner,
               scale, sample_losses, grad):
     """sum_n w_n l_n in float64; writes w_n l_n to sample_losses and, if non-empty, the gradient times scale.
@@ -144,12 +144,12 @@ def dice_loss(sample, y_pred, labels, target, activation, smooth, n_classes, n_s
     if y_pred.size < PARALLEL_THRESHOLD:
         for n in range(n_samples):
             w = 1.0 if sample_weights.size == 0 else sample_weights[n // inner]
-            sample_losses[n] = w * call_sample(sample, y_pred, labels, target, activation, smooth, n_classes, n_spatial,
+            sample_losses[n] = w * call_block(sample, y_pred, labels, target, activation, smooth, n_classes, n_spatial,
                                            n, scale * w, grad)
     else:
         for n in prange(n_samples):
             w = 1.0 if sample_weights.size == 0 else sample_weights[n // inner]
-            sample_losses[n] = w * call_sample(sample, y_pred, labels, target, activation, smooth, n_classes, n_spatial,
+            sample_losses[n] = w * call_block(sample, y_pred, labels, target, activation, smooth, n_classes, n_spatial,
                                            n, scale * w, grad)
     total = 0.0
     for n in range(n_samples):

@@ -251,8 +251,8 @@ def _driver(dtype, n_params, parallel_threshold=PARALLEL_THRESHOLD):
 
 
 class PointwiseKernel(typed.PerDtype):
-    """The compiled kernels of one element function. ``kernel[dtype]`` is a :class:`PointwiseRunner`:
-    ``kernel[dtype](y_true, y_pred, weights, inner, params, scale, mode, out)`` runs the shared driver
+    """The compiled kernels of one element function. ``kernel[dtype]`` is a :class:`.typed.BlockRunner`:
+    ``kernel[dtype](mode, y_true, y_pred, weights, inner, params, scale, out)`` runs the shared driver
     (:func:`_driver`) with this loss's block function of ``mode``, each compiled (or loaded from Numba's
     cache) on its first use: a program compiles only the dtypes and modes it runs.
 
@@ -276,9 +276,9 @@ class PointwiseKernel(typed.PerDtype):
         return _signature(dtype, len(self.parameters))
 
     def _compile(self, dtype, parallel_threshold=PARALLEL_THRESHOLD):
-        runner = PointwiseRunner(self, dtype, _driver(dtype, len(self.parameters), parallel_threshold))
-        self._dispatchers[dtype] = runner.compiled_functions
-        return runner
+        signature = _block_signature(dtype, len(self.parameters))
+        return typed.BlockRunner(_driver(dtype, len(self.parameters), parallel_threshold),
+                                 lambda mode: (self.compile_block(dtype, mode), signature))
 
     def compile_block(self, dtype, mode):
         """This loss's block function of ``mode`` (:data:`_BLOCKS`), for ``dtype``: a Numba dispatcher that
@@ -293,7 +293,7 @@ class PointwiseKernel(typed.PerDtype):
         return numba.njit(cache=True, **jit)(typed.bind(template, name, call=call, BUFFERED=self.buffered))
 
     def entry_point(self, dtype, mode):
-        """``(driver, block)``: ``self[dtype](..., mode, out)`` is ``driver(block, ..., out)``, where
+        """``(driver, block)``: ``self[dtype](mode, ...)`` is ``driver(block, ...)``, where
         ``driver`` is the compiled function itself, without Numba's matching of argument types on each call
         (0.25 us, a tenth of a small loss call), and ``block`` the address of the block function of
         ``mode``. It checks nothing, so its caller passes exactly the signature's types, as
@@ -302,42 +302,19 @@ class PointwiseKernel(typed.PerDtype):
             return self._entry_points[dtype, mode]
         except KeyError:
             runner = self[dtype]
-            overloads = getattr(runner.driver, "overloads", None)  # none with NUMBA_DISABLE_JIT=1
-            driver = next(iter(overloads.values())).entry_point if overloads else runner.driver
+            overloads = getattr(runner.kernel, "overloads", None)  # none with NUMBA_DISABLE_JIT=1
+            driver = next(iter(overloads.values())).entry_point if overloads else runner.kernel
             self._entry_points[dtype, mode] = driver, runner.block(mode)
             return self._entry_points[dtype, mode]
 
     def with_threshold(self, dtype, parallel_threshold):
-        """A :class:`PointwiseRunner` whose driver, not cached, runs in parallel from
+        """A :class:`.typed.BlockRunner` whose driver, not cached, runs in parallel from
         ``parallel_threshold`` elements (for ``benchmarks/threshold.py``, which measures where parallel
         starts to pay)."""
         return self._compile(np.dtype(dtype), parallel_threshold)
 
     def __repr__(self):
         return f"<lossjit pointwise kernel {self.name}>"
-
-
-class PointwiseRunner:
-    """A pointwise loss in one dtype: ``runner(y_true, y_pred, weights, inner, params, scale, mode, out)``
-    returns the float64 sum (modes SUM, SUM_AND_GRAD) and writes ``out`` as the mode's block says."""
-
-    def __init__(self, kernel, dtype, driver):
-        self.kernel = kernel
-        self.dtype = dtype
-        self.driver = driver
-        self.compiled_functions = [driver]  # then each block compiled, which must stay alive
-        self._addresses = {}
-
-    def block(self, mode):
-        """The address of the block function of ``mode``, compiled on first use."""
-        if mode not in self._addresses:
-            block = self.kernel.compile_block(self.dtype, mode)
-            self.compiled_functions.append(block)
-            self._addresses[mode] = calls.address_of(block, _block_signature(self.dtype, len(self.kernel.parameters)))
-        return self._addresses[mode]
-
-    def __call__(self, y_true, y_pred, weights, inner, params, scale, mode, out):
-        return self.driver(self.block(mode), y_true, y_pred, weights, inner, params, scale, out)
 
 
 #: The source of the modules every element function may call into: part of each fingerprint.

@@ -337,18 +337,36 @@ def _probabilities_block(y_pred, labels, target, eps, row_weights, inner, class_
     return total
 
 
-def _block(y_pred, labels, target, from_logits, eps, row_weights, inner, class_weights,
-           smoothing, ignore_index, n_classes, scale, row_losses, grad, start, stop):
-    """float64 sum of row_weight * l_n over rows [start, stop), by the kind of input (compiled on its
-    own: :func:`_block_signature`)."""
-    if not from_logits:
-        return _probabilities_block(y_pred, labels, target, eps, row_weights, inner, class_weights, smoothing,
-                                    ignore_index, n_classes, scale, row_losses, grad, start, stop)
-    if labels.size > 0:
-        return _labelled_logits_block(y_pred, labels, row_weights, inner, class_weights, smoothing, ignore_index,
-                                      n_classes, scale, row_losses, grad, start, stop)
+# The block of each kind of input, with the kernel's arguments (:func:`_block_signature`): each is the
+# float64 sum of row_weight * l_n over rows [start, stop), compiled on its own when first used.
+def _labelled_logits(y_pred, labels, target, from_logits, eps, row_weights, inner, class_weights,
+                     smoothing, ignore_index, n_classes, scale, row_losses, grad, start, stop):
+    return _labelled_logits_block(y_pred, labels, row_weights, inner, class_weights, smoothing, ignore_index,
+                                  n_classes, scale, row_losses, grad, start, stop)
+
+
+def _target_logits(y_pred, labels, target, from_logits, eps, row_weights, inner, class_weights,
+                   smoothing, ignore_index, n_classes, scale, row_losses, grad, start, stop):
     return _target_logits_block(y_pred, target, row_weights, inner, class_weights, smoothing, n_classes, scale,
                                 row_losses, grad, start, stop)
+
+
+def _probabilities(y_pred, labels, target, from_logits, eps, row_weights, inner, class_weights,
+                   smoothing, ignore_index, n_classes, scale, row_losses, grad, start, stop):
+    return _probabilities_block(y_pred, labels, target, eps, row_weights, inner, class_weights, smoothing,
+                                ignore_index, n_classes, scale, row_losses, grad, start, stop)
+
+
+#: The blocks by kind of input: class indices with logits, class probabilities with logits, or
+#: probabilities (either target); :func:`block_kind` names the one a call needs.
+BLOCKS = {"labelled logits": _labelled_logits, "target logits": _target_logits, "probabilities": _probabilities}
+
+
+def block_kind(from_logits, has_labels):
+    """The key of :data:`BLOCKS` for a call."""
+    if not from_logits:
+        return "probabilities"
+    return "labelled logits" if has_labels else "target logits"
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
@@ -378,12 +396,12 @@ def _block_signature(dtype):
     return types.float64(*_signature(dtype), INT64, INT64)
 
 
-@per_dtype(_signature, blocks={"call_block": (_block, _block_signature)}, parallel=True)
+@per_dtype(_signature, blocks=(_block_signature, BLOCKS), parallel=True)
 def softmax_cross_entropy(block, y_pred, labels, target, from_logits, eps, row_weights, inner,
                           class_weights, smoothing, ignore_index, n_classes, scale,
                           row_losses, grad):
     """sum_n row_weight_n * l_n in float64; optionally per-row losses and the gradient. ``block`` is the
-    address of :func:`_block`'s code."""
+    address of the compiled block of the input's kind (:data:`BLOCKS`)."""
     n_rows = y_pred.size // n_classes
     rows_per_block = max(1, BLOCK_SIZE // n_classes)
     n_blocks = (n_rows + rows_per_block - 1) // rows_per_block

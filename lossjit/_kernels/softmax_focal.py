@@ -259,7 +259,7 @@ def _block_signature(dtype):
     return types.float64(*_signature(dtype), INT64, INT64)
 
 
-@per_dtype(_signature, blocks={"call_block": (_block, _block_signature)}, parallel=True)
+@per_dtype(_signature, blocks=(_block_signature, {"rows": _block}), parallel=True)
 def softmax_focal(block, y_pred, labels, target, from_logits, eps, gamma, row_weights, inner, alpha, n_classes, scale,
                   row_losses, grad):
     """sum_n row_weight_n * l_n in float64; optionally per-row losses and the gradient. ``block`` is the

@@ -41,20 +41,18 @@ class PerDtype:
     ``options`` go to ``numba.njit`` after ``cache=True`` and the shared ``fastmath`` and
     ``error_model``; pass ``parallel=True`` for a kernel with ``prange``.
 
-    ``blocks`` maps the name of a function that ``function`` calls to ``(block function,
-    signature(dtype))``: each block is compiled on its own (and cached), and ``function`` takes the
-    address of its code as a first argument, one per block, and calls it by ``name(address, ...)``
-    (:mod:`.calls`). ``kernel[dtype]`` then has those addresses bound: it takes the arguments of
-    ``signature``.
+    ``blocks = (signature, {kind: block function})`` gives the kernel a block slot: ``function`` takes
+    the address of a block's compiled code as its first argument and calls it by ``call_block(address,
+    ...)`` (:mod:`.calls`). ``kernel[dtype]`` is then a :class:`BlockRunner`: ``kernel[dtype](kind, ...)``
+    runs it with the block of ``kind``, each block compiled (or loaded from the cache) on its first use.
     """
 
     def __init__(self, function, signature, blocks=None, **options):
         self.function = function
         self.signature = signature
-        self.blocks = dict(blocks or {})
+        self.blocks = blocks
         self.options = {"cache": True, "fastmath": FASTMATH, "error_model": ERROR_MODEL, **options}
         self._compiled = {}
-        self._dispatchers = {}  # dtype -> the compiled kernel and blocks (which must stay alive)
         self.__name__ = function.__name__
         self.__doc__ = function.__doc__
 
@@ -68,27 +66,19 @@ class PerDtype:
             return self._compiled[dtype]
 
     def _compile(self, dtype):
-        if not self.blocks:
-            kernel = numba.njit([self.signature(dtype)], **self.options)(self.function)
-            self._dispatchers[dtype] = (kernel,)
-            return kernel
-        callers = {name: call_at(signature(dtype)) for name, (_, signature) in self.blocks.items()}
-        kernel_signature = self.signature(dtype)
-        arguments = (ADDRESS,) * len(self.blocks) + tuple(getattr(kernel_signature, "args", kernel_signature))
-        kernel_signature = (kernel_signature.return_type(*arguments) if hasattr(kernel_signature, "return_type")
-                            else arguments)
-        kernel = numba.njit([kernel_signature], **self.options)(bind(self.function, self.function.__qualname__,
-                                                                     **callers))
-        blocks = [numba.njit(cache=self.options["cache"], fastmath=FASTMATH, error_model=ERROR_MODEL)(function)
-                  for function, _ in self.blocks.values()]
-        addresses = [address_of(block, signature(dtype)) for block, (_, signature) in zip(blocks, self.blocks.values())]
-        self._dispatchers[dtype] = (kernel, *blocks)
-        return functools.partial(kernel, *addresses)
+        if self.blocks is None:
+            return numba.njit([self.signature(dtype)], **self.options)(self.function)
+        block_signature, kinds = self.blocks
+        arguments = (ADDRESS, *self.signature(dtype))
+        kernel = numba.njit([arguments], **self.options)(
+            bind(self.function, self.function.__qualname__, call_block=call_at(block_signature(dtype))))
+        jit = {"cache": self.options["cache"], "fastmath": FASTMATH, "error_model": ERROR_MODEL}
+        return BlockRunner(kernel, lambda kind: (numba.njit(**jit)(kinds[kind]), block_signature(dtype)))
 
     def compiled_functions(self, dtype):
-        """The Numba dispatchers compiled for ``dtype``: the kernel's, then its blocks'."""
-        self[dtype]
-        return self._dispatchers[np.dtype(dtype)]
+        """The Numba dispatchers compiled for ``dtype``: the kernel's, then those of the blocks used."""
+        compiled = self[dtype]
+        return list(compiled.compiled_functions) if isinstance(compiled, BlockRunner) else [compiled]
 
     def compiled_dtypes(self):
         """The dtypes compiled (or loaded from the cache) in this process."""
@@ -97,10 +87,40 @@ class PerDtype:
     @property
     def signatures(self):
         """The signatures compiled in this process, over every dtype (as a Numba dispatcher's)."""
-        return [signature for compiled in self._dispatchers.values() for signature in compiled[0].signatures]
+        return [signature for dtype in self._compiled for signature in self.compiled_functions(dtype)[0].signatures]
 
     def __repr__(self):
         return f"<lossjit kernel {self.function.__module__}.{self.function.__qualname__}>"
+
+
+class BlockRunner:
+    """A kernel with a block slot, in one dtype: ``runner(kind, *args)`` runs ``kernel(address, *args)``
+    with the address of the block of ``kind``, compiled (or loaded from the cache) by
+    ``compile_block(kind) -> (dispatcher, signature)`` on its first use: a program compiles only the
+    blocks it runs."""
+
+    def __init__(self, kernel, compile_block):
+        self.kernel = kernel
+        self.compiled_functions = [kernel]  # then each block used, whose code must stay alive
+        self._compile_block = compile_block
+        self._addresses = {}
+        self._with_block = {}  # kind -> the kernel with that block's address bound (a call costs 0.1 us)
+
+    def block(self, kind):
+        """The address of the block of ``kind``."""
+        if kind not in self._addresses:
+            dispatcher, signature = self._compile_block(kind)
+            self.compiled_functions.append(dispatcher)
+            self._addresses[kind] = address_of(dispatcher, signature)
+            self._with_block[kind] = functools.partial(self.kernel, self._addresses[kind])
+        return self._addresses[kind]
+
+    def __call__(self, kind, *args):
+        try:
+            return self._with_block[kind](*args)
+        except KeyError:
+            self.block(kind)
+            return self._with_block[kind](*args)
 
 
 def bind(template, name, **names):
