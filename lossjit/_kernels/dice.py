@@ -144,13 +144,13 @@ def dice_loss(sample, y_pred, labels, target, activation, smooth, n_classes, n_s
     if y_pred.size < PARALLEL_THRESHOLD:
         for n in range(n_samples):
             w = 1.0 if sample_weights.size == 0 else sample_weights[n // inner]
-            sample_losses[n] = w * call_block(sample, y_pred, labels, target, activation, smooth, n_classes, n_spatial,
-                                           n, scale * w, grad)
+            sample_losses[n] = w * call_block(sample, y_pred, labels, target, activation, smooth, n_classes,
+                                              n_spatial, n, scale * w, grad)
     else:
         for n in prange(n_samples):
             w = 1.0 if sample_weights.size == 0 else sample_weights[n // inner]
-            sample_losses[n] = w * call_block(sample, y_pred, labels, target, activation, smooth, n_classes, n_spatial,
-                                           n, scale * w, grad)
+            sample_losses[n] = w * call_block(sample, y_pred, labels, target, activation, smooth, n_classes,
+                                              n_spatial, n, scale * w, grad)
     total = 0.0
     for n in range(n_samples):
         total += sample_losses[n]

@@ -31,6 +31,7 @@ value is bitwise the same either way: unweighted, as they are computed; weighted
 ``BUFFERED`` loss, from a small buffer.
 """
 
+import functools
 import hashlib
 import inspect
 import marshal
@@ -283,14 +284,22 @@ class PointwiseKernel(typed.PerDtype):
     def compile_block(self, dtype, mode):
         """This loss's block function of ``mode`` (:data:`_BLOCKS`), for ``dtype``: a Numba dispatcher that
         compiles it (or loads it from the cache) for :func:`_block_signature` when its address is taken."""
-        jit = {"fastmath": FASTMATH, "error_model": ERROR_MODEL}
-        inline = numba.njit(inline="always", **jit)
-        call = inline(typed.bind(_CALLS[len(self.parameters)], f"{self.name}_call", element=inline(self.function)))
         template = _BLOCKS[mode]
         # The name carries the maths' fingerprint: Numba's cache keys on a function's name and file.
-        name = (f"{self.name}_{dtype.name}{'_buffered' if self.buffered else ''}_{fingerprint(self.function)}"
-                f"{template.__name__}")
-        return numba.njit(cache=True, **jit)(typed.bind(template, name, call=call, BUFFERED=self.buffered))
+        name = f"{self.name}_{dtype.name}{'_buffered' if self.buffered else ''}_{self._fingerprint}{template.__name__}"
+        return numba.njit(cache=True, fastmath=FASTMATH, error_model=ERROR_MODEL)(
+            typed.bind(template, name, call=self._call, BUFFERED=self.buffered))
+
+    @functools.cached_property
+    def _call(self):
+        """The element function with its parameters spelled out (``_call_N``), for Numba to inline."""
+        inline = numba.njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
+        return inline(typed.bind(_CALLS[len(self.parameters)], f"{self.name}_call", element=inline(self.function)))
+
+    @functools.cached_property
+    def _fingerprint(self):
+        """:func:`fingerprint` of the element function, read once (it reads the shared element sources)."""
+        return fingerprint(self.function)
 
     def entry_point(self, dtype, mode):
         """``(driver, block)``: ``self[dtype](mode, ...)`` is ``driver(block, ...)``, where

@@ -411,14 +411,14 @@ def softmax_cross_entropy(block, y_pred, labels, target, from_logits, eps, row_w
         for b in range(n_blocks):
             start = b * rows_per_block
             partials[b] = call_block(block, y_pred, labels, target, from_logits, eps, row_weights, inner,
-                                 weights, smoothing, ignore_index, n_classes, scale,
-                                 row_losses, grad, start, min(start + rows_per_block, n_rows))
+                                     weights, smoothing, ignore_index, n_classes, scale,
+                                     row_losses, grad, start, min(start + rows_per_block, n_rows))
     else:
         for b in prange(n_blocks):
             start = b * rows_per_block
             partials[b] = call_block(block, y_pred, labels, target, from_logits, eps, row_weights, inner,
-                                 weights, smoothing, ignore_index, n_classes, scale,
-                                 row_losses, grad, start, min(start + rows_per_block, n_rows))
+                                     weights, smoothing, ignore_index, n_classes, scale,
+                                     row_losses, grad, start, min(start + rows_per_block, n_rows))
     total = 0.0
     for b in range(n_blocks):
         total += partials[b]

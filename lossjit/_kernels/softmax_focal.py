@@ -271,13 +271,15 @@ def softmax_focal(block, y_pred, labels, target, from_logits, eps, gamma, row_we
     if y_pred.size < PARALLEL_THRESHOLD:
         for b in range(n_blocks):
             start = b * rows_per_block
-            partials[b] = call_block(block, y_pred, labels, target, from_logits, eps, gamma, row_weights, inner, alpha,
-                                 n_classes, scale, row_losses, grad, start, min(start + rows_per_block, n_rows))
+            partials[b] = call_block(block, y_pred, labels, target, from_logits, eps, gamma, row_weights, inner,
+                                     alpha, n_classes, scale, row_losses, grad, start,
+                                     min(start + rows_per_block, n_rows))
     else:
         for b in prange(n_blocks):
             start = b * rows_per_block
-            partials[b] = call_block(block, y_pred, labels, target, from_logits, eps, gamma, row_weights, inner, alpha,
-                                 n_classes, scale, row_losses, grad, start, min(start + rows_per_block, n_rows))
+            partials[b] = call_block(block, y_pred, labels, target, from_logits, eps, gamma, row_weights, inner,
+                                     alpha, n_classes, scale, row_losses, grad, start,
+                                     min(start + rows_per_block, n_rows))
     total = 0.0
     for b in range(n_blocks):
         total += partials[b]
