@@ -37,13 +37,12 @@ lab: warmup
 warmup: $(STAMP)
 	$(BIN)/python -m lossjit.warmup
 
-# Package tests and every notebook (chapters and solutions) under nbval, in TEST_PROCESSES processes (pytest-xdist;
-# --dist loadfile keeps each notebook, and each test file, in one process), then the browser tests, which share
-# _build/, in one.
+# Package tests, browser tests and every notebook (chapters and solutions) under nbval, in TEST_PROCESSES processes
+# (pytest-xdist; --dist loadfile keeps each notebook, and each test file, in one process; the browser tests take
+# turns at what they build into _build/: tests/browser/shared_build.py).
 TEST_PROCESSES ?= 2
 test: warmup
-	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist loadfile tests --nbval course --ignore=tests/browser
-	$(BIN)/python -m pytest tests/browser
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist loadfile tests --nbval course
 
 # Which kernel lines the tests execute: JIT off so coverage sees the Python.
 coverage: $(STAMP)

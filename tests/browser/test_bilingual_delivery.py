@@ -27,6 +27,7 @@ import build_site  # noqa: E402
 import build_slides  # noqa: E402
 import check_links  # noqa: E402
 import coursebuild  # noqa: E402
+from shared_build import make_site, make_vendor  # noqa: E402
 from test_notes_and_solutions import stand_in_assets  # noqa: E402
 from test_lab_and_site import (ARTIFACTS, IN_CI, PNG_IMAGES, _failed_loads, _free_port,  # noqa: E402
                                _outside_requests, _png_figures, _require_browser, _stop, _wait, _wait_for_http)
@@ -252,8 +253,7 @@ def test_make_fetches_the_cjk_font_with_the_other_assets():
 def _real_vendor() -> Path:
     vendor = ROOT / "_build" / "vendor" / "node_modules"
     if not (vendor / coursebuild.CJK_FONT_PACKAGE / "index.css").is_file() and shutil.which("npm"):
-        subprocess.run(["make", "--no-print-directory", "_build/vendor/.installed"], cwd=ROOT, capture_output=True,
-                       text=True, timeout=300)
+        make_vendor()
     if not (vendor / coursebuild.CJK_FONT_PACKAGE / "index.css").is_file():
         message = "the npm assets with the CJK font (make site, which needs npm once)"
         if IN_CI:
@@ -288,18 +288,15 @@ def _cjk_font_loaded(driver, sample: str) -> bool:
 
 @pytest.fixture(scope="module")
 def real_site(tmp_path_factory):
-    """Both editions of the real course built by the builder `make site` runs, checked, served on 127.0.0.1."""
+    """Both editions of the real course built by `make site` (once per test run: :func:`shared_build.make_site`),
+    links checked, served on 127.0.0.1."""
     _require_browser()
-    vendor = _real_vendor()
-    out = tmp_path_factory.mktemp("bilingual-site") / "site"
-    build = subprocess.run([sys.executable, "tools/build_site.py", "course", "--out", str(out),
-                            "--vendor", str(vendor)],
-                           cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
-    check = subprocess.run([sys.executable, "tools/check_links.py", str(out)], cwd=ROOT, capture_output=True, text=True)
-    assert check.returncode == 0, check.stdout[-3000:]
+    _real_vendor()
+    build = make_site()
+    assert build is None or build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
+    out = ROOT / "_build" / "site"
     port = _free_port()
-    log = out.parent / "http-server.log"
+    log = tmp_path_factory.mktemp("bilingual-site") / "http-server.log"
     with log.open("w") as output:
         process = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
                                     "--directory", str(out)],

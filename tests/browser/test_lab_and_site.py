@@ -23,6 +23,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from shared_build import make_site
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAPTER = "01_background"
@@ -143,11 +144,11 @@ def lab(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def site():
-    """`make site` (built once for the module), served by python -m http.server on a free port."""
+    """`make site` (built once per test run: :func:`shared_build.make_site`), served by python -m http.server on a
+    free port."""
     _require_browser()
-    build = subprocess.run(["make", "--no-print-directory", "site"], cwd=ROOT, capture_output=True, text=True,
-                           timeout=150)
-    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
+    build = make_site()
+    assert build is None or build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
     port = _free_port()
     log = ROOT / "artifacts" / "browser" / "http-server.log"
     log.parent.mkdir(parents=True, exist_ok=True)

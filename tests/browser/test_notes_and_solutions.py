@@ -27,6 +27,7 @@ import build_site  # noqa: E402
 import build_slides  # noqa: E402
 import check_links  # noqa: E402
 import coursebuild  # noqa: E402
+from shared_build import make_vendor  # noqa: E402
 
 NOTE = "Ask the room which constant is best before running the cell."
 SOLUTION_TEXT = "The worked answer is 3.5."
@@ -281,8 +282,7 @@ def _require_browser_and_assets() -> Path:
         missing.append("selenium (pip)")
     vendor = ROOT / "_build" / "vendor" / "node_modules"
     if not (ROOT / "_build" / "vendor" / ".installed").exists() and shutil.which("npm"):
-        subprocess.run(["make", "--no-print-directory", "_build/vendor/.installed"],
-                       cwd=ROOT, capture_output=True, text=True, timeout=300)
+        make_vendor()
     if not (vendor / "reveal.js" / "plugin" / "notes" / "notes.js").is_file():
         missing.append("the npm assets (make slides, which needs npm once)")
     if missing:
