@@ -158,7 +158,8 @@ def check_in_range(array, name, low, high):
     """Values in [low, high]; NaN passes (it propagates into the loss)."""
     if array.dtype.kind == "f":  # NumPy's NaN-skipping fmin/fmax are 5x slower than this one pass
         values = native_float(array).ravel()  # C-contiguous (reshape could keep a strided view)
-        outside = count_outside[values.dtype](values, float(low), float(high))
+        check = count_outside if values.size >= PARALLEL_THRESHOLD else count_outside_serial
+        outside = check[values.dtype](values, float(low), float(high))
     else:  # integers and bools: no NaN, and NumPy's min and max vectorise
         outside = array.size and (array.min() < low or array.max() > high)
     if outside:
@@ -244,7 +245,6 @@ def label_range(labels):
     return lowest, highest
 
 
-@njit
 def _count_outside_block(values, low, high):
     # The bounds in the values' dtype (the checks' 0, 1 and inf are exact in float32): compared as
     # float64, float32 values were converted one by one (1.36x at 102,400, 1.56x at 4M elements).
@@ -257,16 +257,22 @@ def _count_outside_block(values, low, high):
     return count
 
 
-@per_dtype(lambda dtype: (typed.array(dtype), types.float64, types.float64), parallel=True, **_CHECK_OPTIONS)
-def count_outside(values, low, high):
-    """How many of the flat float ``values`` lie below ``low`` or above ``high`` (NaN does not count);
-    the bounds must be exact in the values' dtype (such as 0, 1, -1 and inf).
+def _range_check_signature(dtype):
+    return typed.array(dtype), types.float64, types.float64
 
-    In parallel over blocks from ``PARALLEL_THRESHOLD`` elements (a count is exact in any order): the
-    check of 4M float32 targets took 1.3 ms on one thread, as long as the rest of a cross-entropy call.
-    """
-    if values.size < PARALLEL_THRESHOLD:
-        return _count_outside_block(values, low, high)
+
+#: How many of the flat float ``values`` lie below ``low`` or above ``high`` (NaN does not count), in one
+#: serial loop: the check of fewer than ``PARALLEL_THRESHOLD`` values (:func:`check_in_range`), which then
+#: does not compile the parallel :data:`count_outside` (0.9 s of a cold first call).
+count_outside_serial = per_dtype(_range_check_signature, **_CHECK_OPTIONS)(_count_outside_block)
+_count_outside_block = njit(**_CHECK_OPTIONS)(_count_outside_block)
+
+
+@per_dtype(_range_check_signature, parallel=True, **_CHECK_OPTIONS)
+def count_outside(values, low, high):
+    """:data:`count_outside_serial` in parallel over blocks, for ``PARALLEL_THRESHOLD`` values and more (a count
+    is exact in any order): the check of 4M float32 targets took 1.3 ms on one thread, as long as the rest of a
+    cross-entropy call. The bounds must be exact in the values' dtype (such as 0, 1, -1 and inf)."""
     n_blocks = (values.size + BLOCK_SIZE - 1) // BLOCK_SIZE
     counts = np.empty(n_blocks, np.int64)
     for b in prange(n_blocks):

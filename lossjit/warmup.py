@@ -29,6 +29,7 @@ from numba.core import caching
 
 import lossjit as lj
 from lossjit._config import PARALLEL_THRESHOLD
+from lossjit._validation import count_outside
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
 
@@ -83,6 +84,8 @@ def warm_up(dtypes=tuple(DTYPES), progress=None):
         warm(loss, DTYPES[dtype])
         if progress:
             progress(f"{done}/{len(steps)} {loss.name} {dtype}, {time.perf_counter() - start:.1f} s")
+    for dtype in dtypes:  # the parallel [0, 1] check of large inputs (the small calls above take the serial one)
+        count_outside[DTYPES[dtype]]
     return time.perf_counter() - start
 
 

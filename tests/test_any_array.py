@@ -177,6 +177,7 @@ def test_one_compiled_signature_per_kernel_and_dtype(tmp_path):
     expected_dtypes = {
         softmax_cross_entropy: floats, softmax_focal: floats, dice_loss: floats, ctc_loss: floats,
         _validation.label_weight_total: floats, _validation.count_outside: floats,
+        _validation.count_outside_serial: floats,
         _validation.label_range: {np.dtype(np.int64)}, _validation.count_equal: {np.dtype(np.int64)},
     }
     for kernel, dtypes in expected_dtypes.items():

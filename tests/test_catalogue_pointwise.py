@@ -15,7 +15,7 @@ import lossjit as lj
 import reference
 from checks import REDUCTIONS, check_pointwise, tolerance
 from lossjit._config import PARALLEL_THRESHOLD
-from lossjit._validation import count_outside
+from lossjit._validation import count_outside, count_outside_serial
 
 
 def _values(rng, shape):
@@ -480,10 +480,11 @@ def test_range_checks_compare_in_the_values_dtype_at_the_bounds(dtype):
     one, zero = dtype(1), dtype(0)
     inside = np.array([zero, -zero, one, np.nan], dtype)
     outside = np.array([np.nextafter(one, dtype(2)), np.nextafter(zero, dtype(-1)), np.inf, -np.inf], dtype)
-    for size in (inside.size, PARALLEL_THRESHOLD + 5):  # the serial and the parallel path
-        assert count_outside[inside.dtype](np.resize(inside, size), 0.0, 1.0) == 0
-        assert count_outside[inside.dtype](np.resize(outside, size), 0.0, 1.0) == size
-    assert count_outside[inside.dtype](np.array([np.inf, 0.0], dtype), 0.0, np.inf) == 0
+    for check in (count_outside_serial, count_outside):
+        for size in (inside.size, PARALLEL_THRESHOLD + 5):
+            assert check[inside.dtype](np.resize(inside, size), 0.0, 1.0) == 0
+            assert check[inside.dtype](np.resize(outside, size), 0.0, 1.0) == size
+        assert check[inside.dtype](np.array([np.inf, 0.0], dtype), 0.0, np.inf) == 0
     with pytest.raises(ValueError, match="y_true must lie in"):
         lj.binary_cross_entropy(outside[:1], np.full(1, 0.5, dtype))
 
