@@ -1,0 +1,113 @@
+"""Probabilistic regression: a model predicts a distribution per target, and the loss is its negative
+log-likelihood.
+
+* :data:`gaussian_nll`: a mean and a variance per target (torch's ``gaussian_nll_loss``).
+* :data:`laplace_nll`: a location and a scale per target, the heavy-tailed counterpart (MAE's likelihood
+  with a learned scale).
+
+Both take the target, then the two predictions, and give a gradient for each prediction. The spread
+(variance or scale) has the prediction's shape, or that shape without its last axis (or with a last
+axis of 1): one spread for each sample's features, whose gradient then sums over them.
+"""
+
+import math
+
+import numpy as np
+
+from . import _validation as v
+from ._kernels import paired
+from ._multi_input import MultiInputLoss
+
+
+def _compute_dtype(*arrays):
+    """float32 when every floating array is float32 (or float16), else float64."""
+    floating = [array.dtype for array in arrays if array.dtype.kind == "f"]
+    if floating and all(dtype.itemsize <= 4 for dtype in floating):
+        return np.dtype(np.float32)
+    return np.dtype(np.float64)
+
+
+class PairedJob:
+    """A target, a prediction ``a`` of its shape and a spread ``b`` per element or per sample, checked and
+    flattened for a :class:`lossjit._kernels.paired.PairedKernel`."""
+
+    def __init__(self, kernel, names, y_true, a, b, sample_weight, params):
+        y_true, a, b = (v.as_array(array, name) for array, name in zip((y_true, a, b), names))
+        v.check_not_empty(a, names[1])
+        if y_true.shape != a.shape:
+            raise ValueError(f"{names[0]} has shape {y_true.shape} but {names[1]} has shape {a.shape}; lossjit "
+                             f"never broadcasts: reshape one")
+        if b.shape == a.shape:
+            self.b_inner = 1
+        elif a.ndim >= 1 and b.shape in (a.shape[:-1], a.shape[:-1] + (1,)):
+            self.b_inner = a.shape[-1]
+        else:
+            raise ValueError(f"{names[2]} has shape {b.shape}; for {names[1]} of shape {a.shape} it must have that "
+                             f"shape, or {a.shape[:-1]} or {a.shape[:-1] + (1,)} (one {names[2]} per sample)")
+        if b.dtype.kind == "f":
+            v.check_in_range(b, names[2], 0, math.inf)
+        elif b.size and b.min() < 0:
+            raise ValueError(f"{names[2]} must be >= 0; found {b.min()}")
+        self.kernel = kernel
+        self.dtype = _compute_dtype(y_true, a, b)
+        self.y_true, self.a, self.b = (v.flat(array, self.dtype) for array in (y_true, a, b))
+        self.params = tuple(map(self.dtype.type, params))
+        self.shapes = (a.shape, b.shape)
+        self.loss_shape = a.shape
+        self.weights, self.inner = v.sample_weights(sample_weight, a.shape, self.dtype)
+        self.denominator = v.weight_total(self.weights, self.inner, a.size)
+
+    def run(self, scale, grads, want_losses):
+        empty = v.EMPTY[self.dtype]
+        losses = np.empty(self.a.size, self.dtype) if want_losses else empty
+        grad_a, grad_b = grads if grads else (empty, empty)
+        total = self.kernel(self.dtype, self.y_true, self.a, self.b, self.b_inner, self.params, self.weights,
+                            self.inner, scale, losses, grad_a, grad_b)
+        return total, losses
+
+
+def _nll_job(kernel, names, constant):
+    def prepare(y_true, a, b, *, sample_weight=None, eps, full):
+        eps = v.check_positive_number(eps, "eps")
+        if not isinstance(full, (bool, np.bool_)):
+            raise TypeError(f"full must be True or False, got {full!r}")
+        return PairedJob(kernel, names, y_true, a, b, sample_weight, (eps, constant if full else 0.0))
+
+    return prepare
+
+
+gaussian_nll = MultiInputLoss(
+    "gaussian_nll",
+    _nll_job(paired.GAUSSIAN, ("y_true", "mean", "variance"), paired.HALF_LOG_TWO_PI),
+    inputs=("y_true", "mean", "variance"),
+    differentiable=("mean", "variance"),
+    options={"eps": 1e-6, "full": False},
+    formula=(r"\frac{1}{n}\sum_{i=1}^{n} \frac{1}{2}\left(\log v_i + \frac{(\mu_i - y_i)^2}{v_i}\right)"
+             r"\ [+ \tfrac12\log 2\pi],\quad v_i = \max(\sigma^2_i, \varepsilon)"),
+    gradient=(r"\frac{\partial L}{\partial \mu_i} = \frac{1}{n}\frac{\mu_i - y_i}{v_i},\quad "
+              r"\frac{\partial L}{\partial \sigma^2_i} = \frac{1}{2n}\left(\frac{1}{v_i} - "
+              r"\frac{(\mu_i - y_i)^2}{v_i^2}\right)"),
+    properties={"task": "probabilistic regression", "convex": False, "robust_to_outliers": False,
+                "input": "mean and variance"},
+    summary=("Gaussian negative log-likelihood of y_true under N(mean, variance), as torch's gaussian_nll_loss: "
+             "the variance (the prediction's shape, or one per sample: its shape without the last axis, or with a "
+             "last axis of 1) is clamped to at least eps, with the gradient of the unclamped formula; full=True "
+             "adds the constant log(2 pi) / 2. Gradients for the mean and the variance."),
+)
+
+laplace_nll = MultiInputLoss(
+    "laplace_nll",
+    _nll_job(paired.LAPLACE, ("y_true", "location", "scale"), paired.LOG_TWO),
+    inputs=("y_true", "location", "scale"),
+    differentiable=("location", "scale"),
+    options={"eps": 1e-6, "full": False},
+    formula=(r"\frac{1}{n}\sum_{i=1}^{n} \left(\log b_i + \frac{|m_i - y_i|}{b_i}\right)\ [+ \log 2],\quad "
+             r"b_i = \max(s_i, \varepsilon)"),
+    gradient=(r"\frac{\partial L}{\partial m_i} = \frac{1}{n}\frac{\operatorname{sign}(m_i - y_i)}{b_i},\quad "
+              r"\frac{\partial L}{\partial s_i} = \frac{1}{n}\frac{1}{b_i}\left(1 - \frac{|m_i - y_i|}{b_i}\right)"),
+    properties={"task": "probabilistic regression", "convex": False, "robust_to_outliers": True,
+                "input": "location and scale"},
+    summary=("Laplace negative log-likelihood of y_true under Laplace(location, scale): MAE with a learned scale "
+             "per target, so a model can say where it is unsure. The scale is clamped to at least eps (gradient of "
+             "the unclamped formula, as for gaussian_nll); full=True adds log 2. Gradients for both predictions."),
+)
