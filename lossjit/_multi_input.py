@@ -22,9 +22,11 @@ the value alone; ``losses``, when ``want_losses``, are the weighted per-sample l
 """
 
 import inspect
+import math
 
 import numpy as np
 
+from . import _validation as v
 from ._loss import Loss
 from ._validation import check_mean_denominator, check_reduction
 
@@ -62,7 +64,8 @@ class MultiInputLoss(Loss):
         return self._prepare(*arrays, sample_weight=sample_weight, **{**self.options, **options})
 
     def _outputs(self, job, out, arrays):
-        """The flat gradient arrays: new ones, or the checked ``out`` tuple's."""
+        """The flat gradient arrays: new ones, or the checked ``out`` tuple's (``arrays``: the inputs, then
+        ``sample_weight``, none of which ``out`` may overlap: the kernels read them while writing it)."""
         if out is None:
             return [np.empty(int(np.prod(shape)), job.dtype) for shape in job.shapes]
         if not isinstance(out, tuple) or len(out) != len(self.differentiable):
@@ -77,7 +80,7 @@ class MultiInputLoss(Loss):
                 raise TypeError(f"out for {name} must have the compute dtype {job.dtype}, got {array.dtype}")
             if not array.flags.c_contiguous or not array.flags.writeable:
                 raise ValueError(f"out for {name} must be C-contiguous and writeable")
-            for input_name, value in zip(self.inputs, arrays):
+            for input_name, value in zip(self.inputs + ("sample_weight",), arrays):
                 if isinstance(value, np.ndarray) and np.may_share_memory(array, value):
                     raise ValueError(f"out for {name} must not share memory with {input_name}")
         if len({id(array) for array in out}) != len(out):
@@ -86,7 +89,7 @@ class MultiInputLoss(Loss):
 
     def _evaluate_multi(self, arrays, sample_weight, reduction, options, want_grad, out=None):
         job = self._multi_job(arrays, sample_weight, reduction, options)
-        grads = self._outputs(job, out, arrays) if want_grad else []
+        grads = self._outputs(job, out, arrays + (sample_weight,)) if want_grad else []
         scale = 1.0 / check_mean_denominator(job.denominator) if reduction == "mean" else 1.0
         total, losses = job.run(scale, grads, reduction == "none")
         if want_grad:
@@ -107,3 +110,54 @@ class MultiInputLoss(Loss):
     def value_and_grad(self, *arrays, sample_weight=None, reduction="mean", out=None, **options):
         """``(loss, gradients)`` from one fused pass, the gradients as :meth:`grad` gives them."""
         return self._evaluate_multi(arrays, sample_weight, reduction, options, True, out)
+
+
+def _compute_dtype(*arrays):
+    """float32 when every floating array is float32 (or float16), else float64."""
+    floating = [array.dtype for array in arrays if array.dtype.kind == "f"]
+    if floating and all(dtype.itemsize <= 4 for dtype in floating):
+        return np.dtype(np.float32)
+    return np.dtype(np.float64)
+
+
+class PairedJob:
+    """A target, a prediction ``a`` of its shape and ``b``, checked and flattened for a
+    :class:`lossjit._kernels.paired.PairedKernel`. With ``spread=True``, ``b`` is a spread (a variance, a
+    scale): non-negative, per element or per sample; else a second prediction of ``a``'s shape."""
+
+    def __init__(self, kernel, names, y_true, a, b, sample_weight, params, *, spread=True):
+        y_true, a, b = (v.as_array(array, name) for array, name in zip((y_true, a, b), names))
+        v.check_not_empty(a, names[1])
+        if y_true.shape != a.shape:
+            raise ValueError(f"{names[0]} has shape {y_true.shape} but {names[1]} has shape {a.shape}; lossjit "
+                             f"never broadcasts: reshape one")
+        if b.shape == a.shape:
+            self.b_inner = 1
+        elif spread and a.ndim >= 1 and b.shape in (a.shape[:-1], a.shape[:-1] + (1,)):
+            self.b_inner = a.shape[-1]
+        elif spread:
+            raise ValueError(f"{names[2]} has shape {b.shape}; for {names[1]} of shape {a.shape} it must have that "
+                             f"shape, or {a.shape[:-1]} or {a.shape[:-1] + (1,)} (one {names[2]} per sample)")
+        else:
+            raise ValueError(f"{names[2]} has shape {b.shape} but {names[1]} has shape {a.shape}; lossjit never "
+                             "broadcasts: reshape one")
+        if spread and b.dtype.kind == "f":
+            v.check_in_range(b, names[2], 0, math.inf)
+        elif spread and b.size and b.min() < 0:
+            raise ValueError(f"{names[2]} must be >= 0; found {b.min()}")
+        self.kernel = kernel
+        self.dtype = _compute_dtype(y_true, a, b)
+        self.y_true, self.a, self.b = (v.flat(array, self.dtype) for array in (y_true, a, b))
+        self.params = tuple(map(self.dtype.type, params))
+        self.shapes = (a.shape, b.shape)
+        self.loss_shape = a.shape
+        self.weights, self.inner = v.sample_weights(sample_weight, a.shape, self.dtype)
+        self.denominator = v.weight_total(self.weights, self.inner, a.size)
+
+    def run(self, scale, grads, want_losses):
+        empty = v.EMPTY[self.dtype]
+        losses = np.empty(self.a.size, self.dtype) if want_losses else empty
+        grad_a, grad_b = grads if grads else (empty, empty)
+        total = self.kernel(self.dtype, self.y_true, self.a, self.b, self.b_inner, self.params, self.weights,
+                            self.inner, scale, losses, grad_a, grad_b)
+        return total, losses

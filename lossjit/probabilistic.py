@@ -10,60 +10,11 @@ Both take the target, then the two predictions, and give a gradient for each pre
 axis of 1): one spread for each sample's features, whose gradient then sums over them.
 """
 
-import math
-
 import numpy as np
 
 from . import _validation as v
 from ._kernels import paired
-from ._multi_input import MultiInputLoss
-
-
-def _compute_dtype(*arrays):
-    """float32 when every floating array is float32 (or float16), else float64."""
-    floating = [array.dtype for array in arrays if array.dtype.kind == "f"]
-    if floating and all(dtype.itemsize <= 4 for dtype in floating):
-        return np.dtype(np.float32)
-    return np.dtype(np.float64)
-
-
-class PairedJob:
-    """A target, a prediction ``a`` of its shape and a spread ``b`` per element or per sample, checked and
-    flattened for a :class:`lossjit._kernels.paired.PairedKernel`."""
-
-    def __init__(self, kernel, names, y_true, a, b, sample_weight, params):
-        y_true, a, b = (v.as_array(array, name) for array, name in zip((y_true, a, b), names))
-        v.check_not_empty(a, names[1])
-        if y_true.shape != a.shape:
-            raise ValueError(f"{names[0]} has shape {y_true.shape} but {names[1]} has shape {a.shape}; lossjit "
-                             f"never broadcasts: reshape one")
-        if b.shape == a.shape:
-            self.b_inner = 1
-        elif a.ndim >= 1 and b.shape in (a.shape[:-1], a.shape[:-1] + (1,)):
-            self.b_inner = a.shape[-1]
-        else:
-            raise ValueError(f"{names[2]} has shape {b.shape}; for {names[1]} of shape {a.shape} it must have that "
-                             f"shape, or {a.shape[:-1]} or {a.shape[:-1] + (1,)} (one {names[2]} per sample)")
-        if b.dtype.kind == "f":
-            v.check_in_range(b, names[2], 0, math.inf)
-        elif b.size and b.min() < 0:
-            raise ValueError(f"{names[2]} must be >= 0; found {b.min()}")
-        self.kernel = kernel
-        self.dtype = _compute_dtype(y_true, a, b)
-        self.y_true, self.a, self.b = (v.flat(array, self.dtype) for array in (y_true, a, b))
-        self.params = tuple(map(self.dtype.type, params))
-        self.shapes = (a.shape, b.shape)
-        self.loss_shape = a.shape
-        self.weights, self.inner = v.sample_weights(sample_weight, a.shape, self.dtype)
-        self.denominator = v.weight_total(self.weights, self.inner, a.size)
-
-    def run(self, scale, grads, want_losses):
-        empty = v.EMPTY[self.dtype]
-        losses = np.empty(self.a.size, self.dtype) if want_losses else empty
-        grad_a, grad_b = grads if grads else (empty, empty)
-        total = self.kernel(self.dtype, self.y_true, self.a, self.b, self.b_inner, self.params, self.weights,
-                            self.inner, scale, losses, grad_a, grad_b)
-        return total, losses
+from ._multi_input import MultiInputLoss, PairedJob
 
 
 def _nll_job(kernel, names, constant):
