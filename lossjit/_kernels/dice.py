@@ -1,15 +1,23 @@
-"""Kernel of the soft Dice loss over samples of ``C`` class maps of ``S`` elements.
+"""Kernel of the soft Dice and Tversky losses over samples of ``C`` class maps of ``S`` elements.
 
 For sample n and class c, with probabilities ``p`` (``y_pred`` itself, or the
 softmax over classes / sigmoid of logits) and targets ``t`` over the ``S``
-spatial elements::
+spatial elements, the Dice block (:func:`_dice_sample`) computes::
 
     I_c = sum_s p_cs t_cs,   P_c = sum_s p_cs,   T_c = sum_s t_cs,   D_c = P_c + T_c + smooth
     l_n = (1 / C) sum_c [1 - (2 I_c + smooth) / D_c]
 
-The gradient with respect to probabilities is
-``g_cs = ((2 I_c + smooth) / D_c^2 - 2 t_cs / D_c) / C``; through the softmax
-over classes at element s it is ``p_cs (g_cs - sum_k p_ks g_ks)``, through the
+and the Tversky block (:func:`_tversky_sample`), with false positives and negatives::
+
+    FP_c = sum_s p_cs (1 - t_cs),   FN_c = sum_s (1 - p_cs) t_cs
+    B_c = I_c + smooth,   A_c = B_c + alpha FP_c + beta FN_c
+    l_n = (1 / C) sum_c [1 - B_c / A_c]
+
+The gradient with respect to probabilities has the form ``g_cs = constant_c - slope_c t_cs``:
+``((2 I_c + smooth) / D_c^2 - 2 t_cs / D_c) / C`` for Dice, and for Tversky
+``(alpha B_c - (alpha (B_c + FP_c) + beta (B_c + FN_c)) t_cs) / (C A_c^2)``
+(``dA_c/dp_cs = alpha + (1 - alpha - beta) t_cs``). Through the softmax over
+classes at element s it is ``p_cs (g_cs - sum_k p_ks g_ks)``, through the
 sigmoid ``g_cs p_cs (1 - p_cs)``.
 
 Arrays are flat and C-contiguous in (N, C, S) order. ``target`` holds
@@ -68,8 +76,9 @@ def _target(labels, target, n, c, s, n_classes, n_spatial):
 
 
 # IEEE division: with smooth = 0 a class empty in both maps gives 0 / 0 = NaN, not a ZeroDivisionError.
-def _sample(y_pred, labels, target, activation, smooth, n_classes, n_spatial, n, scale, grad):
-    """l_n in float64; writes its gradient times ``scale`` when grad is non-empty."""
+def _dice_sample(y_pred, labels, target, activation, smooth, alpha, beta, n_classes, n_spatial, n, scale, grad):
+    """Dice l_n in float64; writes its gradient times ``scale`` when grad is non-empty. ``alpha`` and
+    ``beta`` are the Tversky block's, unused here: both blocks fill the kernel's one block slot."""
     first = n * n_classes * n_spatial
     intersection = np.zeros(n_classes)
     pred_sum = np.zeros(n_classes)
@@ -117,6 +126,57 @@ def _sample(y_pred, labels, target, activation, smooth, n_classes, n_spatial, n,
     return loss / n_classes
 
 
+def _tversky_sample(y_pred, labels, target, activation, smooth, alpha, beta, n_classes, n_spatial, n, scale, grad):
+    """Tversky l_n in float64; writes its gradient times ``scale`` when grad is non-empty."""
+    first = n * n_classes * n_spatial
+    intersection = np.zeros(n_classes)
+    false_positive = np.zeros(n_classes)
+    false_negative = np.zeros(n_classes)
+    p = np.empty(n_classes, dtype=y_pred.dtype)
+    for s in range(n_spatial):
+        _probabilities(y_pred, activation, first, n_classes, n_spatial, s, p)
+        for c in range(n_classes):
+            t = _target(labels, target, n, c, s, n_classes, n_spatial)
+            intersection[c] += p[c] * t
+            false_positive[c] += p[c] * (_ONE - t)
+            false_negative[c] += (_ONE - p[c]) * t
+            if grad.size > 0:
+                grad[first + c * n_spatial + s] = p[c]  # kept for the backward pass below
+    loss = 0.0  # in a loop that stores nothing, as in _dice_sample
+    for c in range(n_classes):
+        numerator = intersection[c] + smooth
+        loss += 1.0 - numerator / (numerator + alpha * false_positive[c] + beta * false_negative[c])
+    constant = np.empty(n_classes)  # g_cs * scale = constant_c - slope_c * t_cs
+    slope = np.empty(n_classes)
+    for c in range(n_classes):
+        numerator = intersection[c] + smooth
+        denominator = numerator + alpha * false_positive[c] + beta * false_negative[c]
+        squared = denominator * denominator
+        # d denominator / dp_cs = alpha + (1 - alpha - beta) t_cs; the slope's numerator,
+        # denominator - (1 - alpha - beta) numerator, summed without cancellation:
+        growth = alpha * (numerator + false_positive[c]) + beta * (numerator + false_negative[c])
+        constant[c] = scale * alpha * numerator / squared / n_classes
+        slope[c] = scale * growth / squared / n_classes
+    if grad.size > 0:
+        g = np.empty(n_classes)
+        for s in range(n_spatial):
+            weighted_sum = 0.0
+            for c in range(n_classes):
+                t = _target(labels, target, n, c, s, n_classes, n_spatial)
+                g[c] = constant[c] - slope[c] * t
+                weighted_sum += grad[first + c * n_spatial + s] * g[c]
+            for c in range(n_classes):
+                at = first + c * n_spatial + s
+                q = grad[at]
+                if activation == SOFTMAX:
+                    grad[at] = q * (g[c] - weighted_sum)
+                elif activation == SIGMOID:
+                    grad[at] = g[c] * q * (_ONE - q)
+                else:
+                    grad[at] = g[c]
+    return loss / n_classes
+
+
 #: Bound per dtype by ``per_dtype(blocks=...)``: calls the compiled block at an address (:mod:`.calls`).
 call_block = None
 
@@ -124,33 +184,33 @@ call_block = None
 def _signature(dtype):
     """Maps, labels, targets and weights read-only; float64 sample losses and the gradient written."""
     values = array(dtype)
-    return (values, array(np.int64), values, INT64, types.float64, INT64, INT64, values, INT64, scalar(dtype),
-            array(np.float64, writeable=True), array(dtype, writeable=True))
+    return (values, array(np.int64), values, INT64, types.float64, types.float64, types.float64, INT64, INT64, values,
+            INT64, scalar(dtype), array(np.float64, writeable=True), array(dtype, writeable=True))
 
 
 def _sample_signature(dtype):
-    """_sample(y_pred, labels, target, activation, smooth, n_classes, n_spatial, n, scale, grad)."""
+    """block(y_pred, labels, target, activation, smooth, alpha, beta, n_classes, n_spatial, n, scale, grad)."""
     values = array(dtype)
-    return types.float64(values, array(np.int64), values, INT64, types.float64, INT64, INT64, INT64, types.float64,
-                         array(dtype, writeable=True))
+    return types.float64(values, array(np.int64), values, INT64, types.float64, types.float64, types.float64, INT64,
+                         INT64, INT64, types.float64, array(dtype, writeable=True))
 
 
-@per_dtype(_signature, blocks=(_sample_signature, {"sample": _sample}), parallel=True)
-def dice_loss(sample, y_pred, labels, target, activation, smooth, n_classes, n_spatial, sample_weights, inner,
-              scale, sample_losses, grad):
+@per_dtype(_signature, blocks=(_sample_signature, {"dice": _dice_sample, "tversky": _tversky_sample}), parallel=True)
+def dice_loss(sample, y_pred, labels, target, activation, smooth, alpha, beta, n_classes, n_spatial, sample_weights,
+              inner, scale, sample_losses, grad):
     """sum_n w_n l_n in float64; writes w_n l_n to sample_losses and, if non-empty, the gradient times scale.
-    ``sample`` is the address of :func:`_sample`'s code."""
+    ``sample`` is the address of a block's code: :func:`_dice_sample`'s or :func:`_tversky_sample`'s."""
     n_samples = sample_losses.size
     if y_pred.size < PARALLEL_THRESHOLD:
         for n in range(n_samples):
             w = 1.0 if sample_weights.size == 0 else sample_weights[n // inner]
-            sample_losses[n] = w * call_block(sample, y_pred, labels, target, activation, smooth, n_classes,
-                                              n_spatial, n, scale * w, grad)
+            sample_losses[n] = w * call_block(sample, y_pred, labels, target, activation, smooth, alpha, beta,
+                                              n_classes, n_spatial, n, scale * w, grad)
     else:
         for n in prange(n_samples):
             w = 1.0 if sample_weights.size == 0 else sample_weights[n // inner]
-            sample_losses[n] = w * call_block(sample, y_pred, labels, target, activation, smooth, n_classes,
-                                              n_spatial, n, scale * w, grad)
+            sample_losses[n] = w * call_block(sample, y_pred, labels, target, activation, smooth, alpha, beta,
+                                              n_classes, n_spatial, n, scale * w, grad)
     total = 0.0
     for n in range(n_samples):
         total += sample_losses[n]
