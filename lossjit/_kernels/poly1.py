@@ -1,0 +1,206 @@
+"""Kernel of the poly-1 cross-entropy (Leng et al. 2022) over rows of ``C`` logits.
+
+For row n with logits ``z``, ``q = softmax(z)`` and target coefficients ``t_c``
+(one-hot for a class index y, class probabilities otherwise), as optax's
+``poly_loss_cross_entropy``::
+
+    l_n = -sum_c t_c log q_c + eps sum_c t_c (1 - q_c)
+    dl_n/dz_c = A q_c - t_c + eps q_c (p_t - t_c),   A = sum_c t_c,   p_t = sum_c t_c q_c
+
+(for a class index: ``q_c (1 + eps q_y)`` and ``-(1 + eps q_y)(1 - q_y)`` at c = y).
+
+With the row maximum ``z_k`` (the first class k that holds it), ``e_c = exp(z_c - z_k)`` and
+``o = sum_{c != k} e_c``: ``q_c = e_c / (1 + o)``, ``log q_c = (z_c - z_k) - log1p(o)`` and,
+for class k alone (the only class whose q can be near 1), ``1 - q_k = o / (1 + o)``: no
+``1 - q`` cancels, and the cross-entropy ``A log1p(o) + sum_c t_c (z_k - z_c)`` is a sum of
+non-negative terms, so logits of +-1e4 lose nothing. Its gradient at k is written as
+``q_k sum_{c != k} t_c - t_k (1 - q_k) + eps q_k (sum_{c != k} t_c q_c - t_k (1 - q_k))``.
+
+A row with a NaN (logit or target), or a +inf logit (inf - inf), has a NaN loss and a NaN gradient row,
+as in the cross-entropy.
+
+Arrays are flat and C-contiguous: ``y_pred`` and ``target`` hold ``n_rows * n_classes``
+elements, ``labels`` ``n_rows`` (or none, when ``target`` is given). An empty ``row_weights``
+means ones, empty ``row_losses``/``grad`` mean "do not write". Element maths is in the dtype of
+``y_pred`` (float32 stays float32); sums over classes and rows are float64.
+"""
+
+import math
+
+import numba
+import numpy as np
+from numba import njit, prange, types
+
+from .._config import BLOCK_SIZE, ERROR_MODEL, FASTMATH, PARALLEL_THRESHOLD
+from .typed import INT64, array, per_dtype
+from .vector_math import exp_nonpositive, largest
+
+_ZERO = np.float32(0.0)
+_ONE = np.float32(1.0)
+if numba.config.DISABLE_JIT:
+    # Pure Python: Python floats are "weak" in NumPy and take the other operand's dtype,
+    # as Numba's float32 constants do when compiled.
+    _ZERO, _ONE = 0.0, 1.0
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _shifted_exps(row, exps):
+    """(z_k, k, o) of the module docstring; writes e_c = exp(z_c - z_k) into ``exps``. k is the first class at
+    the maximum (0 for a NaN maximum, whose row is NaN)."""
+    n_classes = row.size
+    peak = largest(row)
+    k = n_classes  # by a minimum, which vectorises (a loop with a break does not)
+    for c in range(n_classes):
+        k = min(k, c if row[c] == peak else n_classes)
+    k = 0 if k == n_classes else k
+    for c in range(n_classes):  # stores only; the sum below (a loop that stores and sums has two orders)
+        exps[c] = exp_nonpositive(row[c] - peak)
+    others = 0.0
+    for c in range(n_classes):
+        others += exps[c] if c != k else _ZERO
+    return peak, k, others
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _labelled_row(row, label, epsilon, scale, exps, grad_row):
+    """l_n for class index ``label``; writes its gradient times ``scale`` into grad_row when it is non-empty."""
+    peak, k, others = _shifted_exps(row, exps)
+    inv_total = 1.0 / (1.0 + others)
+    if label == k:
+        q_y = inv_total
+        miss = others * inv_total  # 1 - q_y
+        slope = (1.0 + epsilon) - epsilon * miss  # 1 + eps q_y, exact at eps = -1
+    else:
+        q_y = exps[label] * inv_total  # <= 1/2
+        miss = 1.0 - q_y
+        slope = 1.0 + epsilon * q_y
+    loss = math.log1p(others) + (peak - row[label]) + epsilon * miss
+    if grad_row.size > 0:
+        factor = row.dtype.type(scale * slope * inv_total)
+        for c in range(row.size):
+            grad_row[c] = factor * exps[c]
+        grad_row[label] = -scale * slope * miss
+        if loss != loss:  # a NaN anywhere in the row (or inf - inf): the whole row, as cross_entropy
+            grad_row[:] = np.nan
+    return loss
+
+
+@njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _term(t, gap):
+    """t * gap for a target t and a gap z_k - z_c >= 0; 0 where t is 0 and the gap infinite (a -inf logit
+    without target takes no part: 0 * inf is NaN). NaN stays NaN."""
+    return t * gap if t != 0 or gap != np.inf else 0.0
+
+
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _target_row(row, t, epsilon, scale, exps, grad_row):
+    """l_n for class probabilities ``t``; writes its gradient times ``scale`` into grad_row when it is non-empty."""
+    peak, k, others = _shifted_exps(row, exps)
+    inv_total = 1.0 / (1.0 + others)
+    q_scale = row.dtype.type(inv_total)
+    miss_k = others * inv_total  # 1 - q_k
+    target_others = 0.0  # sum_{c != k} t_c
+    hit_others = 0.0  # sum_{c != k} t_c q_c
+    gap = 0.0  # sum_c t_c (z_k - z_c)
+    miss = 0.0  # sum_{c != k} t_c (1 - q_c)
+    for c in range(row.size):
+        other = c != k
+        q = exps[c] * q_scale
+        target_others += t[c] if other else _ZERO
+        hit_others += t[c] * q if other else _ZERO
+        miss += t[c] * (_ONE - q) if other else _ZERO
+        gap += t[c] * (peak - row[c])
+    if gap != gap:  # a NaN, or 0 * inf: again with _term (a test per class in the loop would cost every row)
+        gap = 0.0
+        for c in range(row.size):
+            gap += _term(t[c], peak - row[c])
+    t_k = t[k]
+    target_total = target_others + t_k
+    loss = target_total * math.log1p(others) + gap + epsilon * (miss + t_k * miss_k)
+    if grad_row.size > 0:
+        hit = hit_others + t_k * inv_total  # p_t
+        factor = row.dtype.type(scale * (target_total + epsilon * hit) * inv_total)
+        row_scale = row.dtype.type(scale)
+        eps = row.dtype.type(epsilon)
+        for c in range(row.size):
+            grad_row[c] = factor * exps[c] - row_scale * t[c] * (_ONE + eps * (exps[c] * q_scale))
+        grad_row[k] = scale * (inv_total * target_others - t_k * miss_k
+                               + epsilon * inv_total * (hit_others - t_k * miss_k))
+        if loss != loss:  # a NaN anywhere in the row (or inf - inf): the whole row, as cross_entropy
+            grad_row[:] = np.nan
+    return loss
+
+
+# The block of each kind of target, with the kernel's arguments (:func:`_block_signature`): each is the float64
+# sum of row_weight * l_n over rows [start, stop), compiled on its own when first used.
+def _labelled_block(y_pred, labels, target, epsilon, row_weights, inner, n_classes, scale, row_losses, grad,
+                    start, stop):
+    exps = np.empty(n_classes, y_pred.dtype)
+    total = 0.0
+    for r in range(start, stop):
+        first = r * n_classes
+        w = _ONE if row_weights.size == 0 else row_weights[r // inner]
+        loss = _labelled_row(y_pred[first:first + n_classes], labels[r], epsilon, scale * w, exps,
+                             grad[first:first + n_classes] if grad.size > 0 else grad)
+        if row_losses.size > 0:
+            row_losses[r] = w * loss
+        total += w * loss
+    return total
+
+
+def _target_block(y_pred, labels, target, epsilon, row_weights, inner, n_classes, scale, row_losses, grad,
+                  start, stop):
+    exps = np.empty(n_classes, y_pred.dtype)
+    total = 0.0
+    for r in range(start, stop):
+        first = r * n_classes
+        w = _ONE if row_weights.size == 0 else row_weights[r // inner]
+        loss = _target_row(y_pred[first:first + n_classes], target[first:first + n_classes], epsilon, scale * w,
+                           exps, grad[first:first + n_classes] if grad.size > 0 else grad)
+        if row_losses.size > 0:
+            row_losses[r] = w * loss
+        total += w * loss
+    return total
+
+
+#: The blocks by kind of target: class indices or class probabilities.
+BLOCKS = {"labels": _labelled_block, "targets": _target_block}
+
+
+#: Bound per dtype by ``per_dtype(blocks=...)``: calls the compiled block at an address (:mod:`.calls`).
+call_block = None
+
+
+def _signature(dtype):
+    """Logits, labels, targets and weights read-only; row losses and gradient written."""
+    values, written = array(dtype), array(dtype, writeable=True)
+    return (values, array(np.int64), values, types.float64, values, INT64, INT64, types.float64, written, written)
+
+
+def _block_signature(dtype):
+    return types.float64(*_signature(dtype), INT64, INT64)
+
+
+@per_dtype(_signature, blocks=(_block_signature, BLOCKS), parallel=True)
+def poly1_cross_entropy(block, y_pred, labels, target, epsilon, row_weights, inner, n_classes, scale, row_losses,
+                        grad):
+    """sum_n row_weight_n * l_n in float64; optionally per-row losses and the gradient times ``scale``.
+    ``block`` is the address of the compiled block of the target's kind (:data:`BLOCKS`)."""
+    n_rows = y_pred.size // n_classes
+    rows_per_block = max(1, BLOCK_SIZE // n_classes)
+    n_blocks = (n_rows + rows_per_block - 1) // rows_per_block
+    partials = np.empty(n_blocks)
+    if y_pred.size < PARALLEL_THRESHOLD:
+        for b in range(n_blocks):
+            start = b * rows_per_block
+            partials[b] = call_block(block, y_pred, labels, target, epsilon, row_weights, inner, n_classes, scale,
+                                     row_losses, grad, start, min(start + rows_per_block, n_rows))
+    else:
+        for b in prange(n_blocks):
+            start = b * rows_per_block
+            partials[b] = call_block(block, y_pred, labels, target, epsilon, row_weights, inner, n_classes, scale,
+                                     row_losses, grad, start, min(start + rows_per_block, n_rows))
+    total = 0.0
+    for b in range(n_blocks):
+        total += partials[b]
+    return total
