@@ -13,21 +13,32 @@ gradient (LaTeX) and properties.
 
 from ._config import EPSILON
 from ._loss import Loss, PointwiseLoss
+from ._multi_input import MultiInputLoss
 from ._pointwise import pointwise_loss
 from ._table import loss_table
 from .classification import (binary_cross_entropy, cross_entropy, focal, hinge, kl_divergence,
                              softmax_focal, squared_hinge)
+from .embedding import contrastive, cosine_embedding, triplet_margin
 from .gradcheck import GradientCheckError, check_grad
+from .multiclass import categorical_hinge, crammer_singer, multi_margin
+from .probabilistic import gaussian_nll, laplace_nll
+from .ranking import margin_ranking, pairwise_logistic, ranking_softmax
 from .regression import huber, log_cosh, mae, mse, poisson, quantile, smooth_l1
-from .segmentation import dice
+from .segmentation import dice, tversky
 from .sequence import ctc, sequence_cross_entropy
+from .softmax_variants import poly1_cross_entropy, sparsemax_loss
 
 __version__ = "0.1.0"
 
 losses = {loss.name: loss for loss in (mse, mae, huber, binary_cross_entropy, cross_entropy,
                                        log_cosh, quantile, poisson, smooth_l1, focal, hinge,
                                        squared_hinge, kl_divergence, softmax_focal, dice, ctc,
-                                       sequence_cross_entropy)}
+                                       sequence_cross_entropy,
+                                       # catalogue II
+                                       gaussian_nll, laplace_nll, multi_margin, crammer_singer,
+                                       categorical_hinge, poly1_cross_entropy, sparsemax_loss,
+                                       tversky, margin_ranking, pairwise_logistic, ranking_softmax,
+                                       triplet_margin, contrastive, cosine_embedding)}
 #: The names of lossjit's own losses; ``pointwise_loss(register=True)`` adds a user's beside them.
 BUILT_IN = frozenset(losses)
 
@@ -36,26 +47,41 @@ __all__ = [
     "EPSILON",
     "GradientCheckError",
     "Loss",
+    "MultiInputLoss",
     "PointwiseLoss",
     "binary_cross_entropy",
+    "categorical_hinge",
     "check_grad",
+    "contrastive",
+    "cosine_embedding",
+    "crammer_singer",
     "cross_entropy",
     "ctc",
     "dice",
     "focal",
+    "gaussian_nll",
     "hinge",
     "huber",
     "kl_divergence",
+    "laplace_nll",
     "log_cosh",
     "loss_table",
     "losses",
     "mae",
+    "margin_ranking",
     "mse",
-    "poisson",
+    "multi_margin",
+    "pairwise_logistic",
     "pointwise_loss",
+    "poisson",
+    "poly1_cross_entropy",
     "quantile",
+    "ranking_softmax",
     "sequence_cross_entropy",
     "smooth_l1",
     "softmax_focal",
+    "sparsemax_loss",
     "squared_hinge",
+    "triplet_margin",
+    "tversky",
 ]

@@ -5,7 +5,9 @@ def loss_table():
     """Rows (dicts) for every loss in ``lossjit.losses``, in registry order.
 
     Keys: name, task, input, convex, robust_to_outliers, options (name ->
-    default), hessian (whether ``.hessian`` exists), formula and gradient (LaTeX).
+    default), hessian (whether ``.hessian`` exists), formula and gradient (LaTeX), arrays (the
+    arguments the loss takes, ``("y_true", "y_pred")`` or a loss of several arrays' ``inputs``) and
+    differentiable (those ``.grad`` differentiates).
     """
     from . import PointwiseLoss, losses
 
@@ -20,6 +22,8 @@ def loss_table():
             "hessian": isinstance(loss, PointwiseLoss) and loss.has_hessian,
             "formula": loss.formula,
             "gradient": loss.gradient,
+            "arrays": getattr(loss, "inputs", ("y_true", "y_pred")),
+            "differentiable": getattr(loss, "differentiable", ("y_pred",)),
         }
         for name, loss in losses.items()
     ]

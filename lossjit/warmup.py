@@ -63,6 +63,41 @@ def _warm_row_losses(loss, dtype):
         loss(np.array([[1], [2]]), scores, from_logits=False, reduction="none")
 
 
+def _warm_catalogue_two(loss, dtype):
+    """One call of each compiled path of the losses of catalogue II (a block per kind of target: labels or
+    probabilities; one per loss of several arrays)."""
+    scores = np.array([[0.5, -0.5, 0.25], [0.0, 1.0, -1.0]], dtype)
+    labels = np.array([0, 2])
+    probabilities = np.full((2, 3), 1 / 3, dtype)
+    spread = np.ones(2, dtype)
+    if loss.name in ("gaussian_nll", "laplace_nll"):
+        loss.value_and_grad(probabilities, scores, spread)
+    elif loss.name == "margin_ranking":
+        loss.value_and_grad(np.array([1.0, -1.0], dtype), spread, spread)
+    elif loss.name in ("poly1_cross_entropy", "sparsemax_loss", "categorical_hinge"):
+        loss.value_and_grad(labels, scores)
+        loss.value_and_grad(probabilities, scores)
+    elif loss.name in ("multi_margin", "crammer_singer"):
+        loss.value_and_grad(labels, scores)
+    elif loss.name in ("pairwise_logistic", "ranking_softmax"):
+        loss.value_and_grad(probabilities, scores)
+    elif loss.name == "triplet_margin":
+        loss.value_and_grad(scores, probabilities, -scores)
+    elif loss.name in ("contrastive", "cosine_embedding"):
+        loss.value_and_grad(np.array([1, 0 if loss.name == "contrastive" else -1]), scores, probabilities)
+    elif loss.name == "tversky":
+        maps = np.full((2, 3, 4), 0.25, dtype)
+        loss.value_and_grad(maps, maps)
+    else:
+        raise AssertionError(f"the warm-up has no call of {loss.name}")
+
+
+#: The losses that _warm_catalogue_two warms.
+_CATALOGUE_TWO = frozenset({"gaussian_nll", "laplace_nll", "margin_ranking", "multi_margin", "crammer_singer",
+                            "categorical_hinge", "poly1_cross_entropy", "sparsemax_loss", "pairwise_logistic",
+                            "ranking_softmax", "tversky", "triplet_margin", "contrastive", "cosine_embedding"})
+
+
 def _warm_pointwise(loss, dtype):
     """Each pointwise kernel of ``loss``: a flag such as from_logits or log_input picks another one."""
     labels = np.ones(4, dtype)  # valid for every pointwise loss: a count, a label, a probability
@@ -80,7 +115,10 @@ def warm_up(dtypes=tuple(DTYPES), progress=None):
     start = time.perf_counter()
     steps = [(loss, dtype) for dtype in dtypes for loss in lj.losses.values() if loss.name in lj.BUILT_IN]
     for done, (loss, dtype) in enumerate(steps, 1):
-        warm = _warm_pointwise if isinstance(loss, lj.PointwiseLoss) else _warm_row_losses
+        if isinstance(loss, lj.PointwiseLoss):
+            warm = _warm_pointwise
+        else:
+            warm = _warm_catalogue_two if loss.name in _CATALOGUE_TWO else _warm_row_losses
         warm(loss, DTYPES[dtype])
         if progress:
             progress(f"{done}/{len(steps)} {loss.name} {dtype}, {time.perf_counter() - start:.1f} s")

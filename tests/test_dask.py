@@ -89,7 +89,22 @@ def cluster():
         yield client
 
 
-@pytest.mark.parametrize("name", lj.losses)
+#: The losses of catalogue II (issue 25), which do not run on Dask yet: each refuses a Dask array by name.
+NOT_ON_DASK = ("gaussian_nll", "laplace_nll", "margin_ranking", "multi_margin", "crammer_singer", "categorical_hinge",
+               "poly1_cross_entropy", "sparsemax_loss", "tversky", "pairwise_logistic", "ranking_softmax",
+               "triplet_margin", "contrastive", "cosine_embedding")
+ON_DASK = [name for name in lj.losses if name not in NOT_ON_DASK]
+
+
+@pytest.mark.parametrize("name", NOT_ON_DASK)
+def test_catalogue_two_refuses_dask_arrays_by_name(name, rng):
+    loss = lj.losses[name]
+    arrays = [da.from_array(rng.normal(size=(4, 3)))] * len(getattr(loss, "inputs", ("y_true", "y_pred")))
+    with pytest.raises(TypeError, match="Dask"):
+        loss(*arrays)
+
+
+@pytest.mark.parametrize("name", ON_DASK)
 def test_every_loss_matches_numpy(name, rng):
     """Value to rounding (the sums are grouped by chunk); gradient, per-element losses and hessian to the bit."""
     loss = lj.losses[name]

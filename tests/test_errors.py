@@ -94,21 +94,26 @@ def test_bad_sample_weight(loss, options, weights, message):
         loss.value_and_grad(Y.reshape(2, 2), P.reshape(2, 2), sample_weight=np.reshape(weights, -1)[:3], **options)
 
 
+def arrays_of(loss):
+    """Y and P, and P again for each further array of a loss of several arrays (the checks below come first)."""
+    return (Y, P) + (P,) * (len(getattr(loss, "inputs", ("y_true", "y_pred"))) - 2)
+
+
 @pytest.mark.parametrize("loss", list(lj.losses.values()), ids=list(lj.losses))
 @pytest.mark.parametrize("reduction", ["avg", "MEAN", None, "", 1])
 def test_unknown_reduction(loss, reduction):
     with pytest.raises(ValueError, match="reduction must be one of"):
-        loss(Y, P, reduction=reduction)
+        loss(*arrays_of(loss), reduction=reduction)
     with pytest.raises(ValueError, match="reduction must be one of"):
-        loss.value_and_grad(Y, P, reduction=reduction)
+        loss.value_and_grad(*arrays_of(loss), reduction=reduction)
 
 
 @pytest.mark.parametrize("loss", list(lj.losses.values()), ids=list(lj.losses))
 def test_unknown_keyword_option(loss):
     with pytest.raises(TypeError, match="unexpected keyword argument.*'no_such_option'"):
-        loss(Y, P, no_such_option=1)
+        loss(*arrays_of(loss), no_such_option=1)
     with pytest.raises(TypeError, match="no_such_option"):
-        loss.grad(Y, P, no_such_option=1)
+        loss.grad(*arrays_of(loss), no_such_option=1)
 
 
 def test_options_of_one_loss_are_unknown_to_another():

@@ -24,7 +24,16 @@ def _padded_tokens(rng):
     return rng.integers(0, 5, size=(2, 4)), rng.normal(size=(2, 4, 5))
 
 
-#: name -> (data maker, options): smooth points, valid for the loss, away from its kinks.
+def _spread_inputs(rng):
+    return rng.normal(size=(5, 3)), rng.normal(size=(5, 3)), rng.uniform(0.2, 2.0, size=5)
+
+
+def _ranking_lists(rng):
+    return rng.integers(0, 3, size=(3, 5)).astype(float), rng.normal(size=(3, 5))
+
+
+#: name -> (data maker, options): smooth points, valid for the loss, away from its kinks. A maker returns the
+#: loss's arrays: (y_true, y_pred), or a loss of several arrays' ``inputs``.
 INPUTS = {
     "mse": (lambda rng: (rng.normal(size=20), rng.normal(size=20)), {}),
     "mae": (lambda rng: (np.zeros(20), rng.uniform(0.1, 2, 20) * rng.choice([-1, 1], 20)), {}),
@@ -44,6 +53,24 @@ INPUTS = {
     "ctc": (_ctc_batch, {"target_lengths": np.array([3, 2])}),
     "softmax_focal": (_logits_and_labels, {"from_logits": True, "gamma": 0.5, "alpha": [0.5, 2.0, 1.0, 0.25]}),
     "sequence_cross_entropy": (_padded_tokens, {"mask": np.array([[1, 1, 1, 0], [1, 1, 0, 0]])}),
+    "gaussian_nll": (_spread_inputs, {"full": True}),
+    "laplace_nll": (_spread_inputs, {}),
+    "margin_ranking": (lambda rng: (rng.choice([-1.0, 1.0], 20), np.linspace(-2, 2, 20) + 0.01, np.zeros(20)),
+                       {"margin": 0.5}),
+    "multi_margin": (lambda rng: (np.arange(6) % 4, 0.1 * np.arange(24.0).reshape(6, 4) % 0.7), {"p": 2}),
+    "crammer_singer": (lambda rng: (np.arange(6) % 4, np.arange(24.0).reshape(6, 4) % 2.3), {}),
+    "categorical_hinge": (lambda rng: (np.arange(6) % 4, np.arange(24.0).reshape(6, 4) % 2.3 * 0.3), {}),
+    "poly1_cross_entropy": (_logits_and_labels, {"epsilon": 1.0}),
+    "sparsemax_loss": (lambda rng: (rng.integers(0, 4, size=6), 0.3 * rng.normal(size=(6, 4))), {}),
+    "tversky": (_segmentation_maps, {"from_logits": True, "alpha": 0.3, "beta": 0.7}),
+    "pairwise_logistic": (_ranking_lists, {}),
+    "ranking_softmax": (_ranking_lists, {}),
+    "triplet_margin": (lambda rng: (rng.normal(size=(5, 4)), rng.normal(size=(5, 4)), rng.normal(size=(5, 4))),
+                       {"margin": 5.0}),
+    "contrastive": (lambda rng: (np.array([1, 0, 1, 0, 0]), rng.normal(size=(5, 4)), rng.normal(size=(5, 4))),
+                    {"margin": 10.0}),
+    "cosine_embedding": (lambda rng: (np.array([1, -1, 1, -1, -1]), rng.normal(size=(5, 4)),
+                                      rng.normal(size=(5, 4))), {"margin": -1.0}),
 }
 
 
@@ -55,8 +82,7 @@ def test_every_registered_loss_has_check_inputs():
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_every_registered_loss_passes(name, reduction, rng):
     make, options = INPUTS[name]
-    y_true, y_pred = make(rng)
-    error = lj.check_grad(lj.losses[name], y_true, y_pred, reduction=reduction, **options)
+    error = lj.check_grad(lj.losses[name], *make(rng), reduction=reduction, **options)
     assert 0 <= error < 1e-6
 
 

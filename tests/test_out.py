@@ -27,9 +27,19 @@ def float_inputs(y_true, y_pred, dtype):
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("name, make", CASES)
 def test_out_receives_the_gradient(name, make, reduction, dtype):
-    y_true, y_pred, options, _, _ = make()
-    y_true, y_pred = float_inputs(y_true, y_pred, dtype)
+    *arrays, options, _, _ = make()
     loss = lj.losses[name]
+    if isinstance(loss, lj.MultiInputLoss):  # a tuple of buffers, one per differentiable input
+        arrays = [np.asarray(array, dtype) if np.asarray(array).dtype.kind == "f" else array for array in arrays]
+        expected_value, expected_grads = loss.value_and_grad(*arrays, reduction=reduction, **options)
+        out = tuple(np.full(grad.shape, np.nan, dtype) for grad in expected_grads)
+        value, grads = loss.value_and_grad(*arrays, reduction=reduction, out=out, **options)
+        assert all(grad is buffer for grad, buffer in zip(grads, out))
+        for buffer, expected in zip(out, expected_grads):
+            assert_array_equal(buffer, expected)
+        assert_array_equal(value, expected_value)
+        return
+    y_true, y_pred = float_inputs(*arrays, dtype)
     expected_value, expected_grad = loss.value_and_grad(y_true, y_pred, reduction=reduction, **options)
     out = np.full(y_pred.shape, np.nan, dtype)
     value, grad = loss.value_and_grad(y_true, y_pred, reduction=reduction, out=out, **options)

@@ -16,7 +16,8 @@ from numpy.testing import assert_allclose
 import lossjit as lj
 
 PROPERTY_TYPES = {"task": str, "convex": bool, "robust_to_outliers": bool, "input": str}
-TABLE_KEYS = {"name", "task", "input", "convex", "robust_to_outliers", "options", "hessian", "formula", "gradient"}
+TABLE_KEYS = {"name", "task", "input", "convex", "robust_to_outliers", "options", "hessian", "formula", "gradient",
+              "arrays", "differentiable"}
 EPS = lj.EPSILON
 
 
@@ -33,7 +34,8 @@ def one_hot(labels, n_classes):
     return (labels[..., None] == np.arange(n_classes)).astype(float)
 
 
-# Each entry: (y_true, y_pred, options, formula(y, y_hat), gradient(y, y_hat) or None).
+# Each entry: (y_true, y_pred, options, formula(y, y_hat), gradient(y, y_hat) or None); for a loss of several arrays
+# (lj.MultiInputLoss), (*arrays, options, formula(*arrays), gradient(*arrays) -> one array per differentiable input).
 # Inputs are kept away from kinks and clipping, where a formula and its subgradient convention may differ.
 
 def _regression():
@@ -319,6 +321,199 @@ def _sequence_cross_entropy():
     return labels, z, {"mask": mask}, formula, gradient
 
 
+def _spread_inputs():
+    rng = np.random.default_rng(7)
+    y, mean = rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
+    return y, mean, rng.uniform(0.2, 2.0, size=4)
+
+
+def _gaussian_nll():
+    def formula(y, mean, variance):
+        return np.mean(0.5 * (np.log(variance[:, None]) + (mean - y) ** 2 / variance[:, None]))
+
+    def gradient(y, mean, variance):
+        v = variance[:, None]
+        return (mean - y) / v / y.size, np.sum(0.5 * (1 / v - (mean - y) ** 2 / v**2), axis=1) / y.size
+
+    return (*_spread_inputs(), {}, formula, gradient)
+
+
+def _laplace_nll():
+    def formula(y, location, scale):
+        return np.mean(np.log(scale[:, None]) + np.abs(location - y) / scale[:, None])
+
+    def gradient(y, location, scale):
+        b = scale[:, None]
+        return np.sign(location - y) / b / y.size, np.sum((1 - np.abs(location - y) / b) / b, axis=1) / y.size
+
+    return (*_spread_inputs(), {}, formula, gradient)
+
+
+def _margin_ranking():
+    rng = np.random.default_rng(7)
+    y, x1, x2 = rng.choice([-1.0, 1.0], 12), rng.normal(size=12), rng.normal(size=12)
+    margin = 0.3
+    x1 = np.where(np.abs(margin - y * (x1 - x2)) < 0.01, x1 + 0.05 * y, x1)
+
+    def gradient(y, x1, x2):
+        active = margin - y * (x1 - x2) >= 0
+        return -y * active / y.size, y * active / y.size
+
+    return y, x1, x2, {"margin": margin}, lambda y, x1, x2: np.mean(np.maximum(0, margin - y * (x1 - x2))), gradient
+
+
+def _poly1_cross_entropy():
+    labels, z = _class_labels_and_logits()
+    epsilon = 2.0
+
+    def formula(labels, z):
+        y, y_hat = one_hot(labels, z.shape[1]), softmax(z)
+        return np.mean(-np.sum(y * np.log(y_hat), axis=1) + epsilon * np.sum(y * (1 - y_hat), axis=1))
+
+    return labels, z, {}, formula, None
+
+
+def _sparsemax_loss():
+    labels, z = _class_labels_and_logits()
+
+    def formula(labels, z):
+        y = one_hot(labels, z.shape[1])
+        ordered = -np.sort(-z, axis=1)
+        cumulative = np.cumsum(ordered, axis=1)
+        k = np.arange(1, z.shape[1] + 1)
+        support = np.sum(1 + k * ordered > cumulative, axis=1)                  # |S_i|
+        tau = (cumulative[np.arange(len(z)), support - 1] - 1) / support
+        in_support = z > tau[:, None]
+        return np.mean(-np.sum(y * z, axis=1) + 0.5 * np.sum(in_support * (z**2 - tau[:, None] ** 2), axis=1)
+                       + 0.5 * np.sum(y**2, axis=1))
+
+    def gradient(labels, z):
+        ordered = -np.sort(-z, axis=1)
+        cumulative = np.cumsum(ordered, axis=1)
+        k = np.arange(1, z.shape[1] + 1)
+        support = np.sum(1 + k * ordered > cumulative, axis=1)
+        tau = (cumulative[np.arange(len(z)), support - 1] - 1) / support
+        return (np.maximum(z - tau[:, None], 0) - one_hot(labels, z.shape[1])) / len(z)
+
+    return labels, z, {}, formula, gradient
+
+
+def _class_labels_and_logits():
+    rng = np.random.default_rng(7)
+    return rng.integers(0, 4, size=6), rng.normal(size=(6, 4))
+
+
+def _tversky():
+    rng = np.random.default_rng(7)
+    n, c, s, smooth, alpha, beta = 3, 2, 5, 1.0, 0.3, 0.7
+    y = one_hot(rng.integers(0, c, size=(n, s)), c).transpose(0, 2, 1)  # (N, C, S)
+    y_hat = softmax(rng.normal(size=(n, c, s)), axis=1)
+
+    def formula(y, p):
+        tp = np.sum(p * y, axis=2)
+        index = (tp + smooth) / (tp + alpha * np.sum(p * (1 - y), axis=2) + beta * np.sum((1 - p) * y, axis=2) + smooth)
+        return np.mean(np.mean(1 - index, axis=1))
+
+    return y, y_hat, {"alpha": alpha, "beta": beta, "smooth": smooth}, formula, None
+
+
+def _ranking_lists():
+    rng = np.random.default_rng(7)
+    return rng.integers(0, 3, size=(3, 5)).astype(float), rng.normal(size=(3, 5))
+
+
+def _pairwise_logistic():
+    def formula(y, s):
+        losses = []
+        for labels, scores in zip(y, s):
+            pairs = [(i, j) for i in range(len(labels)) for j in range(len(labels)) if labels[i] > labels[j]]
+            losses.append(np.mean([np.log1p(np.exp(-(scores[i] - scores[j]))) for i, j in pairs]))
+        return np.mean(losses)
+
+    return (*_ranking_lists(), {}, formula, None)
+
+
+def _ranking_softmax():
+    def formula(y, s):
+        return np.mean(-np.sum(y * np.log(softmax(s)), axis=1))
+
+    def gradient(y, s):
+        return (y.sum(axis=1, keepdims=True) * softmax(s) - y) / len(y)
+
+    return (*_ranking_lists(), {}, formula, gradient)
+
+
+def _multi_margin():
+    labels, x = _class_labels_and_logits()
+    margin, weights = 1.0, np.array([0.5, 1.0, 2.0, 1.5])
+
+    def formula(labels, x):
+        z = margin - x[np.arange(len(x)), labels][:, None] + x
+        terms = np.where(one_hot(labels, 4) == 1, 0.0, np.maximum(0, z) ** 2)
+        return np.mean(weights[labels] / 4 * terms.sum(axis=1))
+
+    return labels, x, {"p": 2, "class_weight": weights}, formula, None
+
+
+def _crammer_singer():
+    labels, x = _class_labels_and_logits()
+
+    def formula(labels, x):
+        others = np.where(one_hot(labels, 4) == 1, -np.inf, x)
+        return np.mean(np.maximum(0, 1.0 + others.max(axis=1) - x[np.arange(len(x)), labels]))
+
+    return labels, x, {}, formula, None
+
+
+def _categorical_hinge():
+    labels, x = _class_labels_and_logits()
+    t = one_hot(labels, 4)
+
+    def formula(t, x):
+        return np.mean(np.maximum(0, np.max((1 - t) * x, axis=1) - np.sum(t * x, axis=1) + 1))
+
+    return t, x, {}, formula, None
+
+
+def _embedding_rows():
+    rng = np.random.default_rng(7)
+    return rng.normal(size=(5, 4)), rng.normal(size=(5, 4)), rng.normal(size=(5, 4))
+
+
+def _triplet_margin():
+    margin, eps = 5.0, 1e-6
+
+    def distance(x, y):
+        return np.sqrt(np.sum((x - y + eps) ** 2, axis=1))
+
+    def formula(a, p, n):
+        return np.mean(np.maximum(distance(a, p) - distance(a, n) + margin, 0))
+
+    return (*_embedding_rows(), {"margin": margin}, formula, None)
+
+
+def _contrastive():
+    x1, x2, _ = _embedding_rows()
+    margin = 3.0
+
+    def formula(y, x1, x2):
+        d = np.sqrt(np.sum((x1 - x2) ** 2, axis=1))
+        return np.mean(0.5 * (y * d**2 + (1 - y) * np.maximum(0, margin - d) ** 2))
+
+    return np.array([1, 0, 1, 0, 0]), x1, x2, {"margin": margin}, formula, None
+
+
+def _cosine_embedding():
+    x1, x2, _ = _embedding_rows()
+    margin, eps = -0.2, np.float32(1e-12)
+
+    def formula(y, x1, x2):
+        cos = np.sum(x1 * x2, axis=1) / np.sqrt((np.sum(x1**2, axis=1) + eps) * (np.sum(x2**2, axis=1) + eps))
+        return np.mean(np.where(y == 1, 1 - cos, np.maximum(0, cos - margin)))
+
+    return np.array([1, -1, 1, -1, -1]), x1, x2, {"margin": margin}, formula, None
+
+
 #: name -> list of makers; every registered loss needs at least one.
 EVALUATORS = {
     "mse": [_mse],
@@ -338,6 +533,20 @@ EVALUATORS = {
     "dice": [_dice],
     "ctc": [_ctc],
     "sequence_cross_entropy": [_sequence_cross_entropy],
+    "gaussian_nll": [_gaussian_nll],
+    "laplace_nll": [_laplace_nll],
+    "margin_ranking": [_margin_ranking],
+    "multi_margin": [_multi_margin],
+    "crammer_singer": [_crammer_singer],
+    "categorical_hinge": [_categorical_hinge],
+    "poly1_cross_entropy": [_poly1_cross_entropy],
+    "sparsemax_loss": [_sparsemax_loss],
+    "tversky": [_tversky],
+    "pairwise_logistic": [_pairwise_logistic],
+    "ranking_softmax": [_ranking_softmax],
+    "triplet_margin": [_triplet_margin],
+    "contrastive": [_contrastive],
+    "cosine_embedding": [_cosine_embedding],
 }
 
 CASES = [pytest.param(name, make, id=make.__name__.lstrip("_")) for name, makers in EVALUATORS.items()
@@ -352,11 +561,14 @@ def test_every_registered_loss_has_an_evaluator():
 
 @pytest.mark.parametrize("name, make", CASES)
 def test_formula_matches_the_kernel(name, make):
-    y_true, y_pred, options, formula, gradient = make()
+    *arrays, options, formula, gradient = make()
     loss = lj.losses[name]
-    assert_allclose(loss(y_true, y_pred, **options), formula(y_true, y_pred), rtol=1e-10)
+    assert_allclose(loss(*arrays, **options), formula(*arrays), rtol=1e-10)
     if gradient is not None:
-        assert_allclose(loss.grad(y_true, y_pred, **options), gradient(y_true, y_pred), rtol=1e-9, atol=1e-14)
+        grads, expected = loss.grad(*arrays, **options), gradient(*arrays)
+        for grad, grad_expected in zip(*((grads, expected) if isinstance(loss, lj.MultiInputLoss)
+                                        else ((grads,), (expected,)))):
+            assert_allclose(grad, grad_expected, rtol=1e-9, atol=1e-14)
 
 
 @pytest.mark.parametrize("name", sorted(lj.losses))
