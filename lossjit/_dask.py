@@ -40,7 +40,7 @@ import numpy as np
 from . import _validation as v
 from ._loss import PointwiseLoss
 from .classification import _SoftmaxFocalJob, _SoftmaxJob
-from .segmentation import _DiceJob
+from .segmentation import _DiceJob, _TverskyJob
 from .sequence import _CTCJob, _sequence_cross_entropy_job
 
 #: One letter per axis of ``y_pred``, as :func:`dask.array.blockwise` indexes arrays.
@@ -375,6 +375,7 @@ _FAMILY_LAYOUTS = {
     _SoftmaxFocalJob: partial(_softmax_layout, labels_in_denominator=False),
     _sequence_cross_entropy_job: _sequence_layout,
     _DiceJob: _dice_layout,
+    _TverskyJob: _dice_layout,
     _CTCJob: _ctc_layout,
 }
 
