@@ -20,6 +20,7 @@ from .classification import (binary_cross_entropy, cross_entropy, focal, hinge, 
                              softmax_focal, squared_hinge)
 from .embedding import contrastive, cosine_embedding, triplet_margin
 from .gradcheck import GradientCheckError, check_grad
+from .info_nce import info_nce, ntxent
 from .multiclass import categorical_hinge, crammer_singer, multi_margin
 from .probabilistic import gaussian_nll, laplace_nll
 from .ranking import margin_ranking, pairwise_logistic, ranking_softmax
@@ -38,7 +39,7 @@ losses = {loss.name: loss for loss in (mse, mae, huber, binary_cross_entropy, cr
                                        gaussian_nll, laplace_nll, multi_margin, crammer_singer,
                                        categorical_hinge, poly1_cross_entropy, sparsemax_loss,
                                        tversky, margin_ranking, pairwise_logistic, ranking_softmax,
-                                       triplet_margin, contrastive, cosine_embedding)}
+                                       triplet_margin, contrastive, cosine_embedding, info_nce, ntxent)}
 #: The names of lossjit's own losses; ``pointwise_loss(register=True)`` adds a user's beside them.
 BUILT_IN = frozenset(losses)
 
@@ -62,6 +63,7 @@ __all__ = [
     "gaussian_nll",
     "hinge",
     "huber",
+    "info_nce",
     "kl_divergence",
     "laplace_nll",
     "log_cosh",
@@ -71,6 +73,7 @@ __all__ = [
     "margin_ranking",
     "mse",
     "multi_margin",
+    "ntxent",
     "pairwise_logistic",
     "pointwise_loss",
     "poisson",

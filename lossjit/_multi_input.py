@@ -103,8 +103,8 @@ class MultiInputLoss(Loss):
 
     def grad(self, *arrays, sample_weight=None, reduction="mean", out=None, **options):
         """The gradients of the reduced loss, one per differentiable input (a tuple, in ``differentiable``
-        order), into ``out`` (a tuple of arrays) if given. With ``"none"``: the derivatives of each sample's
-        weighted loss."""
+        order), into ``out`` (a tuple of arrays) if given. With ``"none"``: the gradient of the sum of the
+        weighted per-sample losses (each sample's own derivatives where samples do not interact)."""
         return self._evaluate_multi(arrays, sample_weight, reduction, options, True, out)[1]
 
     def value_and_grad(self, *arrays, sample_weight=None, reduction="mean", out=None, **options):

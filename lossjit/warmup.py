@@ -85,6 +85,11 @@ def _warm_catalogue_two(loss, dtype):
         loss.value_and_grad(scores, probabilities, -scores)
     elif loss.name in ("contrastive", "cosine_embedding"):
         loss.value_and_grad(np.array([1, 0 if loss.name == "contrastive" else -1]), scores, probabilities)
+    elif loss.name == "info_nce":
+        loss.value_and_grad(scores, probabilities)
+        loss.value_and_grad(scores, probabilities, symmetric=True)
+    elif loss.name == "ntxent":
+        loss.value_and_grad(scores, probabilities)
     elif loss.name == "tversky":
         maps = np.full((2, 3, 4), 0.25, dtype)
         loss.value_and_grad(maps, maps)
@@ -95,7 +100,8 @@ def _warm_catalogue_two(loss, dtype):
 #: The losses that _warm_catalogue_two warms.
 _CATALOGUE_TWO = frozenset({"gaussian_nll", "laplace_nll", "margin_ranking", "multi_margin", "crammer_singer",
                             "categorical_hinge", "poly1_cross_entropy", "sparsemax_loss", "pairwise_logistic",
-                            "ranking_softmax", "tversky", "triplet_margin", "contrastive", "cosine_embedding"})
+                            "ranking_softmax", "tversky", "triplet_margin", "contrastive", "cosine_embedding",
+                            "info_nce", "ntxent"})
 
 
 def _warm_pointwise(loss, dtype):

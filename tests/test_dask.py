@@ -93,7 +93,7 @@ def cluster():
 #: The losses of catalogue II (issue 25) but tversky, which do not run on Dask yet: each refuses a Dask array by name.
 NOT_ON_DASK = ("gaussian_nll", "laplace_nll", "margin_ranking", "multi_margin", "crammer_singer", "categorical_hinge",
                "poly1_cross_entropy", "sparsemax_loss", "pairwise_logistic", "ranking_softmax",
-               "triplet_margin", "contrastive", "cosine_embedding")
+               "triplet_margin", "contrastive", "cosine_embedding", "info_nce", "ntxent")
 ON_DASK = [name for name in lj.losses if name not in NOT_ON_DASK]
 
 

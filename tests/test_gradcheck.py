@@ -71,6 +71,9 @@ INPUTS = {
                     {"margin": 10.0}),
     "cosine_embedding": (lambda rng: (np.array([1, -1, 1, -1, -1]), rng.normal(size=(5, 4)),
                                       rng.normal(size=(5, 4))), {"margin": -1.0}),
+    "info_nce": (lambda rng: (rng.normal(size=(6, 4)), rng.normal(size=(6, 4))),
+                 {"temperature": 0.5, "symmetric": True}),
+    "ntxent": (lambda rng: (rng.normal(size=(6, 4)), rng.normal(size=(6, 4))), {"temperature": 0.5}),
 }
 
 

@@ -514,6 +514,51 @@ def _cosine_embedding():
     return np.array([1, -1, 1, -1, -1]), x1, x2, {"margin": margin}, formula, None
 
 
+def _cosine_similarities(a, b):
+    a = a / np.linalg.norm(a, axis=1, keepdims=True)
+    b = b / np.linalg.norm(b, axis=1, keepdims=True)
+    return a @ b.T
+
+
+def _log_softmax(z, axis=-1):
+    shifted = z - z.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+def _info_nce_case(symmetric):
+    x1, x2, _ = _embedding_rows()
+    tau = 0.5
+
+    def formula(x1, x2):
+        s = _cosine_similarities(x1, x2) / tau
+        rows = -np.diag(_log_softmax(s, axis=1))
+        return np.mean(0.5 * (rows - np.diag(_log_softmax(s, axis=0))) if symmetric else rows)
+
+    return x1, x2, {"temperature": tau, "symmetric": symmetric}, formula, None
+
+
+def _info_nce():
+    return _info_nce_case(symmetric=False)
+
+
+def _info_nce_symmetric():
+    return _info_nce_case(symmetric=True)
+
+
+def _ntxent():
+    x1, x2, _ = _embedding_rows()
+    tau, n = 0.5, len(x1)
+
+    def formula(x1, x2):
+        e = np.concatenate([x1, x2])
+        s = _cosine_similarities(e, e) / tau
+        np.fill_diagonal(s, -np.inf)
+        partner = (np.arange(2 * n) + n) % (2 * n)
+        return np.mean(-_log_softmax(s, axis=1)[np.arange(2 * n), partner])
+
+    return x1, x2, {"temperature": tau}, formula, None
+
+
 #: name -> list of makers; every registered loss needs at least one.
 EVALUATORS = {
     "mse": [_mse],
@@ -547,6 +592,8 @@ EVALUATORS = {
     "triplet_margin": [_triplet_margin],
     "contrastive": [_contrastive],
     "cosine_embedding": [_cosine_embedding],
+    "info_nce": [_info_nce, _info_nce_symmetric],
+    "ntxent": [_ntxent],
 }
 
 CASES = [pytest.param(name, make, id=make.__name__.lstrip("_")) for name, makers in EVALUATORS.items()

@@ -131,7 +131,7 @@ class PairedKernel(typed.PerDtype):
     :func:`_kernel` with the block of the element function ``element``."""
 
     def __init__(self, element_function):
-        name = element_function.py_func.__name__
+        name = getattr(element_function, "py_func", element_function).__name__  # a plain function without the JIT
         block = typed.bind(_block, f"paired_{name}_block", element=element_function)
         super().__init__(_kernel, _signature, blocks=(_block_signature, {name: block}), parallel=True)
         self.kind = name
