@@ -112,14 +112,6 @@ class MultiInputLoss(Loss):
         return self._evaluate_multi(arrays, sample_weight, reduction, options, True, out)
 
 
-def _compute_dtype(*arrays):
-    """float32 when every floating array is float32 (or float16), else float64."""
-    floating = [array.dtype for array in arrays if array.dtype.kind == "f"]
-    if floating and all(dtype.itemsize <= 4 for dtype in floating):
-        return np.dtype(np.float32)
-    return np.dtype(np.float64)
-
-
 class PairedJob:
     """A target, a prediction ``a`` of its shape and ``b``, checked and flattened for a
     :class:`lossjit._kernels.paired.PairedKernel`. With ``spread=True``, ``b`` is a spread (a variance, a
@@ -146,7 +138,7 @@ class PairedJob:
         elif spread and b.size and b.min() < 0:
             raise ValueError(f"{names[2]} must be >= 0; found {b.min()}")
         self.kernel = kernel
-        self.dtype = _compute_dtype(y_true, a, b)
+        self.dtype = v.common_dtype(y_true, a, b)
         self.y_true, self.a, self.b = (v.flat(array, self.dtype) for array in (y_true, a, b))
         self.params = tuple(map(self.dtype.type, params))
         self.shapes = (a.shape, b.shape)

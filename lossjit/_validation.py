@@ -166,6 +166,25 @@ def check_in_range(array, name, low, high):
         raise ValueError(f"{name} must lie in [{low}, {high}]; found values from {np.nanmin(array)} to {np.nanmax(array)}")
 
 
+def check_real_number(value, name):
+    """A finite real number of either sign (not a bool), returned as float."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    return value
+
+
+def common_dtype(*arrays):
+    """The compute dtype of any number of arrays: float32 when every floating one is float32 (or float16),
+    else float64 (integer and bool arrays do not count)."""
+    floating = [array.dtype for array in arrays if array.dtype.kind == "f"]
+    if floating and all(dtype.itemsize <= 4 for dtype in floating):
+        return _FLOAT32
+    return _FLOAT64
+
+
 def check_positive_number(value, name, *, allow_zero=False):
     """A finite real number > 0 (or >= 0), returned as float."""
     if type(value) is float and (0.0 <= value if allow_zero else 0.0 < value) and value < math.inf:

@@ -21,24 +21,6 @@ from ._kernels import embedding as kernels
 from ._multi_input import MultiInputLoss
 
 
-def _compute_dtype(arrays):
-    """float32 when every floating embedding is float32 (or float16), else float64 (labels do not count)."""
-    floating = [array.dtype for array in arrays if array.dtype.kind == "f"]
-    if floating and all(dtype.itemsize <= 4 for dtype in floating):
-        return np.dtype(np.float32)
-    return np.dtype(np.float64)
-
-
-def _real_number(value, name):
-    """A finite real number (not a bool), as float."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    return value
-
-
 def _norm_order(p):
     """p >= 1 or inf: an order of a norm."""
     if isinstance(p, (bool, np.bool_)) or not isinstance(p, (int, float, np.integer, np.floating)):
@@ -68,7 +50,7 @@ class _EmbeddingJob:
         self.loss_shape = shape[:-1]
         self.n_rows = 1 if len(shape) == 1 else shape[0]
         self.width = shape[-1]
-        self.dtype = _compute_dtype(embeddings)
+        self.dtype = v.common_dtype(*embeddings)
         self.rows = [v.flat(array, self.dtype) for array in embeddings]
         self.shapes = (shape,) * len(embeddings)
         self.labels = np.empty(0, np.int64) if labels is None else labels
@@ -115,7 +97,7 @@ def _triplet_job(anchor, positive, negative, *, sample_weight=None, margin, p, e
 
 
 def _cosine_job(y_true, x1, x2, *, sample_weight=None, margin):
-    margin = _real_number(margin, "margin")
+    margin = v.check_real_number(margin, "margin")
     labels = _pair_labels(y_true, v.as_array(x1, "x1"), (1, -1), "1 (a similar pair) or -1 (a dissimilar pair)")
     return _EmbeddingJob("cosine", ("x1", "x2"), (x1, x2), labels, sample_weight, margin)
 

@@ -11,7 +11,6 @@ row by its ``sample_weight`` (shape ``(N,)``): "mean" is ``sum_n s_n l_n / sum_n
 Keras's mean over rows without weights).
 """
 
-import math
 
 import numpy as np
 
@@ -20,15 +19,6 @@ from ._kernels.multiclass_hinge import multiclass_hinge
 from ._loss import Loss
 from ._threads import after_kernel
 from .classification import _SoftmaxRows
-
-
-def _check_margin(margin):
-    """A finite real number (torch takes any sign), returned as float."""
-    if isinstance(margin, (bool, np.bool_)) or not isinstance(margin, (int, float, np.integer, np.floating)):
-        raise TypeError(f"margin must be a real number, got {type(margin).__name__}")
-    if not math.isfinite(margin):
-        raise ValueError(f"margin must be finite, got {margin}")
-    return float(margin)
 
 
 def _check_power(p):
@@ -68,12 +58,12 @@ class _HingeRows(_SoftmaxRows):
 
 
 def _multi_margin_job(y_true, y_pred, sample_weight, margin, p, class_weight):
-    return _HingeRows(y_true, y_pred, sample_weight, "multi_margin", _check_margin(margin), _check_power(p),
+    return _HingeRows(y_true, y_pred, sample_weight, "multi_margin", v.check_real_number(margin, "margin"), _check_power(p),
                       class_weight)
 
 
 def _crammer_singer_job(y_true, y_pred, sample_weight, margin):
-    return _HingeRows(y_true, y_pred, sample_weight, "crammer_singer", _check_margin(margin))
+    return _HingeRows(y_true, y_pred, sample_weight, "crammer_singer", v.check_real_number(margin, "margin"))
 
 
 def _categorical_hinge_job(y_true, y_pred, sample_weight):

@@ -151,9 +151,7 @@ pairwise_logistic = Loss(
 
 
 def _margin_ranking_job(y_true, x1, x2, *, sample_weight=None, margin):
-    margin = float(margin)
-    if not np.isfinite(margin):
-        raise ValueError(f"margin must be finite, got {margin}")
+    margin = v.check_real_number(margin, "margin")
     labels = v.as_array(y_true, "y_true")
     if labels.size and not np.isin(labels, (-1, 1)).all():
         raise ValueError("y_true must hold 1 (x1 should rank higher) or -1 (x2 should); found "

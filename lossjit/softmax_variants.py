@@ -10,10 +10,6 @@ Both take logits with classes on ``axis`` (the last by default) and ``y_true`` a
 :data:`lossjit.cross_entropy` validates them; the mean is ``sum_n s_n l_n / sum_n s_n``.
 """
 
-import math
-
-import numpy as np
-
 from . import _validation as v
 from ._kernels import poly1 as poly1_kernels
 from ._kernels import sparsemax as sparsemax_kernels
@@ -22,21 +18,11 @@ from ._threads import after_kernel
 from .classification import _SoftmaxRows
 
 
-def _check_real_number(value, name):
-    """A finite real number of either sign, returned as float."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    return value
-
-
 class _Poly1Job(_SoftmaxRows):
     """Validated rows of logits for the poly-1 kernel."""
 
     def __init__(self, y_true, y_pred, sample_weight, epsilon, axis):
-        epsilon = _check_real_number(epsilon, "epsilon")
+        epsilon = v.check_real_number(epsilon, "epsilon")
         super().__init__(y_true, y_pred, sample_weight, True, axis)
         self.epsilon = float(self.dtype.type(epsilon))  # the value the element maths of the dtype sees
         self.denominator = v.weight_total(self.row_weights, self.inner, self.y_pred.size // self.n_classes)

@@ -75,6 +75,29 @@ def _target(labels, target, n, c, s, n_classes, n_spatial):
     return _ONE if labels[n * n_spatial + s] == c else _ZERO
 
 
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _backward(labels, target, activation, n_classes, n_spatial, n, constant, slope, grad):
+    """The gradient of sample n, from the probabilities kept in ``grad``: with respect to p_cs it is
+    g_cs = constant_c - slope_c t_cs, then through the softmax or the sigmoid (Dice's and Tversky's alike)."""
+    first = n * n_classes * n_spatial
+    g = np.empty(n_classes)
+    for s in range(n_spatial):
+        weighted_sum = 0.0
+        for c in range(n_classes):
+            t = _target(labels, target, n, c, s, n_classes, n_spatial)
+            g[c] = constant[c] - slope[c] * t
+            weighted_sum += grad[first + c * n_spatial + s] * g[c]
+        for c in range(n_classes):
+            at = first + c * n_spatial + s
+            q = grad[at]
+            if activation == SOFTMAX:
+                grad[at] = q * (g[c] - weighted_sum)
+            elif activation == SIGMOID:
+                grad[at] = g[c] * q * (_ONE - q)
+            else:
+                grad[at] = g[c]
+
+
 # IEEE division: with smooth = 0 a class empty in both maps gives 0 / 0 = NaN, not a ZeroDivisionError.
 def _dice_sample(y_pred, labels, target, activation, smooth, alpha, beta, n_classes, n_spatial, n, scale, grad):
     """Dice l_n in float64; writes its gradient times ``scale`` when grad is non-empty. ``alpha`` and
@@ -107,22 +130,7 @@ def _dice_sample(y_pred, labels, target, activation, smooth, alpha, beta, n_clas
         constant[c] = scale * numerator / (denominator * denominator) / n_classes
         slope[c] = scale * 2.0 / denominator / n_classes
     if grad.size > 0:
-        g = np.empty(n_classes)
-        for s in range(n_spatial):
-            weighted_sum = 0.0
-            for c in range(n_classes):
-                t = _target(labels, target, n, c, s, n_classes, n_spatial)
-                g[c] = constant[c] - slope[c] * t
-                weighted_sum += grad[first + c * n_spatial + s] * g[c]
-            for c in range(n_classes):
-                at = first + c * n_spatial + s
-                q = grad[at]
-                if activation == SOFTMAX:
-                    grad[at] = q * (g[c] - weighted_sum)
-                elif activation == SIGMOID:
-                    grad[at] = g[c] * q * (_ONE - q)
-                else:
-                    grad[at] = g[c]
+        _backward(labels, target, activation, n_classes, n_spatial, n, constant, slope, grad)
     return loss / n_classes
 
 
@@ -158,22 +166,7 @@ def _tversky_sample(y_pred, labels, target, activation, smooth, alpha, beta, n_c
         constant[c] = scale * alpha * numerator / squared / n_classes
         slope[c] = scale * growth / squared / n_classes
     if grad.size > 0:
-        g = np.empty(n_classes)
-        for s in range(n_spatial):
-            weighted_sum = 0.0
-            for c in range(n_classes):
-                t = _target(labels, target, n, c, s, n_classes, n_spatial)
-                g[c] = constant[c] - slope[c] * t
-                weighted_sum += grad[first + c * n_spatial + s] * g[c]
-            for c in range(n_classes):
-                at = first + c * n_spatial + s
-                q = grad[at]
-                if activation == SOFTMAX:
-                    grad[at] = q * (g[c] - weighted_sum)
-                elif activation == SIGMOID:
-                    grad[at] = g[c] * q * (_ONE - q)
-                else:
-                    grad[at] = g[c]
+        _backward(labels, target, activation, n_classes, n_spatial, n, constant, slope, grad)
     return loss / n_classes
 
 
