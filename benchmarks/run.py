@@ -4,8 +4,8 @@ Run ``make bench`` (or ``python benchmarks/run.py [--quick]``). Everything is
 measured in one run, so the ratios compare like with like even on a busy
 machine; absolute times are only as quiet as the machine was. Writes
 ``benchmarks/results/RESULTS.md``, ``results.json`` and ``speed.png``.
-The parts live in ``benchmarks/suite/`` (measurement, peers, cases, overheads,
-environment, report); see ``benchmarks/README.md``.
+The parts live in ``benchmarks/suite/`` (measurement, peers, cases, catalogue two
+against PyTorch, overheads, environment, report); see ``benchmarks/README.md``.
 """
 
 import argparse
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from suite import cases, report
+from suite import catalogue_two, cases, report
 from suite.environment import environment
 from suite.measure import MEMORY_ELEMENTS, bandwidth, best_memory_bandwidth
 from suite.overheads import overheads
@@ -44,10 +44,11 @@ def main():
             print(f"bandwidth {np.dtype(dtype).name} {n:,}:",
                   {k: f"{v:.1f} GB/s" for k, v in bw[(np.dtype(dtype).name, n)].items()}, flush=True)
     rows = cases.run_all(sizes, shapes, budget, rng, args.quick)
+    two = catalogue_two.run_all(budget, rng) if torch is not None else []  # issue 25: against torch only
     bw = best_memory_bandwidth(bw, rows)
     over = overheads(3 if args.quick else 7)
-    checks = report.targets(rows, bw, over)
-    report.write(args.out, env, bw, rows, over, checks, args.quick)
+    checks = report.targets(rows, bw, over, two)
+    report.write(args.out, env, bw, rows, over, checks, args.quick, two)
     for label, figure, ok in checks:
         print(f"{'met ' if ok else 'MISS'} {label}: {figure}")
     print(f"wrote {args.out / 'RESULTS.md'} and speed.png")

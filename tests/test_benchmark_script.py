@@ -18,7 +18,7 @@ import reference
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))  # where benchmarks/run.py, run as a script, finds its package
-from suite import cases, measure, peers, report  # noqa: E402
+from suite import catalogue_two, cases, measure, peers, report  # noqa: E402
 
 # The script compiles STREAM-like kernels from their Python functions; timings without the JIT mean nothing.
 pytestmark = pytest.mark.skipif(numba.config.DISABLE_JIT, reason="the benchmark needs the JIT")
@@ -121,6 +121,42 @@ def test_softmax_targets_per_kind_of_target():
     assert checks["cross_entropy(labels, logits) value+grad: >= 2x torch (worst shape)"] == ("3.00x", True)
     assert checks["cross_entropy(probabilities, logits) value: >= 1x torch (worst shape)"] == ("1.20x", True)
     assert checks["cross_entropy(probabilities, logits) value+grad: >= 2x torch (worst shape)"] == ("1.80x", False)
+
+
+@pytest.mark.skipif(peers.torch is None, reason="the catalogue-two rows time lossjit against PyTorch")
+def test_catalogue_two_rows_run_and_agree_with_torch():
+    """Issue 25's rows at tiny shapes: lossjit's values and every gradient agree with torch's, both timed;
+    RESULTS.md gets their section."""
+    rows = catalogue_two.run_all(1e-4, np.random.default_rng(6), info_nce_shape=(16, 8), embedding_shape=(64, 8))
+    assert [row["loss"] for row in rows] == ["info_nce", "info_nce(symmetric=True)", "triplet_margin",
+                                             "cosine_embedding"]
+    for row in rows:
+        assert row["agree"], row
+        assert set(row["times"]) == {"lossjit", "torch"} and all(t > 0 for t in row["times"].values())
+        assert row["ratio"] == row["times"]["torch"] / row["times"]["lossjit"]
+    section = "\n".join(report._catalogue_two_section(rows))
+    assert "issue 25" in section and section.count("| float32 |") == 4
+
+
+def test_catalogue_two_targets():
+    """targets() checks issue 25's shapes only, each row of a target at least as fast as torch and agreeing:
+    InfoNCE both its default and its symmetric row."""
+    def row(loss, shape, ratio, agree=True):
+        return {"loss": loss, "dtype": "float32", "shape": list(shape), "ratio": ratio, "agree": agree}
+    over = {"per_call_1000_elements_s": {"lj.mse(y, p)": 2e-6}, "import_lossjit_minus_numba_s": 0.1,
+            "first_call_warm_cache_s": {"lj.mse": 0.1}}
+    two = [row("info_nce", catalogue_two.INFO_NCE_SHAPE, 1.5), row("info_nce(symmetric=True)",
+                                                                  catalogue_two.INFO_NCE_SHAPE, 0.9),
+           row("triplet_margin", catalogue_two.EMBEDDING_SHAPE, 2.0), row("triplet_margin", (64, 8), 0.5)]
+    checks = {label: (figure, met) for label, figure, met in report.targets([], {}, over, two)}
+    assert checks["InfoNCE value+grad (4096, 256) f32 >= torch"] == (
+        "info_nce 1.50x, info_nce(symmetric=True) 0.90x", False)
+    assert checks["triplet value+grad (65536, 128) f32 >= torch"] == ("triplet_margin 2.00x", True)
+    two[2]["agree"] = False
+    checks = {label: (figure, met) for label, figure, met in report.targets([], {}, over, two)}
+    assert checks["triplet value+grad (65536, 128) f32 >= torch"] == (
+        "triplet_margin 2.00x (values disagree!)", False)
+    assert not any("InfoNCE" in label for label, _, _ in report.targets([], {}, over))
 
 
 @pytest.mark.parametrize("name", [*cases.POINTWISE, *cases.CATALOGUE])

@@ -253,3 +253,48 @@ def torch_ctc(logits, targets, input_lengths, target_lengths, grad):
         with torch.no_grad():
             return F.ctc_loss(z.log_softmax(2), tt, il, tl).item()
     return forward
+
+
+# -- catalogue two (issue 25): forward and every differentiable input's gradient -------------------------
+
+def torch_info_nce(x1, x2, temperature=0.07, symmetric=False):
+    """A call of InfoNCE's forward and ``torch.autograd.grad`` for x1 and x2, the same maths as ``lj.info_nce``:
+    rows divided by their norms (squared norms clipped at the dtype's epsilon, as lossjit and optax do), logits
+    ``u @ v.T / temperature``, ``F.cross_entropy(logits, arange(N))`` (CLIP's mean with the transposed logits
+    when symmetric). Returns (value, (grad x1, grad x2))."""
+    a, b = (torch.from_numpy(x).requires_grad_(True) for x in (x1, x2))
+    labels = torch.arange(x1.shape[0])
+    eps = torch.finfo(a.dtype).eps
+
+    def forward_backward():
+        u = a / torch.sqrt(torch.clamp((a * a).sum(1, keepdim=True), min=eps))
+        v = b / torch.sqrt(torch.clamp((b * b).sum(1, keepdim=True), min=eps))
+        logits = u @ v.T / temperature
+        loss = F.cross_entropy(logits, labels)
+        if symmetric:
+            loss = (loss + F.cross_entropy(logits.T, labels)) / 2
+        return loss.item(), torch.autograd.grad(loss, (a, b))
+    return forward_backward
+
+
+def torch_triplet_margin(anchor, positive, negative):
+    """A call of ``F.triplet_margin_loss`` (margin 1, p 2, eps 1e-6: lossjit's defaults) and
+    ``torch.autograd.grad`` for the anchor, positive and negative. Returns (value, grads)."""
+    tensors = [torch.from_numpy(x).requires_grad_(True) for x in (anchor, positive, negative)]
+
+    def forward_backward():
+        loss = F.triplet_margin_loss(*tensors)
+        return loss.item(), torch.autograd.grad(loss, tensors)
+    return forward_backward
+
+
+def torch_cosine_embedding(labels, x1, x2):
+    """A call of ``F.cosine_embedding_loss`` (margin 0, lossjit's default) on labels of +1 and -1 and
+    ``torch.autograd.grad`` for x1 and x2. Returns (value, grads)."""
+    target = torch.from_numpy(labels)
+    tensors = [torch.from_numpy(x).requires_grad_(True) for x in (x1, x2)]
+
+    def forward_backward():
+        loss = F.cosine_embedding_loss(*tensors, target)
+        return loss.item(), torch.autograd.grad(loss, tensors)
+    return forward_backward

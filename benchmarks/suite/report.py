@@ -3,6 +3,7 @@
 import json
 
 from .cases import OUT, POINTWISE, STREAM_IN_ROUNDS
+from .catalogue_two import EMBEDDING_SHAPE, INFO_NCE_SHAPE
 from .measure import MEMORY_ELEMENTS
 
 
@@ -54,8 +55,17 @@ def _triad_floor(row, bw):
     return f" (4x torch: {_fmt_time(row['times']['torch'] / 4)}; the same-size triad: {_fmt_time(seconds)})"
 
 
-def targets(rows, bw, over):
-    """Each target of issue 5 with the measured figure and whether it is met (sizes >= 1e6)."""
+#: Issue 25's targets: (label, the rows' losses, their shape), float32, each row at least as fast as torch.
+CATALOGUE_TWO_TARGETS = (
+    ("InfoNCE value+grad (4096, 256) f32 >= torch", ("info_nce", "info_nce(symmetric=True)"), INFO_NCE_SHAPE),
+    ("triplet value+grad (65536, 128) f32 >= torch", ("triplet_margin",), EMBEDDING_SHAPE),
+)
+
+
+def targets(rows, bw, over, two=()):
+    """Each target of issue 5 with the measured figure and whether it is met (sizes >= 1e6), and issue 25's
+    on the catalogue-two rows ``two`` (``catalogue_two.run_all``): torch / lossjit at least 1 in every row of
+    the target (InfoNCE: the default and the symmetric loss), whose values and gradients agree."""
     checks = []
     for name in ("mse", "mae", "huber", "binary_cross_entropy(from_logits)"):
         for dtype in ("float32", "float64"):
@@ -92,6 +102,12 @@ def targets(rows, bw, over):
     ctc = [_ratio(r, "torch") for r in rows if r["loss"].startswith("ctc")]
     if ctc:
         checks.append(("ctc: >= 2x torch (worst shape)", f"{min(ctc):.2f}x", min(ctc) >= 2))
+    for label, losses, shape in CATALOGUE_TWO_TARGETS:
+        found = [r for r in two if r["loss"] in losses and r["dtype"] == "float32" and r["shape"] == list(shape)]
+        if found:
+            figure = ", ".join(f"{r['loss']} {r['ratio']:.2f}x" + ("" if r["agree"] else " (values disagree!)")
+                               for r in found)
+            checks.append((label, figure, all(r["ratio"] >= 1 and r["agree"] for r in found)))
     per_call = over["per_call_1000_elements_s"]["lj.mse(y, p)"]
     checks.append(("1,000-element call lj.mse(y, p) < 3 us", _fmt_time(per_call), per_call < 3e-6))
     extra = over["import_lossjit_minus_numba_s"]
@@ -106,8 +122,9 @@ def targets(rows, bw, over):
     return checks
 
 
-def markdown(env, bw, rows, over, checks, quick):
-    """RESULTS.md: the machine, the targets, the bandwidth table, the overheads and a table per loss."""
+def markdown(env, bw, rows, over, checks, quick, two=()):
+    """RESULTS.md: the machine, the targets, the bandwidth table, the overheads, a table per loss and the
+    catalogue-two rows ``two``."""
     out = [f"# lossjit benchmark results{' (--quick)' if quick else ''}", "",
            f"Run {env['date']} on {env['cpu']}: {env['usable_cpus']} usable CPUs, numba {env['numba']} with "
            f"{env['numba_threads']} threads on the `{env['threading_layer']}` layer; NumPy {env['numpy']}, "
@@ -166,7 +183,27 @@ def markdown(env, bw, rows, over, checks, quick):
                 cells += [_fmt_time(r["times"].get(k)), f"{ratio:.1f}" if ratio else ""]
             flag = "" if r["agree"] else " (values disagree!)"
             out.append("| " + " | ".join(cells) + f" |{flag}")
+    out += _catalogue_two_section(two)
     return "\n".join(out) + "\n"
+
+
+def _catalogue_two_section(two):
+    """RESULTS.md's lines for the catalogue-two rows against torch (issue 25); none without them."""
+    if not two:
+        return []
+    out = ["", "## Catalogue two against PyTorch: value and every input's gradient (issue 25)", "",
+           "lossjit's `value_and_grad` into reused `out=` buffers against torch's forward and "
+           "`torch.autograd.grad` for every differentiable input, in the same interleaved rounds. `x torch` is "
+           "torch / lossjit (above 1: lossjit faster). `grad error`: the largest difference between a lossjit "
+           "and a torch gradient over the largest element of torch's.", "",
+           "| loss | dtype | shape | lossjit `out=` | torch | x torch | value | torch value | grad error | agree |",
+           "|---|---|---|---:|---:|---:|---:|---:|---:|---|"]
+    for r in two:
+        out.append(f"| {r['loss']} | {r['dtype']} | {'x'.join(map(str, r['shape']))} | "
+                   f"{_fmt_time(r['times']['lossjit'])} | {_fmt_time(r['times']['torch'])} | {r['ratio']:.2f} | "
+                   f"{r['value']:.7g} | {r['torch_value']:.7g} | {r['grad_error']:.1e} | "
+                   f"{'yes' if r['agree'] else '**no**'} |")
+    return out
 
 
 def plot(rows, bw, path):
@@ -202,10 +239,10 @@ def plot(rows, bw, path):
     fig.savefig(path, dpi=90)
 
 
-def write(folder, env, bw, rows, over, checks, quick):
-    """RESULTS.md, results.json and speed.png into ``folder``."""
-    (folder / "RESULTS.md").write_text(markdown(env, bw, rows, over, checks, quick))
+def write(folder, env, bw, rows, over, checks, quick, two=()):
+    """RESULTS.md, results.json and speed.png into ``folder``; ``two``: the catalogue-two rows."""
+    (folder / "RESULTS.md").write_text(markdown(env, bw, rows, over, checks, quick, two))
     (folder / "results.json").write_text(json.dumps(
         {"environment": env, "bandwidth": {f"{d} {n}": v for (d, n), v in bw.items()}, "rows": rows,
-         "overheads": over}, indent=1, default=str))
+         "catalogue_two": list(two), "overheads": over}, indent=1, default=str))
     plot(rows, bw, folder / "speed.png")
