@@ -40,9 +40,17 @@ warmup: $(STAMP)
 # Package tests, browser tests and every notebook (chapters and solutions) under nbval, in TEST_PROCESSES processes
 # (pytest-xdist; --dist loadfile keeps each notebook, and each test file, in one process; the browser tests take
 # turns at what they build into _build/: tests/browser/shared_build.py).
+# PEERS=1 (CI sets it) first installs the peers the loss tests compare with (the `peers` extra: PyTorch CPU, optax
+# under JAX); without them those tests skip.
 TEST_PROCESSES ?= 2
-test: warmup
+PEERS ?= 0
+PEERS_STAMP := $(VENV)/.peers-installed
+test: warmup $(if $(filter 1,$(PEERS)),$(PEERS_STAMP))
 	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist loadfile tests --nbval course
+
+$(PEERS_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[peers]'
+	touch $@
 
 # Which kernel lines the tests execute: JIT off so coverage sees the Python.
 coverage: $(STAMP)
