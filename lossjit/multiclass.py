@@ -51,15 +51,16 @@ class _HingeRows(_SoftmaxRows):
 
     def _kernel(self, scale, row_losses, grad):
         total = multiclass_hinge[self.dtype](
-            self.kind, self.y_pred, self.labels, self.target, self.class_weights, self.margin, self.power,
-            self.row_weights, self.inner, self.n_classes, self.dtype.type(scale), row_losses, grad)
+            self.kind, self.y_pred, self.labels, self.target, self.class_weights,
+            (float(self.margin), float(self.power)), self.row_weights, self.inner, self.n_classes, float(scale),
+            row_losses, grad)
         after_kernel(self.y_pred.size)
         return total
 
 
 def _multi_margin_job(y_true, y_pred, sample_weight, margin, p, class_weight):
-    return _HingeRows(y_true, y_pred, sample_weight, "multi_margin", v.check_real_number(margin, "margin"), _check_power(p),
-                      class_weight)
+    return _HingeRows(y_true, y_pred, sample_weight, "multi_margin", v.check_real_number(margin, "margin"),
+                      _check_power(p), class_weight)
 
 
 def _crammer_singer_job(y_true, y_pred, sample_weight, margin):

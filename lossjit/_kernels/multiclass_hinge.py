@@ -37,10 +37,10 @@ order, so the result does not depend on the number of threads.
 
 import numba
 import numpy as np
-from numba import njit, prange, types
+from numba import njit
 
-from .._config import BLOCK_SIZE, ERROR_MODEL, FASTMATH, PARALLEL_THRESHOLD
-from .typed import INT64, array, per_dtype, scalar
+from .._config import ERROR_MODEL, FASTMATH
+from .rows import RowKernel
 from .vector_math import from_order_key, order_key
 
 _ZERO = np.float32(0.0)
@@ -94,9 +94,11 @@ def _first_arg_max(scores, label, skip_label):
     return first_peak if first_peak < n_classes else label
 
 
-def _multi_margin(y_pred, labels, target, class_weights, margin, power, row_weights, inner, n_classes, scale,
-                  row_losses, grad, start, stop):
-    """float64 sum of row_weight * l_n over rows [start, stop)."""
+def _multi_margin(y_pred, labels, target, class_weights, params, row_weights, inner, n_classes, scale, row_losses,
+                  grad, start, stop):
+    """float64 sum of row_weight * l_n over rows [start, stop); params = (margin, power)."""
+    margin = y_pred.dtype.type(params[0])
+    power = params[1]
     cast = y_pred.dtype.type
     total = 0.0
     for r in range(start, stop):
@@ -134,9 +136,10 @@ def _multi_margin(y_pred, labels, target, class_weights, margin, power, row_weig
     return total
 
 
-def _crammer_singer(y_pred, labels, target, class_weights, margin, power, row_weights, inner, n_classes, scale,
-                    row_losses, grad, start, stop):
-    """float64 sum of row_weight * l_n over rows [start, stop)."""
+def _crammer_singer(y_pred, labels, target, class_weights, params, row_weights, inner, n_classes, scale, row_losses,
+                    grad, start, stop):
+    """float64 sum of row_weight * l_n over rows [start, stop); params = (margin, unused)."""
+    margin = y_pred.dtype.type(params[0])
     total = 0.0
     for r in range(start, stop):
         first = r * n_classes
@@ -154,15 +157,15 @@ def _crammer_singer(y_pred, labels, target, class_weights, margin, power, row_we
             for c in range(n_classes):
                 g_row[c] = _ZERO
             if rival != label:
-                slope = scale * w * _step(z)
+                slope = y_pred.dtype.type(scale) * w * _step(z)
                 g_row[rival] = slope
                 g_row[label] = -slope
     return total
 
 
-def _categorical_hinge(y_pred, labels, target, class_weights, margin, power, row_weights, inner, n_classes, scale,
-                       row_losses, grad, start, stop):
-    """float64 sum of row_weight * l_n over rows [start, stop)."""
+def _categorical_hinge(y_pred, labels, target, class_weights, params, row_weights, inner, n_classes, scale, row_losses,
+                       grad, start, stop):
+    """float64 sum of row_weight * l_n over rows [start, stop); params unused."""
     cast = y_pred.dtype.type
     scores = np.empty(n_classes, y_pred.dtype)  # s_c = (1 - t_c) x_c
     total = 0.0
@@ -206,42 +209,6 @@ def _categorical_hinge(y_pred, labels, target, class_weights, margin, power, row
     return total
 
 
-BLOCKS = {"multi_margin": _multi_margin, "crammer_singer": _crammer_singer, "categorical_hinge": _categorical_hinge}
-
-#: Bound per dtype by ``per_dtype(blocks=...)``: calls the compiled block at an address (:mod:`.calls`).
-call_block = None
-
-
-def _signature(dtype):
-    """Scores, labels, targets and weights read-only; row losses and the gradient written."""
-    values, value, written = array(dtype), scalar(dtype), array(dtype, writeable=True)
-    return (values, array(np.int64), values, values, value, INT64, values, INT64, INT64, value, written, written)
-
-
-def _block_signature(dtype):
-    return types.float64(*_signature(dtype), INT64, INT64)
-
-
-@per_dtype(_signature, blocks=(_block_signature, BLOCKS), parallel=True)
-def multiclass_hinge(block, y_pred, labels, target, class_weights, margin, power, row_weights, inner, n_classes, scale,
-                     row_losses, grad):
-    """sum_n row_weight_n * l_n in float64; optionally per-row losses and the gradient times ``scale``.
-    ``block`` is the address of the compiled code of one of :data:`BLOCKS`."""
-    n_rows = y_pred.size // n_classes
-    rows_per_block = max(1, BLOCK_SIZE // n_classes)
-    n_blocks = (n_rows + rows_per_block - 1) // rows_per_block
-    partials = np.empty(n_blocks)
-    if y_pred.size < PARALLEL_THRESHOLD:
-        for b in range(n_blocks):
-            start = b * rows_per_block
-            partials[b] = call_block(block, y_pred, labels, target, class_weights, margin, power, row_weights, inner,
-                                     n_classes, scale, row_losses, grad, start, min(start + rows_per_block, n_rows))
-    else:
-        for b in prange(n_blocks):
-            start = b * rows_per_block
-            partials[b] = call_block(block, y_pred, labels, target, class_weights, margin, power, row_weights, inner,
-                                     n_classes, scale, row_losses, grad, start, min(start + rows_per_block, n_rows))
-    total = 0.0
-    for b in range(n_blocks):
-        total += partials[b]
-    return total
+#: The block of each loss, run by the shared row driver.
+multiclass_hinge = RowKernel("multiclass_hinge", {"multi_margin": _multi_margin, "crammer_singer": _crammer_singer,
+                                                  "categorical_hinge": _categorical_hinge})

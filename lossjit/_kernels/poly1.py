@@ -29,10 +29,10 @@ import math
 
 import numba
 import numpy as np
-from numba import njit, prange, types
+from numba import njit
 
-from .._config import BLOCK_SIZE, ERROR_MODEL, FASTMATH, PARALLEL_THRESHOLD
-from .typed import INT64, array, per_dtype
+from .._config import ERROR_MODEL, FASTMATH
+from .rows import RowKernel
 from .vector_math import exp_nonpositive, largest
 
 _ZERO = np.float32(0.0)
@@ -131,10 +131,12 @@ def _target_row(row, t, epsilon, scale, exps, grad_row):
     return loss
 
 
-# The block of each kind of target, with the kernel's arguments (:func:`_block_signature`): each is the float64
-# sum of row_weight * l_n over rows [start, stop), compiled on its own when first used.
-def _labelled_block(y_pred, labels, target, epsilon, row_weights, inner, n_classes, scale, row_losses, grad,
-                    start, stop):
+# The block of each kind of target, with the shared row driver's arguments (:func:`.rows.block_signature`; params
+# = (epsilon, unused)): each is the float64 sum of row_weight * l_n over rows [start, stop), compiled on its own
+# when first used.
+def _labelled_block(y_pred, labels, target, class_weights, params, row_weights, inner, n_classes, scale, row_losses,
+                    grad, start, stop):
+    epsilon = params[0]
     exps = np.empty(n_classes, y_pred.dtype)
     total = 0.0
     for r in range(start, stop):
@@ -148,8 +150,9 @@ def _labelled_block(y_pred, labels, target, epsilon, row_weights, inner, n_class
     return total
 
 
-def _target_block(y_pred, labels, target, epsilon, row_weights, inner, n_classes, scale, row_losses, grad,
-                  start, stop):
+def _target_block(y_pred, labels, target, class_weights, params, row_weights, inner, n_classes, scale, row_losses,
+                  grad, start, stop):
+    epsilon = params[0]
     exps = np.empty(n_classes, y_pred.dtype)
     total = 0.0
     for r in range(start, stop):
@@ -163,44 +166,5 @@ def _target_block(y_pred, labels, target, epsilon, row_weights, inner, n_classes
     return total
 
 
-#: The blocks by kind of target: class indices or class probabilities.
-BLOCKS = {"labels": _labelled_block, "targets": _target_block}
-
-
-#: Bound per dtype by ``per_dtype(blocks=...)``: calls the compiled block at an address (:mod:`.calls`).
-call_block = None
-
-
-def _signature(dtype):
-    """Logits, labels, targets and weights read-only; row losses and gradient written."""
-    values, written = array(dtype), array(dtype, writeable=True)
-    return (values, array(np.int64), values, types.float64, values, INT64, INT64, types.float64, written, written)
-
-
-def _block_signature(dtype):
-    return types.float64(*_signature(dtype), INT64, INT64)
-
-
-@per_dtype(_signature, blocks=(_block_signature, BLOCKS), parallel=True)
-def poly1_cross_entropy(block, y_pred, labels, target, epsilon, row_weights, inner, n_classes, scale, row_losses,
-                        grad):
-    """sum_n row_weight_n * l_n in float64; optionally per-row losses and the gradient times ``scale``.
-    ``block`` is the address of the compiled block of the target's kind (:data:`BLOCKS`)."""
-    n_rows = y_pred.size // n_classes
-    rows_per_block = max(1, BLOCK_SIZE // n_classes)
-    n_blocks = (n_rows + rows_per_block - 1) // rows_per_block
-    partials = np.empty(n_blocks)
-    if y_pred.size < PARALLEL_THRESHOLD:
-        for b in range(n_blocks):
-            start = b * rows_per_block
-            partials[b] = call_block(block, y_pred, labels, target, epsilon, row_weights, inner, n_classes, scale,
-                                     row_losses, grad, start, min(start + rows_per_block, n_rows))
-    else:
-        for b in prange(n_blocks):
-            start = b * rows_per_block
-            partials[b] = call_block(block, y_pred, labels, target, epsilon, row_weights, inner, n_classes, scale,
-                                     row_losses, grad, start, min(start + rows_per_block, n_rows))
-    total = 0.0
-    for b in range(n_blocks):
-        total += partials[b]
-    return total
+#: The blocks by kind of target: class indices or class probabilities, run by the shared row driver.
+poly1_cross_entropy = RowKernel("poly1_cross_entropy", {"labels": _labelled_block, "targets": _target_block})

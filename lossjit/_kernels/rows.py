@@ -1,0 +1,88 @@
+"""The shared driver of the row losses over ``(N, C)`` scores: the multi-class hinges, poly-1 and sparsemax.
+
+Each family's block functions (one per kind: a loss, or a kind of target) take one signature,
+:func:`block_signature`, and compute the float64 sum of ``row_weight * l_n`` over the rows
+``[start, stop)``, writing the per-row losses and the gradient times ``scale`` when those arrays are
+not empty. :func:`_kernel`, compiled once per dtype and shared by every family (:class:`RowKernel`),
+cuts the rows into blocks of about ``BLOCK_SIZE`` elements, runs them serially below
+``PARALLEL_THRESHOLD`` elements and with ``prange`` above, and adds the block sums in block order:
+bitwise the same at any thread count. A block is compiled alone, on its first use, and called through
+its address (:mod:`.calls`).
+
+Arrays are flat and C-contiguous: ``y_pred`` and ``target`` hold ``n_rows * n_classes`` elements,
+``labels`` ``n_rows`` (or none, when ``target`` is given), ``class_weights`` ``n_classes`` (or none).
+``params`` are a family's two numbers (a margin, a power, an epsilon; unused ones are 0).
+"""
+
+import numba
+import numpy as np
+from numba import prange, types
+
+from .._config import BLOCK_SIZE, ERROR_MODEL, FASTMATH, PARALLEL_THRESHOLD
+from .calls import ADDRESS, call_at
+from .typed import INT64, BlockRunner, PerDtype, array, bind
+
+#: Bound per dtype by :class:`RowKernel`: calls the compiled block at an address.
+call_block = None
+
+
+def signature(dtype):
+    """Scores, labels, targets, class weights and row weights read-only; row losses and gradient written."""
+    values, written = array(dtype), array(dtype, writeable=True)
+    return (values, array(np.int64), values, values, types.UniTuple(types.float64, 2), values, INT64, INT64,
+            types.float64, written, written)
+
+
+def block_signature(dtype):
+    return types.float64(*signature(dtype), INT64, INT64)
+
+
+def _kernel(block, y_pred, labels, target, class_weights, params, row_weights, inner, n_classes, scale, row_losses,
+            grad):
+    """sum_n row_weight_n l_n in float64, the block sums added in block order."""
+    n_rows = y_pred.size // n_classes
+    rows_per_block = max(1, BLOCK_SIZE // n_classes)
+    n_blocks = (n_rows + rows_per_block - 1) // rows_per_block
+    partials = np.empty(n_blocks)
+    if y_pred.size < PARALLEL_THRESHOLD:
+        for b in range(n_blocks):
+            start = b * rows_per_block
+            partials[b] = call_block(block, y_pred, labels, target, class_weights, params, row_weights, inner,
+                                     n_classes, scale, row_losses, grad, start, min(start + rows_per_block, n_rows))
+    else:
+        for b in prange(n_blocks):
+            start = b * rows_per_block
+            partials[b] = call_block(block, y_pred, labels, target, class_weights, params, row_weights, inner,
+                                     n_classes, scale, row_losses, grad, start, min(start + rows_per_block, n_rows))
+    total = 0.0
+    for b in range(n_blocks):
+        total += partials[b]
+    return total
+
+
+_DRIVERS = {}
+
+
+def _driver(dtype):
+    """:func:`_kernel` compiled for ``dtype``, once for every family."""
+    if dtype not in _DRIVERS:
+        kernel = bind(_kernel, f"rows_{dtype.name}", call_block=call_at(block_signature(dtype)))
+        _DRIVERS[dtype] = numba.njit([(ADDRESS, *signature(dtype))], parallel=True, cache=True, fastmath=FASTMATH,
+                                     error_model=ERROR_MODEL)(kernel)
+    return _DRIVERS[dtype]
+
+
+class RowKernel(PerDtype):
+    """A family's row kernel: ``kernel[dtype](kind, y_pred, labels, target, class_weights, params, row_weights,
+    inner, n_classes, scale, row_losses, grad)`` runs the shared driver with the family's block of ``kind``."""
+
+    def __init__(self, name, blocks):
+        super().__init__(_kernel, signature, blocks=(block_signature, blocks), parallel=True)
+        self.__name__ = name
+
+    def _compile(self, dtype):
+        jit = numba.njit(cache=True, fastmath=FASTMATH, error_model=ERROR_MODEL)
+        return BlockRunner(_driver(dtype), lambda kind: (jit(self.blocks[1][kind]), block_signature(dtype)))
+
+    def __repr__(self):
+        return f"<lossjit row kernel {self.__name__}>"
