@@ -6,6 +6,7 @@ from . import _validation as v
 from ._config import EPSILON
 from ._kernels import elements
 from ._kernels.softmax import block_kind, softmax_cross_entropy
+from ._kernels.softmax_focal import block_kind as focal_block_kind
 from ._kernels.softmax_focal import softmax_focal as softmax_focal_kernel
 from ._loss import Loss, PointwiseLoss
 from ._pointwise import PointwiseJob, element_kernel
@@ -354,8 +355,9 @@ class _SoftmaxFocalJob(_SoftmaxRows):
 
     def _kernel(self, scale, row_losses, grad):
         total = softmax_focal_kernel[self.dtype](
-            "rows", self.y_pred, self.labels, self.target, self.from_logits, self.eps, self.gamma, self.row_weights,
-            self.inner, self.alpha, self.n_classes, self.dtype.type(scale), row_losses, grad)
+            focal_block_kind(self.from_logits, self.labels.size > 0), self.y_pred, self.labels, self.target,
+            self.alpha, (float(self.eps), float(self.gamma)), self.row_weights, self.inner, self.n_classes,
+            float(scale), row_losses, grad)
         after_kernel(self.y_pred.size)
         return total
 

@@ -48,8 +48,9 @@ def _warm_row_losses(loss, dtype):
         loss.value_and_grad(probabilities, probabilities)
         loss(labels, probabilities, reduction="none")
         loss(labels, probabilities, from_logits=True, class_weight=np.ones(3))  # the weighted mean
-    elif loss is lj.softmax_focal:
+    elif loss is lj.softmax_focal:  # a block per kind of input
         loss.value_and_grad(labels, probabilities, from_logits=True)
+        loss.value_and_grad(labels, probabilities)
         loss(probabilities, probabilities, reduction="none")
     elif loss is lj.sequence_cross_entropy:
         loss.value_and_grad(labels.reshape(1, 2), probabilities.reshape(1, 2, 3))

@@ -1,4 +1,5 @@
-"""The shared driver of the row losses over ``(N, C)`` scores: the multi-class hinges, poly-1 and sparsemax.
+"""The shared driver of the row losses over ``(N, C)`` scores: the multi-class hinges, poly-1, sparsemax and the
+softmax focal loss.
 
 Each family's block functions (one per kind: a loss, or a kind of target) take one signature,
 :func:`block_signature`, and compute the float64 sum of ``row_weight * l_n`` over the rows
@@ -11,7 +12,7 @@ its address (:mod:`.calls`).
 
 Arrays are flat and C-contiguous: ``y_pred`` and ``target`` hold ``n_rows * n_classes`` elements,
 ``labels`` ``n_rows`` (or none, when ``target`` is given), ``class_weights`` ``n_classes`` (or none).
-``params`` are a family's two numbers (a margin, a power, an epsilon; unused ones are 0).
+``params`` are a family's two numbers (a margin and a power, an epsilon, or eps and gamma; unused ones are 0).
 """
 
 import numba

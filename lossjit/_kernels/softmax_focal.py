@@ -33,10 +33,11 @@ import math
 
 import numba
 import numpy as np
-from numba import njit, prange, types
+from numba import njit
 
-from .._config import BLOCK_SIZE, ERROR_MODEL, FASTMATH, PARALLEL_THRESHOLD
-from .typed import INT64, array, per_dtype, scalar
+from .._config import ERROR_MODEL, FASTMATH
+from .rows import RowKernel
+from .typed import bind
 from .vector_math import clip_probability, exp_nonpositive, largest, log_positive
 
 _ZERO = np.float32(0.0)
@@ -109,7 +110,7 @@ def _target_logit_terms(row, exps, target_row, alpha, k, peak, others, log_total
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
-def _row_logits(y_pred, labels, target, alpha, gamma, n_classes, r, scale, grad, exps, terms, slopes):
+def _row_logits(y_pred, labels, target, eps, alpha, gamma, n_classes, r, scale, grad, exps, terms, slopes):
     """Loss of row r from logits; writes its gradient times ``scale`` when grad is non-empty.
 
     exps, terms and slopes are scratch arrays of n_classes elements.
@@ -177,7 +178,8 @@ def _probability_term(a, q, eps, gamma, in_loop):
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
-def _row_labelled_probabilities(y_pred, labels, eps, alpha, gamma, n_classes, r, scale, grad):
+def _row_labelled_probabilities(y_pred, labels, target, eps, alpha, gamma, n_classes, r, scale, grad, exps, terms,
+                                slopes):
     """Loss of row r from probabilities (each clipped, not renormalised) and a class index; writes its gradient
     times ``scale``. a_c is 0 but at the label: the other classes give 0, or NaN for NaN.
 
@@ -201,7 +203,8 @@ def _row_labelled_probabilities(y_pred, labels, eps, alpha, gamma, n_classes, r,
 
 
 @njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
-def _row_target_probabilities(y_pred, target, eps, alpha, gamma, n_classes, r, scale, grad, terms):
+def _row_target_probabilities(y_pred, labels, target, eps, alpha, gamma, n_classes, r, scale, grad, exps, terms,
+                              slopes):
     """Loss of row r from probabilities (each clipped, not renormalised) and class probabilities; writes its
     gradient times ``scale``."""
     first = r * n_classes
@@ -222,65 +225,40 @@ def _row_target_probabilities(y_pred, target, eps, alpha, gamma, n_classes, r, s
     return loss
 
 
-def _block(y_pred, labels, target, from_logits, eps, gamma, row_weights, inner, alpha, n_classes, scale,
-           row_losses, grad, start, stop):
-    """float64 sum of row_weight * l_n over rows [start, stop)."""
+#: Bound per kind of input by ``typed.bind``: the row function of logits, of probabilities against class
+#: indices, or of probabilities against class probabilities (they share one signature).
+row_loss = None
+
+
+def _block(y_pred, labels, target, alpha, params, row_weights, inner, n_classes, scale, row_losses, grad, start, stop):
+    """float64 sum of row_weight * l_n over rows [start, stop), with the shared row driver's arguments
+    (:func:`.rows.block_signature`): ``alpha`` as the class weights, params = (eps, gamma)."""
+    eps = y_pred.dtype.type(params[0])
+    gamma = y_pred.dtype.type(params[1])
+    scaled = y_pred.dtype.type(scale)
     exps = np.empty(n_classes, y_pred.dtype)
     terms = np.empty(n_classes, y_pred.dtype)
     slopes = np.empty(n_classes, y_pred.dtype)
     total = 0.0
     for r in range(start, stop):
         w = _ONE if row_weights.size == 0 else row_weights[r // inner]
-        if from_logits:
-            loss = _row_logits(y_pred, labels, target, alpha, gamma, n_classes, r, scale * w, grad, exps, terms,
-                               slopes)
-        elif labels.size > 0:
-            loss = _row_labelled_probabilities(y_pred, labels, eps, alpha, gamma, n_classes, r, scale * w, grad)
-        else:
-            loss = _row_target_probabilities(y_pred, target, eps, alpha, gamma, n_classes, r, scale * w, grad, terms)
+        loss = row_loss(y_pred, labels, target, eps, alpha, gamma, n_classes, r, scaled * w, grad, exps, terms,
+                        slopes)
         if row_losses.size > 0:
             row_losses[r] = w * loss
         total += w * loss
     return total
 
 
-#: Bound per dtype by ``per_dtype(blocks=...)``: calls the compiled block at an address (:mod:`.calls`).
-call_block = None
+#: A block per kind of input, compiled on its first use, run by the shared row driver.
+softmax_focal = RowKernel("softmax_focal", {
+    kind: bind(_block, f"softmax_focal_{kind.replace(' ', '_')}_block", row_loss=row)
+    for kind, row in (("logits", _row_logits), ("labelled probabilities", _row_labelled_probabilities),
+                      ("target probabilities", _row_target_probabilities))})
 
 
-def _signature(dtype):
-    """Scores, labels, targets, weights and alpha read-only; row losses and gradient written."""
-    values, value, written = array(dtype), scalar(dtype), array(dtype, writeable=True)
-    return (values, array(np.int64), values, types.boolean, value, value, values, INT64, values, INT64, value,
-            written, written)
-
-
-def _block_signature(dtype):
-    return types.float64(*_signature(dtype), INT64, INT64)
-
-
-@per_dtype(_signature, blocks=(_block_signature, {"rows": _block}), parallel=True)
-def softmax_focal(block, y_pred, labels, target, from_logits, eps, gamma, row_weights, inner, alpha, n_classes, scale,
-                  row_losses, grad):
-    """sum_n row_weight_n * l_n in float64; optionally per-row losses and the gradient. ``block`` is the
-    address of :func:`_block`'s code."""
-    n_rows = y_pred.size // n_classes
-    rows_per_block = max(1, BLOCK_SIZE // n_classes)
-    n_blocks = (n_rows + rows_per_block - 1) // rows_per_block
-    partials = np.empty(n_blocks)
-    if y_pred.size < PARALLEL_THRESHOLD:
-        for b in range(n_blocks):
-            start = b * rows_per_block
-            partials[b] = call_block(block, y_pred, labels, target, from_logits, eps, gamma, row_weights, inner,
-                                     alpha, n_classes, scale, row_losses, grad, start,
-                                     min(start + rows_per_block, n_rows))
-    else:
-        for b in prange(n_blocks):
-            start = b * rows_per_block
-            partials[b] = call_block(block, y_pred, labels, target, from_logits, eps, gamma, row_weights, inner,
-                                     alpha, n_classes, scale, row_losses, grad, start,
-                                     min(start + rows_per_block, n_rows))
-    total = 0.0
-    for b in range(n_blocks):
-        total += partials[b]
-    return total
+def block_kind(from_logits, has_labels):
+    """The kind of block for logits, or for probabilities against class indices or class probabilities."""
+    if from_logits:
+        return "logits"
+    return "labelled probabilities" if has_labels else "target probabilities"
