@@ -4,7 +4,8 @@ softmax focal loss.
 Each family's block functions (one per kind: a loss, or a kind of target) take one signature,
 :func:`block_signature`, and compute the float64 sum of ``row_weight * l_n`` over the rows
 ``[start, stop)``, writing the per-row losses and the gradient times ``scale`` when those arrays are
-not empty. :func:`_kernel`, compiled once per dtype and shared by every family (:class:`RowKernel`),
+not empty. A family that computes one row at a time makes its blocks with :func:`row_block` from its
+loss of one row. :func:`_kernel`, compiled once per dtype and shared by every family (:class:`RowKernel`),
 cuts the rows into blocks of about ``BLOCK_SIZE`` elements, runs them serially below
 ``PARALLEL_THRESHOLD`` elements and with ``prange`` above, and adds the block sums in block order:
 bitwise the same at any thread count. A block is compiled alone, on its first use, and called through
@@ -21,10 +22,18 @@ from numba import prange, types
 
 from .._config import BLOCK_SIZE, ERROR_MODEL, FASTMATH, PARALLEL_THRESHOLD
 from .calls import ADDRESS, call_at
+from .pointwise import fingerprint
 from .typed import INT64, BlockRunner, PerDtype, array, bind
 
 #: Bound per dtype by :class:`RowKernel`: calls the compiled block at an address.
 call_block = None
+#: Bound per block by :func:`row_block`: a family's loss of one row, and the scratch rows it needs.
+row_loss = None
+SCRATCH_ROWS = 1
+
+_ONE = np.float32(1.0)
+if numba.config.DISABLE_JIT:
+    _ONE = 1.0  # a Python float takes the other operand's dtype, as Numba's float32 constant does when compiled
 
 
 def signature(dtype):
@@ -59,6 +68,30 @@ def _kernel(block, y_pred, labels, target, class_weights, params, row_weights, i
     for b in range(n_blocks):
         total += partials[b]
     return total
+
+
+def _row_block(y_pred, labels, target, class_weights, params, row_weights, inner, n_classes, scale, row_losses, grad,
+               start, stop):
+    """The float64 sum of w_n l_n over the rows [start, stop), l_n = ``row_loss(y_pred, labels, target,
+    class_weights, params, n_classes, r, scale, w, grad, scratch)``, which also writes row r's gradient times
+    ``scale * w`` when ``grad`` is not empty; ``scratch`` holds SCRATCH_ROWS rows of C values."""
+    scratch = np.empty((SCRATCH_ROWS, n_classes), y_pred.dtype)
+    total = 0.0
+    for r in range(start, stop):
+        w = _ONE if row_weights.size == 0 else row_weights[r // inner]
+        loss = row_loss(y_pred, labels, target, class_weights, params, n_classes, r, scale, w, grad, scratch)
+        if row_losses.size > 0:
+            row_losses[r] = w * loss
+        total += w * loss
+    return total
+
+
+def row_block(name, loss_of_row, scratch_rows):
+    """A block function that runs ``loss_of_row`` (a compiled function of the signature above) over its rows.
+    Its name is ``name`` and the fingerprint of the row's maths: Numba's cache keys a function on its name and
+    its file, this one's, so an edit to the family's file must change the name to compile the block anew."""
+    maths = fingerprint(getattr(loss_of_row, "py_func", loss_of_row))
+    return bind(_row_block, f"{name}_{maths}", row_loss=loss_of_row, SCRATCH_ROWS=scratch_rows)
 
 
 _DRIVERS = {}

@@ -36,7 +36,7 @@ import numpy as np
 from numba import njit
 
 from .._config import ERROR_MODEL, FASTMATH
-from .rows import RowKernel
+from .rows import RowKernel, row_block
 from .typed import bind
 from .vector_math import clip_probability, exp_nonpositive, largest, log_positive
 
@@ -227,32 +227,26 @@ def _row_target_probabilities(y_pred, labels, target, eps, alpha, gamma, n_class
 
 #: Bound per kind of input by ``typed.bind``: the row function of logits, of probabilities against class
 #: indices, or of probabilities against class probabilities (they share one signature).
-row_loss = None
+focal_row = None
 
 
-def _block(y_pred, labels, target, alpha, params, row_weights, inner, n_classes, scale, row_losses, grad, start, stop):
-    """float64 sum of row_weight * l_n over rows [start, stop), with the shared row driver's arguments
-    (:func:`.rows.block_signature`): ``alpha`` as the class weights, params = (eps, gamma)."""
-    eps = y_pred.dtype.type(params[0])
-    gamma = y_pred.dtype.type(params[1])
-    scaled = y_pred.dtype.type(scale)
-    exps = np.empty(n_classes, y_pred.dtype)
-    terms = np.empty(n_classes, y_pred.dtype)
-    slopes = np.empty(n_classes, y_pred.dtype)
-    total = 0.0
-    for r in range(start, stop):
-        w = _ONE if row_weights.size == 0 else row_weights[r // inner]
-        loss = row_loss(y_pred, labels, target, eps, alpha, gamma, n_classes, r, scaled * w, grad, exps, terms,
-                        slopes)
-        if row_losses.size > 0:
-            row_losses[r] = w * loss
-        total += w * loss
-    return total
+def _row(y_pred, labels, target, alpha, params, n_classes, r, scale, w, grad, scratch):
+    """Row r in the signature of :func:`.rows.row_block`: ``alpha`` as the class weights, params = (eps, gamma),
+    the maths in the dtype of ``y_pred``."""
+    cast = y_pred.dtype.type
+    return focal_row(y_pred, labels, target, cast(params[0]), alpha, cast(params[1]), n_classes, r, cast(scale) * w,
+                     grad, scratch[0], scratch[1], scratch[2])
+
+
+def _block(kind, row):
+    name = f"softmax_focal_{kind.replace(' ', '_')}"
+    return row_block(f"{name}_block", njit(fastmath=FASTMATH, error_model=ERROR_MODEL)(
+        bind(_row, f"{name}_row", focal_row=row)), 3)
 
 
 #: A block per kind of input, compiled on its first use, run by the shared row driver.
 softmax_focal = RowKernel("softmax_focal", {
-    kind: bind(_block, f"softmax_focal_{kind.replace(' ', '_')}_block", row_loss=row)
+    kind: _block(kind, row)
     for kind, row in (("logits", _row_logits), ("labelled probabilities", _row_labelled_probabilities),
                       ("target probabilities", _row_target_probabilities))})
 

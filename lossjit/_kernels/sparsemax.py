@@ -39,7 +39,7 @@ import numpy as np
 from numba import njit
 
 from .._config import ERROR_MODEL, FASTMATH
-from .rows import RowKernel
+from .rows import RowKernel, row_block
 from .vector_math import largest
 
 _ZERO = np.float32(0.0)
@@ -139,40 +139,21 @@ def _target_row(row, t, scale, shifted, p, grad_row):
     return loss
 
 
-# The block of each kind of target, with the shared row driver's arguments (:func:`.rows.block_signature`; no
-# class weights or parameters): each is the float64 sum of row_weight * l_n over rows [start, stop), compiled on
-# its own when first used.
-def _labelled_block(y_pred, labels, target, class_weights, params, row_weights, inner, n_classes, scale, row_losses,
-                    grad, start, stop):
-    shifted = np.empty(n_classes, y_pred.dtype)
-    p = np.empty(n_classes, y_pred.dtype)
-    total = 0.0
-    for r in range(start, stop):
-        first = r * n_classes
-        w = _ONE if row_weights.size == 0 else row_weights[r // inner]
-        loss = _labelled_row(y_pred[first:first + n_classes], labels[r], scale * w, shifted, p,
-                             grad[first:first + n_classes] if grad.size > 0 else grad)
-        if row_losses.size > 0:
-            row_losses[r] = w * loss
-        total += w * loss
-    return total
+# A row of each kind of target, in the signature of :func:`.rows.row_block` (no class weights or parameters).
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _labelled(y_pred, labels, target, class_weights, params, n_classes, r, scale, w, grad, scratch):
+    first = r * n_classes
+    return _labelled_row(y_pred[first:first + n_classes], labels[r], scale * w, scratch[0], scratch[1],
+                         grad[first:first + n_classes] if grad.size > 0 else grad)
 
 
-def _target_block(y_pred, labels, target, class_weights, params, row_weights, inner, n_classes, scale, row_losses,
-                  grad, start, stop):
-    shifted = np.empty(n_classes, y_pred.dtype)
-    p = np.empty(n_classes, y_pred.dtype)
-    total = 0.0
-    for r in range(start, stop):
-        first = r * n_classes
-        w = _ONE if row_weights.size == 0 else row_weights[r // inner]
-        loss = _target_row(y_pred[first:first + n_classes], target[first:first + n_classes], scale * w, shifted, p,
-                           grad[first:first + n_classes] if grad.size > 0 else grad)
-        if row_losses.size > 0:
-            row_losses[r] = w * loss
-        total += w * loss
-    return total
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _targets(y_pred, labels, target, class_weights, params, n_classes, r, scale, w, grad, scratch):
+    first = r * n_classes
+    return _target_row(y_pred[first:first + n_classes], target[first:first + n_classes], scale * w, scratch[0],
+                       scratch[1], grad[first:first + n_classes] if grad.size > 0 else grad)
 
 
-#: The blocks by kind of target: class indices or class probabilities, run by the shared row driver.
-sparsemax_loss = RowKernel("sparsemax_loss", {"labels": _labelled_block, "targets": _target_block})
+#: A block per kind of target, class indices or class probabilities, compiled on its first use.
+sparsemax_loss = RowKernel("sparsemax_loss", {"labels": row_block("sparsemax_labelled_block", _labelled, 2),
+                                              "targets": row_block("sparsemax_target_block", _targets, 2)})
