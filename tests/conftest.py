@@ -6,6 +6,8 @@ import pytest
 from hypothesis import HealthCheck, settings
 from numba.core.errors import NumbaPerformanceWarning
 
+from checks import refuse_loss_kernels
+
 #: pyproject.toml names the class by this dotted path; tests/test_threads.py
 #: checks that the path resolves and that the filter turns the warning into an error.
 PERFORMANCE_WARNING_PATH = "numba.core.errors.NumbaPerformanceWarning"
@@ -30,6 +32,15 @@ def pytest_configure(config):
 @pytest.fixture
 def rng():
     return np.random.default_rng(20260601)
+
+
+@pytest.fixture
+def no_kernel(monkeypatch):
+    """Until the test ends, any loss kernel about to run fails it: the input must be rejected first."""
+    def refuse():
+        raise AssertionError("the kernel ran before the input was rejected")
+
+    refuse_loss_kernels(monkeypatch, refuse)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 import lossjit as lj
 import reference_multiclass as reference
-from checks import REDUCTIONS, at_threads, check_against, refuse_loss_kernels
+from checks import REDUCTIONS, at_threads, check_against
 from lossjit._config import BLOCK_SIZE, PARALLEL_THRESHOLD
 from lossjit._kernels.multiclass_hinge import multiclass_hinge
 from lossjit.multiclass import categorical_hinge, crammer_singer, multi_margin
@@ -463,14 +463,6 @@ def test_descriptions():
 
 
 # ---------------------------------------------------------------- errors, before any kernel
-
-
-@pytest.fixture
-def no_kernel(monkeypatch):
-    def refuse():
-        raise AssertionError("the kernel ran before the input was rejected")
-
-    refuse_loss_kernels(monkeypatch, refuse)
 
 
 LABELS = np.array([2, 0])
