@@ -39,70 +39,53 @@ except ImportError:  # not POSIX: no lock, so one process
     fcntl = None
 
 
-def _warm_row_losses(loss, dtype):
-    """One call of each compiled path of a loss with rows (cross-entropy, softmax focal, dice, CTC)."""
-    probabilities = np.full((2, 3), 0.25, dtype)
-    labels = np.array([0, 2])
-    if loss is lj.cross_entropy:
-        loss.value_and_grad(labels, probabilities, from_logits=True)
-        loss.value_and_grad(probabilities, probabilities)
-        loss(labels, probabilities, reduction="none")
-        loss(labels, probabilities, from_logits=True, class_weight=np.ones(3))  # the weighted mean
-    elif loss is lj.softmax_focal:  # a block per kind of input
-        loss.value_and_grad(labels, probabilities, from_logits=True)
-        loss.value_and_grad(labels, probabilities)
-        loss(probabilities, probabilities, reduction="none")
-    elif loss is lj.sequence_cross_entropy:
-        loss.value_and_grad(labels.reshape(1, 2), probabilities.reshape(1, 2, 3))
-    elif loss is lj.dice:
-        maps = np.full((2, 3, 4), 0.25, dtype)
-        loss.value_and_grad(maps, maps)
-        loss(np.zeros((2, 4), np.int64), maps, from_logits=True, reduction="none")
-    else:  # ctc
-        scores = np.full((3, 2, 3), -1.0, dtype)
-        loss.value_and_grad(np.array([[1], [2]]), scores)
-        loss(np.array([[1], [2]]), scores, from_logits=False, reduction="none")
-
-
-def _warm_catalogue_two(loss, dtype):
-    """One call of each compiled path of the losses of catalogue II (a block per kind of target: labels or
-    probabilities; one per loss of several arrays)."""
+def _row_loss_calls(dtype):
+    """{name: [(arrays, options)]}: for each loss that is not pointwise, ``value_and_grad`` calls that run each of
+    its compiled paths (a block per kind of input or target; the weighted mean; per-row losses)."""
+    probabilities = np.full((2, 3), 1 / 3, dtype)
     scores = np.array([[0.5, -0.5, 0.25], [0.0, 1.0, -1.0]], dtype)
     labels = np.array([0, 2])
-    probabilities = np.full((2, 3), 1 / 3, dtype)
+    maps = np.full((2, 3, 4), 0.25, dtype)
+    ctc_scores = np.full((3, 2, 3), -1.0, dtype)
     spread = np.ones(2, dtype)
-    if loss.name in ("gaussian_nll", "laplace_nll"):
-        loss.value_and_grad(probabilities, scores, spread)
-    elif loss.name == "margin_ranking":
-        loss.value_and_grad(np.array([1.0, -1.0], dtype), spread, spread)
-    elif loss.name in ("poly1_cross_entropy", "sparsemax_loss", "categorical_hinge"):
-        loss.value_and_grad(labels, scores)
-        loss.value_and_grad(probabilities, scores)
-    elif loss.name in ("multi_margin", "crammer_singer"):
-        loss.value_and_grad(labels, scores)
-    elif loss.name in ("pairwise_logistic", "ranking_softmax"):
-        loss.value_and_grad(probabilities, scores)
-    elif loss.name == "triplet_margin":
-        loss.value_and_grad(scores, probabilities, -scores)
-    elif loss.name in ("contrastive", "cosine_embedding"):
-        loss.value_and_grad(np.array([1, 0 if loss.name == "contrastive" else -1]), scores, probabilities)
-    elif loss.name == "info_nce":
-        loss.value_and_grad(scores, probabilities)
-        loss.value_and_grad(scores, probabilities, symmetric=True)
-    elif loss.name == "ntxent":
-        loss.value_and_grad(scores, probabilities)
-    elif loss.name == "tversky":
-        maps = np.full((2, 3, 4), 0.25, dtype)
-        loss.value_and_grad(maps, maps)
-    else:
-        raise AssertionError(f"the warm-up has no call of {loss.name}")
+    logits = {"from_logits": True}
+    none = {"reduction": "none"}
+    return {
+        "cross_entropy": [((labels, probabilities), logits), ((probabilities, probabilities), {}),
+                          ((labels, probabilities), none),
+                          ((labels, probabilities), {**logits, "class_weight": np.ones(3)})],  # the weighted mean
+        "softmax_focal": [((labels, probabilities), logits), ((labels, probabilities), {}),
+                          ((probabilities, probabilities), none)],
+        "sequence_cross_entropy": [((labels.reshape(1, 2), probabilities.reshape(1, 2, 3)), {})],
+        "dice": [((maps, maps), {}), ((np.zeros((2, 4), np.int64), maps), {**logits, **none})],
+        "ctc": [((np.array([[1], [2]]), ctc_scores), {}),
+                ((np.array([[1], [2]]), ctc_scores), {"from_logits": False, **none})],
+        "gaussian_nll": [((probabilities, scores, spread), {})],
+        "laplace_nll": [((probabilities, scores, spread), {})],
+        "multi_margin": [((labels, scores), {})],
+        "crammer_singer": [((labels, scores), {})],
+        "categorical_hinge": [((labels, scores), {}), ((probabilities, scores), {})],
+        "poly1_cross_entropy": [((labels, scores), {}), ((probabilities, scores), {})],
+        "sparsemax_loss": [((labels, scores), {}), ((probabilities, scores), {})],
+        "tversky": [((maps, maps), {})],
+        "margin_ranking": [((np.array([1.0, -1.0], dtype), spread, spread), {})],
+        "pairwise_logistic": [((probabilities, scores), {})],
+        "ranking_softmax": [((probabilities, scores), {})],
+        "triplet_margin": [((scores, probabilities, -scores), {})],
+        "contrastive": [((np.array([1, 0]), scores, probabilities), {})],
+        "cosine_embedding": [((np.array([1, -1]), scores, probabilities), {})],
+        "info_nce": [((scores, probabilities), {}), ((scores, probabilities), {"symmetric": True})],
+        "ntxent": [((scores, probabilities), {})],
+    }
 
 
-#: The losses that _warm_catalogue_two warms.
-_CATALOGUE_TWO = frozenset({"gaussian_nll", "laplace_nll", "margin_ranking", "multi_margin", "crammer_singer",
-                            "categorical_hinge", "poly1_cross_entropy", "sparsemax_loss", "pairwise_logistic",
-                            "ranking_softmax", "tversky", "triplet_margin", "contrastive", "cosine_embedding",
-                            "info_nce", "ntxent"})
+def _warm_rows(loss, dtype):
+    """Each compiled path of a loss that is not pointwise (:func:`_row_loss_calls`)."""
+    calls = _row_loss_calls(dtype)
+    if loss.name not in calls:
+        raise AssertionError(f"the warm-up has no call of {loss.name}: add it to _row_loss_calls")
+    for arrays, options in calls[loss.name]:
+        loss.value_and_grad(*arrays, **options)
 
 
 def _warm_pointwise(loss, dtype):
@@ -122,10 +105,7 @@ def warm_up(dtypes=tuple(DTYPES), progress=None):
     start = time.perf_counter()
     steps = [(loss, dtype) for dtype in dtypes for loss in lj.losses.values() if loss.name in lj.BUILT_IN]
     for done, (loss, dtype) in enumerate(steps, 1):
-        if isinstance(loss, lj.PointwiseLoss):
-            warm = _warm_pointwise
-        else:
-            warm = _warm_catalogue_two if loss.name in _CATALOGUE_TWO else _warm_row_losses
+        warm = _warm_pointwise if isinstance(loss, lj.PointwiseLoss) else _warm_rows
         warm(loss, DTYPES[dtype])
         if progress:
             progress(f"{done}/{len(steps)} {loss.name} {dtype}, {time.perf_counter() - start:.1f} s")
