@@ -76,11 +76,15 @@ class Loss:
             if self.options:
                 return self._prepare(y_true, y_pred, sample_weight, **self.options)
             return self._prepare(y_true, y_pred, sample_weight)
+        return self._prepare(y_true, y_pred, sample_weight, **self._with_defaults(options))
+
+    def _with_defaults(self, options):
+        """The loss's options with the given ones in place of their defaults, or a TypeError naming unknown ones."""
         if not options.keys() <= self.options.keys():
             unknown = set(options) - set(self.options)
             raise TypeError(f"{self.name}() got unexpected keyword argument(s) {sorted(unknown)}; "
                             f"it takes {sorted(self.options) or 'no options'}")
-        return self._prepare(y_true, y_pred, sample_weight, **{**self.options, **options})
+        return {**self.options, **options}
 
     def _evaluate(self, y_true, y_pred, sample_weight, reduction, options, want_grad, out=None, compute=True):
         # Positional calls, one job, no temporaries: this path is most of a small call's time.

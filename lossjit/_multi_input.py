@@ -57,11 +57,7 @@ class MultiInputLoss(Loss):
                 raise TypeError(f"{self.name}() runs on NumPy arrays; {name} is a Dask array (the losses of "
                                 "several arrays do not run on Dask yet: compute it first)")
         check_reduction(reduction)
-        if not options.keys() <= self.options.keys():
-            unknown = set(options) - set(self.options)
-            raise TypeError(f"{self.name}() got unexpected keyword argument(s) {sorted(unknown)}; "
-                            f"it takes {sorted(self.options) or 'no options'}")
-        return self._prepare(*arrays, sample_weight=sample_weight, **{**self.options, **options})
+        return self._prepare(*arrays, sample_weight=sample_weight, **self._with_defaults(options))
 
     def _outputs(self, job, out, arrays):
         """The flat gradient arrays: new ones, or the checked ``out`` tuple's (``arrays``: the inputs, then

@@ -48,18 +48,21 @@ _INT64 = np.dtype(np.int64)
 EMPTY = {_FLOAT32: np.empty(0, _FLOAT32), _FLOAT64: np.empty(0, _FLOAT64)}
 
 
+def common_dtype(*arrays):
+    """The compute dtype of any number of arrays: float32 when every floating one is float32 (or float16),
+    else float64 (integer and bool arrays do not count)."""
+    floating = [array.dtype for array in arrays if array.dtype.kind == "f"]
+    if floating and all(dtype.itemsize <= 4 for dtype in floating):
+        return _FLOAT32
+    return _FLOAT64
+
+
 def compute_dtype(first, second=None):
-    """float32 if every floating array (``second`` may be None) is float32 or float16, else float64."""
+    """:func:`common_dtype` of one or two arrays (``second`` may be None), fast for the common call."""
     dtype = first.dtype
     if (dtype is _FLOAT64 or dtype is _FLOAT32) and (second is None or second.dtype is dtype):
-        return dtype  # the common call, without the loop
-    floating = False
-    for array in (first, second):
-        if array is not None and array.dtype.kind == "f":
-            if array.dtype.itemsize > 4:
-                return _FLOAT64
-            floating = True
-    return _FLOAT32 if floating else _FLOAT64
+        return dtype  # the common call, without the general rule
+    return common_dtype(first) if second is None else common_dtype(first, second)
 
 
 def flat(array, dtype):
@@ -174,15 +177,6 @@ def check_real_number(value, name):
     if not math.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value}")
     return value
-
-
-def common_dtype(*arrays):
-    """The compute dtype of any number of arrays: float32 when every floating one is float32 (or float16),
-    else float64 (integer and bool arrays do not count)."""
-    floating = [array.dtype for array in arrays if array.dtype.kind == "f"]
-    if floating and all(dtype.itemsize <= 4 for dtype in floating):
-        return _FLOAT32
-    return _FLOAT64
 
 
 def check_positive_number(value, name, *, allow_zero=False):
