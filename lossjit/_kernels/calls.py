@@ -27,7 +27,8 @@ def address_of(dispatcher, signature):
     The code lives as long as ``dispatcher``: keep it."""
     if numba.config.DISABLE_JIT:
         return dispatcher
-    dispatcher.compile(signature)
+    if signature.args not in dispatcher.overloads:
+        dispatcher.compile(signature)
     compiled = dispatcher.overloads[signature.args]
     return compiled.library.get_pointer_to_function(compiled.fndesc.llvm_func_name)
 

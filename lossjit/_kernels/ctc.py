@@ -44,7 +44,7 @@ import math
 import numpy as np
 from numba import njit, prange, types
 
-from .._config import ERROR_MODEL, FASTMATH
+from .._config import CALLEE, ERROR_MODEL, FASTMATH
 from .typed import INT64, array, per_dtype
 from .vector_math import exp_nonpositive, largest, log_nonnegative, log_positive
 
@@ -71,7 +71,7 @@ def _state_label(labels, start, blank, s):
     return blank if s % 2 == 0 else labels[start + s // 2]
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)  # callable from Python: tests/test_sequence.py
 def _log_probabilities(y_pred, n_samples, n_classes, n, n_steps, from_logits):
     """(lp, top, exps, sums): sample n's lp_t(k) as a float64 (n_steps, C) array, top_t = max_k lp_t(k),
     and for logits exps_t(k) = exp(z_t(k) - max_k z_t(k)) with their row sums (empty arrays for
@@ -119,7 +119,7 @@ def _log_probabilities(y_pred, n_samples, n_classes, n, n_steps, from_logits):
     return log_probs, top, exps, sums
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)  # callable from Python: tests/test_sequence.py
 def _states(labels, start, length, blank):
     """(l', skip): the extended target and, per state, whether it may be entered from two states back.
 
@@ -135,7 +135,7 @@ def _states(labels, start, length, blank):
     return extended, skip
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _normalise(values):
     """Divide values by their sum and return the sum; 0 (values untouched) unless the sum is a finite
     normal number (a subnormal sum has lost digits, and its reciprocal may overflow)."""
@@ -150,7 +150,7 @@ def _normalise(values):
     return total
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)  # callable from Python: tests/test_sequence.py
 def _scaled_posteriors(emissions, top, skip, n_states, want_posterior):
     """(log p(l | x), gamma_t(s) or an empty array) by the rescaled recursions in probability space
     (Rabiner's scaling, as in Graves et al., 2006).
@@ -226,7 +226,7 @@ def _scaled_posteriors(emissions, top, skip, n_states, want_posterior):
     return log_likelihood, posterior
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _alpha(log_probs, labels, start, n_states, blank):
     n_steps = log_probs.shape[0]
     alpha = np.full((n_steps, n_states), _NEG_INF)
@@ -245,7 +245,7 @@ def _alpha(log_probs, labels, start, n_states, blank):
     return alpha
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _beta(log_probs, labels, start, n_states, blank):
     n_steps = log_probs.shape[0]
     beta = np.full((n_steps, n_states), _NEG_INF)
@@ -266,7 +266,7 @@ def _beta(log_probs, labels, start, n_states, blank):
     return beta
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)  # callable from Python: tests/test_sequence.py
 def _log_space_posteriors(log_probs, labels, start, n_states, blank, want_posterior):
     """(log p(l | x), gamma_t(s) or an empty array) by the log-space recursions: exact with -inf
     log-probabilities, infeasible targets and any logit scale, and several times slower."""

@@ -32,7 +32,7 @@ import math
 import numpy as np
 from numba import njit, prange, types
 
-from .._config import ERROR_MODEL, FASTMATH, PARALLEL_THRESHOLD
+from .._config import CALLEE, ERROR_MODEL, FASTMATH, PARALLEL_THRESHOLD
 from .typed import INT64, array, per_dtype, scalar
 
 PROBABILITIES = 0
@@ -43,7 +43,7 @@ _ZERO = np.float32(0.0)
 _ONE = np.float32(1.0)
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _probabilities(y_pred, activation, first, n_classes, n_spatial, s, out):
     """Write p_cs of spatial element s into out[c] for every class c."""
     if activation == SOFTMAX:
@@ -67,7 +67,7 @@ def _probabilities(y_pred, activation, first, n_classes, n_spatial, s, out):
             out[c] = y_pred[first + c * n_spatial + s]
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _target(labels, target, n, c, s, n_classes, n_spatial):
     """t_cs of sample n."""
     if target.size > 0:
@@ -75,7 +75,7 @@ def _target(labels, target, n, c, s, n_classes, n_spatial):
     return _ONE if labels[n * n_spatial + s] == c else _ZERO
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _backward(labels, target, activation, n_classes, n_spatial, n, constant, slope, grad):
     """The gradient of sample n, from the probabilities kept in ``grad``: with respect to p_cs it is
     g_cs = constant_c - slope_c t_cs, then through the softmax or the sigmoid (Dice's and Tversky's alike)."""

@@ -31,7 +31,7 @@ import math
 import numpy as np
 from numba import njit, prange, types
 
-from .._config import ERROR_MODEL, FASTMATH, PARALLEL_THRESHOLD
+from .._config import CALLEE, ERROR_MODEL, FASTMATH, PARALLEL_THRESHOLD
 from .typed import INT64, array, bind, per_dtype, scalar
 from .vector_math import exp_any, from_order_key, log_nonnegative, order_key
 
@@ -53,7 +53,7 @@ def _sign(v):
 # gradient at d_j (a zero norm has the subgradient 0: its slope is 0). NaN propagates. The functions of one
 # element are inlined by Numba: called, they kept the gradient loops from vectorising (p = 1.5: 43 ns an
 # element instead of 7).
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _distance_2(x, y, eps, p):
     total = 0.0
     for j in range(x.size):
@@ -62,7 +62,7 @@ def _distance_2(x, y, eps, p):
     return math.sqrt(total)
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _slope_2(x, y, eps, p, norm, weight):
     return 0.0 if (weight == 0.0 or norm == 0.0) else weight / norm
 
@@ -72,7 +72,7 @@ def _direction_2(d, p, norm):
     return d
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _distance_1(x, y, eps, p):
     total = 0.0
     for j in range(x.size):
@@ -80,7 +80,7 @@ def _distance_1(x, y, eps, p):
     return total
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _slope_1(x, y, eps, p, norm, weight):
     return weight
 
@@ -90,7 +90,7 @@ def _direction_1(d, p, norm):
     return _sign(d)
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _distance_inf(x, y, eps, p):
     """The largest |d_j| as the largest integer key: that loop vectorises, and a NaN (the largest key) stays."""
     peak = order_key(abs(x[0] - y[0] + eps))
@@ -100,7 +100,7 @@ def _distance_inf(x, y, eps, p):
     return float(from_order_key(peak))
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _slope_inf(x, y, eps, p, norm, weight):
     """weight / (how many |d_j| reach the norm): torch shares the gradient among them."""
     if weight == 0.0:
@@ -123,7 +123,7 @@ def _power(base, exponent):
     return exp_any(exponent * log_nonnegative(base))
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _distance_p(x, y, eps, p):
     total = 0.0
     for j in range(x.size):
@@ -131,7 +131,7 @@ def _distance_p(x, y, eps, p):
     return total ** (1.0 / p)
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _slope_p(x, y, eps, p, norm, weight):
     return weight
 

@@ -24,7 +24,7 @@ import math
 import numpy as np
 from numba import njit, prange, types
 
-from .._config import ERROR_MODEL, FASTMATH, PARALLEL_THRESHOLD
+from .._config import CALLEE, ERROR_MODEL, FASTMATH, PARALLEL_THRESHOLD
 from .typed import INT64, array, per_dtype
 from .vector_math import exp_nonpositive, largest, log_positive
 
@@ -33,7 +33,7 @@ from .vector_math import exp_nonpositive, largest, log_positive
 ROWS, ROW_AND_COLUMN, ROW_PAIRS = 0, 1, 2
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _scaled_norm(row):
     """|row| as m |row / m|, m the largest magnitude: no overflow in the squares. An infinity gives NaN."""
     largest_magnitude = 0.0

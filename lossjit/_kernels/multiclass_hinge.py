@@ -39,7 +39,7 @@ import numba
 import numpy as np
 from numba import njit
 
-from .._config import ERROR_MODEL, FASTMATH
+from .._config import CALLEE, ERROR_MODEL, FASTMATH
 from .rows import RowKernel
 from .vector_math import from_order_key, order_key
 
@@ -53,13 +53,13 @@ if numba.config.DISABLE_JIT:
     _ZERO, _ONE, _TWO, _MINUS_INFINITY = 0.0, 1.0, 2.0, -np.inf
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _positive_part(z):
     """max(0, z), NaN for NaN."""
     return _ZERO if z <= 0 else z
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _step(z):
     """The hinge's derivative: 1 for z > 0, 0 for z <= 0 (the kink too), NaN for NaN."""
     return _ONE if z > 0 else (_ZERO if z <= 0 else z)

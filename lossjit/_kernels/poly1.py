@@ -31,7 +31,7 @@ import numba
 import numpy as np
 from numba import njit
 
-from .._config import ERROR_MODEL, FASTMATH
+from .._config import CALLEE, ERROR_MODEL, FASTMATH
 from .rows import RowKernel, row_block
 from .vector_math import exp_nonpositive, largest
 
@@ -43,7 +43,7 @@ if numba.config.DISABLE_JIT:
     _ZERO, _ONE = 0.0, 1.0
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _shifted_exps(row, exps):
     """(z_k, k, o) of the module docstring; writes e_c = exp(z_c - z_k) into ``exps``. k is the first class at
     the maximum (0 for a NaN maximum, whose row is NaN)."""
@@ -61,7 +61,7 @@ def _shifted_exps(row, exps):
     return peak, k, others
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _labelled_row(row, label, epsilon, scale, exps, grad_row):
     """l_n for class index ``label``; writes its gradient times ``scale`` into grad_row when it is non-empty."""
     peak, k, others = _shifted_exps(row, exps)
@@ -92,7 +92,7 @@ def _term(t, gap):
     return t * gap if t != 0 or gap != np.inf else 0.0
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _target_row(row, t, epsilon, scale, exps, grad_row):
     """l_n for class probabilities ``t``; writes its gradient times ``scale`` into grad_row when it is non-empty."""
     peak, k, others = _shifted_exps(row, exps)
@@ -132,14 +132,14 @@ def _target_row(row, t, epsilon, scale, exps, grad_row):
 
 
 # A row of each kind of target, in the signature of :func:`.rows.row_block` (params = (epsilon, unused)).
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _labelled(y_pred, labels, target, class_weights, params, n_classes, r, scale, w, grad, scratch):
     first = r * n_classes
     return _labelled_row(y_pred[first:first + n_classes], labels[r], params[0], scale * w, scratch[0],
                          grad[first:first + n_classes] if grad.size > 0 else grad)
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _targets(y_pred, labels, target, class_weights, params, n_classes, r, scale, w, grad, scratch):
     first = r * n_classes
     return _target_row(y_pred[first:first + n_classes], target[first:first + n_classes], params[0], scale * w,

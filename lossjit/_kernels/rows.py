@@ -20,7 +20,7 @@ import numba
 import numpy as np
 from numba import prange, types
 
-from .._config import BLOCK_SIZE, ERROR_MODEL, FASTMATH, PARALLEL_THRESHOLD
+from .._config import BLOCK_SIZE, CALLEE, ERROR_MODEL, FASTMATH, PARALLEL_THRESHOLD
 from .calls import ADDRESS, call_at
 from .pointwise import fingerprint
 from .typed import INT64, BlockRunner, PerDtype, array, bind
@@ -102,7 +102,7 @@ def _driver(dtype):
     if dtype not in _DRIVERS:
         kernel = bind(_kernel, f"rows_{dtype.name}", call_block=call_at(block_signature(dtype)))
         _DRIVERS[dtype] = numba.njit([(ADDRESS, *signature(dtype))], parallel=True, cache=True, fastmath=FASTMATH,
-                                     error_model=ERROR_MODEL)(kernel)
+                                     error_model=ERROR_MODEL, no_cfunc_wrapper=True)(kernel)
     return _DRIVERS[dtype]
 
 
@@ -115,7 +115,7 @@ class RowKernel(PerDtype):
         self.__name__ = name
 
     def _compile(self, dtype):
-        jit = numba.njit(cache=True, fastmath=FASTMATH, error_model=ERROR_MODEL)
+        jit = numba.njit(cache=True, **CALLEE)
         return BlockRunner(_driver(dtype), lambda kind: (jit(self.blocks[1][kind]), block_signature(dtype)))
 
     def __repr__(self):

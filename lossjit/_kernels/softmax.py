@@ -21,7 +21,7 @@ empty ``row_losses``/``grad`` mean "do not write".
 import numpy as np
 from numba import njit, prange, types
 
-from .._config import BLOCK_SIZE, ERROR_MODEL, FASTMATH, PARALLEL_THRESHOLD
+from .._config import BLOCK_SIZE, CALLEE, ERROR_MODEL, FASTMATH, PARALLEL_THRESHOLD
 from .typed import INT64, array, per_dtype, scalar
 from .vector_math import clip_probability, exp_nonpositive, exp_summand, largest, log_positive
 
@@ -31,7 +31,7 @@ _ZERO = np.float32(0.0)
 _LONG_ROW = 512
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _long_row_exps(logits, n_classes, work, peaks, sums):
     """Rows of at least ``_LONG_ROW`` classes, each vectorised on its own: the row maximum, then
     ``exp(z - max)`` into the row of ``work`` (the block's gradient) and its sum."""
@@ -48,7 +48,7 @@ def _long_row_exps(logits, n_classes, work, peaks, sums):
         sums[r] = total_exp
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _short_row_exps(logits, n_classes, work, peaks, sums, summed_only):
     """Rows too short for a vector loop of their own: each shifted by its maximum into ``work``,
     then one long ``exp`` loop over the whole block (vectorised even at 10 classes), then the sums.
@@ -74,7 +74,7 @@ def _short_row_exps(logits, n_classes, work, peaks, sums, summed_only):
         sums[r] = total_exp
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _shifted_exps(y_pred, n_classes, grad, start, stop):
     """For logit rows [start, stop): (their logits, ``exp(z - max)`` per element, the row maxima, the row
     sums of the exps (float64) and their logs).
@@ -110,7 +110,7 @@ def _term(a, gap):
     return a * gap if a != 0 or gap != np.inf else 0.0
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _smoothing_gap(row, peak, class_weights):
     """sum_c w_c (peak - z_c) over a row (w_c = 1 without class weights), in float64."""
     total = 0.0
@@ -123,7 +123,7 @@ def _smoothing_gap(row, peak, class_weights):
     return total
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _labelled_logits_block(y_pred, labels, row_weights, inner, class_weights, smoothing, ignore_index, n_classes,
                            scale, row_losses, grad, start, stop):
     """:func:`_block` for logits and class indices, with or without class weights and smoothing.
@@ -231,7 +231,7 @@ def _target_coefficient(w_c, t_c, keep, smoothing_share):
     return w_c * (keep * t_c + smoothing_share)
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _target_logits_block(y_pred, target, row_weights, inner, class_weights, smoothing, n_classes, scale,
                          row_losses, grad, start, stop):
     """:func:`_block` for logits and class probabilities t: a_c = w_c ((1 - eps) t_c + eps / C).
@@ -282,7 +282,7 @@ def _probability_grad(a, q, eps, row_scale):
     return -row_scale * a / q if inside else _ZERO
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _probabilities_block(y_pred, labels, target, eps, row_weights, inner, class_weights, smoothing, ignore_index,
                          n_classes, scale, row_losses, grad, start, stop):
     """:func:`_block` for probabilities q, clipped to [eps, 1 - eps]: l = -sum_c a_c log q_c, and
@@ -369,7 +369,7 @@ def block_kind(from_logits, has_labels):
     return "labelled logits" if has_labels else "target logits"
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _weights_per_class(class_weights, n_classes, from_logits, labels):
     """``class_weights``, or ones for the blocks that read a weight per class (all but labelled logits).
 

@@ -35,7 +35,7 @@ import numba
 import numpy as np
 from numba import njit
 
-from .._config import ERROR_MODEL, FASTMATH
+from .._config import CALLEE, ERROR_MODEL, FASTMATH
 from .rows import RowKernel, row_block
 from .typed import bind
 from .vector_math import clip_probability, exp_nonpositive, largest, log_positive
@@ -48,13 +48,13 @@ if numba.config.DISABLE_JIT:
     _ZERO, _ONE = 0.0, 1.0
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _coefficient(c, target_row, alpha):
     """a_c = alpha_c t_c of the module docstring, for class c of a row against class probabilities t."""
     return (_ONE if alpha.size == 0 else alpha[c]) * target_row[c]
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _logit_terms(shifted, e, is_peak, others, log_total, inv_total, gamma):
     """(f_c, g_c, m_c) of class c from its shifted logit z_c - z_k and e = exp(z_c - z_k).
 
@@ -73,7 +73,7 @@ def _logit_terms(shifted, e, is_peak, others, log_total, inv_total, gamma):
     return -power * log_p, power * (_ONE - gamma * p * ratio), m
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _sum_but(values, k):
     """float64 sum of values[c] for c != k, in two loops over slices (``range(k + 1, n)`` does not vectorise)."""
     head = values[:k]
@@ -86,7 +86,7 @@ def _sum_but(values, k):
     return total
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _target_logit_terms(row, exps, target_row, alpha, k, peak, others, log_total, inv_total, gamma, terms, slopes):
     """terms = a_c f_c and slopes = a_c g_c of a row against class probabilities (0 where a_c is 0).
 
@@ -109,7 +109,7 @@ def _target_logit_terms(row, exps, target_row, alpha, k, peak, others, log_total
         slopes[k] = a * g
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _row_logits(y_pred, labels, target, eps, alpha, gamma, n_classes, r, scale, grad, exps, terms, slopes):
     """Loss of row r from logits; writes its gradient times ``scale`` when grad is non-empty.
 
@@ -177,7 +177,7 @@ def _probability_term(a, q, eps, gamma, in_loop):
     return -a * power * log_q, a * power * (gamma * log_q / m - _ONE / q), inside
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _row_labelled_probabilities(y_pred, labels, target, eps, alpha, gamma, n_classes, r, scale, grad, exps, terms,
                                 slopes):
     """Loss of row r from probabilities (each clipped, not renormalised) and a class index; writes its gradient
@@ -202,7 +202,7 @@ def _row_labelled_probabilities(y_pred, labels, target, eps, alpha, gamma, n_cla
     return others + term
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _row_target_probabilities(y_pred, labels, target, eps, alpha, gamma, n_classes, r, scale, grad, exps, terms,
                               slopes):
     """Loss of row r from probabilities (each clipped, not renormalised) and class probabilities; writes its
@@ -240,7 +240,7 @@ def _row(y_pred, labels, target, alpha, params, n_classes, r, scale, w, grad, sc
 
 def _block(kind, row):
     name = f"softmax_focal_{kind.replace(' ', '_')}"
-    return row_block(f"{name}_block", njit(fastmath=FASTMATH, error_model=ERROR_MODEL)(
+    return row_block(f"{name}_block", njit(**CALLEE)(
         bind(_row, f"{name}_row", focal_row=row)), 3)
 
 

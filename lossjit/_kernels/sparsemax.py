@@ -38,7 +38,7 @@ import numba
 import numpy as np
 from numba import njit
 
-from .._config import ERROR_MODEL, FASTMATH
+from .._config import CALLEE, ERROR_MODEL, FASTMATH
 from .rows import RowKernel, row_block
 from .vector_math import largest
 
@@ -50,7 +50,7 @@ if numba.config.DISABLE_JIT:
     _ZERO, _ONE = 0.0, 1.0
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _threshold(shifted):
     """tau' of logits shifted by their maximum (all <= 0, none NaN), by Michelot's iteration; float64."""
     tau = -1.0
@@ -69,7 +69,7 @@ def _threshold(shifted):
         tau = (total - 1.0) / count
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _projection(row, shifted, p):
     """(m, tau') of a row, with z - m in ``shifted`` and sparsemax(z) in ``p``; (m, NaN) for a row with a NaN
     (or +inf, where inf - inf is NaN), whose p is then NaN."""
@@ -92,7 +92,7 @@ def _projection(row, shifted, p):
     return peak, tau
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _labelled_row(row, label, scale, shifted, p, grad_row):
     """l_n for class index ``label``; writes its gradient times ``scale`` into grad_row when it is non-empty."""
     _, tau = _projection(row, shifted, p)
@@ -116,7 +116,7 @@ def _labelled_row(row, label, scale, shifted, p, grad_row):
     return loss
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _target_row(row, t, scale, shifted, p, grad_row):
     """l_n for class probabilities ``t``; writes its gradient times ``scale`` into grad_row when it is non-empty."""
     peak, tau = _projection(row, shifted, p)
@@ -140,14 +140,14 @@ def _target_row(row, t, scale, shifted, p, grad_row):
 
 
 # A row of each kind of target, in the signature of :func:`.rows.row_block` (no class weights or parameters).
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _labelled(y_pred, labels, target, class_weights, params, n_classes, r, scale, w, grad, scratch):
     first = r * n_classes
     return _labelled_row(y_pred[first:first + n_classes], labels[r], scale * w, scratch[0], scratch[1],
                          grad[first:first + n_classes] if grad.size > 0 else grad)
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _targets(y_pred, labels, target, class_weights, params, n_classes, r, scale, w, grad, scratch):
     first = r * n_classes
     return _target_row(y_pred[first:first + n_classes], target[first:first + n_classes], scale * w, scratch[0],

@@ -18,7 +18,7 @@ import numba
 import numpy as np
 from numba import types
 
-from .._config import ERROR_MODEL, FASTMATH
+from .._config import CALLEE, ERROR_MODEL, FASTMATH
 from .calls import ADDRESS, address_of, call_at
 
 #: The integer type of labels, lengths and counts.
@@ -51,7 +51,8 @@ class PerDtype:
         self.function = function
         self.signature = signature
         self.blocks = blocks
-        self.options = {"cache": True, "fastmath": FASTMATH, "error_model": ERROR_MODEL, **options}
+        self.options = {"cache": True, "fastmath": FASTMATH, "error_model": ERROR_MODEL, "no_cfunc_wrapper": True,
+                        **options}
         self._compiled = {}
         self.__name__ = function.__name__
         self.__doc__ = function.__doc__
@@ -72,7 +73,7 @@ class PerDtype:
         arguments = (ADDRESS, *self.signature(dtype))
         kernel = numba.njit([arguments], **self.options)(
             bind(self.function, self.function.__qualname__, call_block=call_at(block_signature(dtype))))
-        jit = {"cache": self.options["cache"], "fastmath": FASTMATH, "error_model": ERROR_MODEL}
+        jit = {"cache": self.options["cache"], **CALLEE}
         return BlockRunner(kernel, lambda kind: (numba.njit(**jit)(kinds[kind]), block_signature(dtype)))
 
     def compiled_functions(self, dtype):

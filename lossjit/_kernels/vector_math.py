@@ -58,7 +58,7 @@ from llvmlite import ir
 from numba import njit, types
 from numba.core.extending import intrinsic, overload
 
-from .._config import ERROR_MODEL, FASTMATH
+from .._config import CALLEE, ERROR_MODEL, FASTMATH
 
 _LOG2_E = 1.4426950408889634
 _LN2_HIGH = 6.93147180369123816490e-01  # log(2) = _LN2_HIGH + _LN2_LOW, _LN2_HIGH * k exact for |k| < 2^20
@@ -123,7 +123,7 @@ else:
         return types.int32(types.float32), codegen
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _horner(coefficients, first, step, x):
     """sum_j coefficients[first + step j] x^j by Horner's rule (constant length: LLVM unrolls it)."""
     top = first + step * ((len(coefficients) - 1 - first) // step)
@@ -133,7 +133,7 @@ def _horner(coefficients, first, step, x):
     return result
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _polynomial(coefficients, x):
     """sum_k coefficients[k] x^k for small x.
 
@@ -152,7 +152,7 @@ def _polynomial(coefficients, x):
     return coefficients[0] + (coefficients[1] * x + x2 * tail)
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _exp_reduced_64(clamped):
     """(exp(r), k) with x = k log 2 + r, |r| <= log(2)/2, for x clamped to a finite range (or NaN)."""
     finite = clamped if clamped == clamped else 0.0  # k from NaN would be an undefined integer
@@ -161,7 +161,7 @@ def _exp_reduced_64(clamped):
     return _polynomial(_EXP_TAYLOR, r), np.int64(k)
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _exp_reduced_32(clamped):
     finite = clamped if clamped == clamped else np.float32(0.0)
     k = np.floor(finite * _LOG2_E_32 + np.float32(0.5))
@@ -169,7 +169,7 @@ def _exp_reduced_32(clamped):
     return _polynomial(_EXP_POLYNOMIAL_32, r), np.int32(k)
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _exp_nonpositive_64(x):
     poly, exponent = _exp_reduced_64(-746.0 if x < -746.0 else x)  # exp(-745.2) rounds to 0; -inf -> 0
     tiny = exponent < -1000
@@ -177,7 +177,7 @@ def _exp_nonpositive_64(x):
     return poly * power * (5.421010862427522e-20 if tiny else 1.0)  # 2^-64
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _exp_nonpositive_32(x):
     poly, exponent = _exp_reduced_32(np.float32(-104.0) if x < np.float32(-104.0) else x)  # exp(-103.98) -> 0
     tiny = exponent < np.int32(-120)
@@ -185,19 +185,19 @@ def _exp_nonpositive_32(x):
     return poly * power * (np.float32(2.3283064365386963e-10) if tiny else np.float32(1.0))  # 2^-32
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _exp_summand_64(x):
     poly, exponent = _exp_reduced_64(-708.0 if x < -708.0 else x)  # 2^k normal: k >= -1022
     return poly * _float64_from_bits((exponent + 1023) << 52)
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _exp_summand_32(x):
     poly, exponent = _exp_reduced_32(np.float32(-87.0) if x < np.float32(-87.0) else x)  # k >= -126
     return poly * _float32_from_bits((exponent + np.int32(127)) << np.int32(23))
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _exp_64(x):
     clamped = -746.0 if x < -746.0 else (710.0 if x > 710.0 else x)  # exp(709.8) overflows
     poly, exponent = _exp_reduced_64(clamped)
@@ -207,7 +207,7 @@ def _exp_64(x):
     return poly * power * (5.421010862427522e-20 if tiny else (1.8446744073709552e19 if huge else 1.0))
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _exp_32(x):
     clamped = np.float32(-104.0) if x < np.float32(-104.0) else (np.float32(89.0) if x > np.float32(89.0) else x)
     poly, exponent = _exp_reduced_32(clamped)
@@ -219,7 +219,7 @@ def _exp_32(x):
                            else (np.float32(4294967296.0) if huge else np.float32(1.0)))
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _atanh_log1p(x, two, series):
     """log(1 + x) = 2 atanh(s), s = x / (2 + x), by ``series`` in s^2 (``two`` = 2 in x's dtype).
 
@@ -229,7 +229,7 @@ def _atanh_log1p(x, two, series):
     return s * _polynomial(series, s * s)
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _log1p_reduce_64(x):
     """(k, f) with 1 + x = 2^k (1 + f) exactly, k in {-1, 0}, -1/4 <= f <= 1/2, for -1/2 <= x <= 1/2
     (f fit for the short series of :func:`_atanh_log1p`). Below -1/4, f = 2 x + 1, exact by Sterbenz's lemma."""
@@ -237,33 +237,33 @@ def _log1p_reduce_64(x):
     return (-1.0 if low else 0.0), (x * 2.0 + 1.0 if low else x)
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _log1p_reduce_32(x):
     low = x < np.float32(-0.25)
     return (np.float32(-1.0) if low else np.float32(0.0)), (x * np.float32(2.0) + np.float32(1.0) if low else x)
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _log1p_unit_64(x):
     return _atanh_log1p(x, 2.0, _ATANH_SERIES)  # the long series: reducing x first measured 0.91-1.0x in bce
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _log1p_unit_32(x):
     return _atanh_log1p(x, np.float32(2.0), _ATANH_SERIES_32)
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _sinh_small_64(x):
     return x * _polynomial(_SINH_SERIES, x * x)
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _sinh_small_32(x):
     return x * _polynomial(_SINH_SERIES_32, x * x)
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _log_parts_64(x):
     """(k, f) with x = 2^k (1 + f), 1 + f in [sqrt(1/2), sqrt(2)) (f exact), for a positive normal x."""
     bits = _bits_of_float64(x)
@@ -274,7 +274,7 @@ def _log_parts_64(x):
     return np.float64(exponent + 1 if above else exponent), mantissa - 1.0
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _log_parts_32(x):
     bits = _bits_of_float32(x)
     exponent = (bits >> np.int32(23)) - np.int32(127)
@@ -284,21 +284,21 @@ def _log_parts_32(x):
     return np.float32(exponent + np.int32(1) if above else exponent), mantissa - np.float32(1.0)
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _log_positive_64(x):
     k, f = _log_parts_64(x)
     result = k * _LN2_HIGH + (_atanh_log1p(f, 2.0, _ATANH_SERIES_SHORT) + k * _LN2_LOW)
     return result if x == x else x
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _log_positive_32(x):
     k, f = _log_parts_32(x)
     result = k * _LN2_HIGH_32 + (_atanh_log1p(f, np.float32(2.0), _ATANH_SERIES_SHORT_32) + k * _LN2_LOW_32)
     return result if x == x else x
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _log_nonnegative_64(x):
     tiny = x < 2.2250738585072014e-308  # subnormal (or 0, or negative): scaled by 2^54 into the normals
     k, f = _log_parts_64(x * 1.8014398509481984e16 if tiny else x)
@@ -308,7 +308,7 @@ def _log_nonnegative_64(x):
     return result if x >= 0.0 else np.nan  # NaN for NaN and negative x
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _log_nonnegative_32(x):
     tiny = x < np.float32(1.1754943508222875e-38)
     k, f = _log_parts_32(x * np.float32(4294967296.0) if tiny else x)  # 2^32
@@ -319,7 +319,7 @@ def _log_nonnegative_32(x):
     return result if x >= np.float32(0.0) else np.float32(np.nan)
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _log_one_minus_64(q):
     k, f = _log_parts_64(1.0 - q)  # 1 - q is exact for q >= 1/2
     small = q <= 0.5
@@ -331,7 +331,7 @@ def _log_one_minus_64(q):
     return result if q == q else q
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _log_one_minus_32(q):
     k, f = _log_parts_32(np.float32(1.0) - q)
     small = q <= np.float32(0.5)
@@ -346,7 +346,7 @@ def _log_one_minus_32(q):
 _ONE_32 = np.float32(1.0)  # 1 - eps keeps eps's dtype (float32 - float64 is float64, exact)
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def clip_probability(p, eps):
     """(p clipped to [eps, 1 - eps], whether p lay inside), in p's dtype; NaN stays NaN and counts as inside."""
     below = p < eps
@@ -358,24 +358,24 @@ _LOW_BITS_32 = np.int32(0x7FFFFFFF)
 _LOW_BITS_64 = np.int64(0x7FFFFFFFFFFFFFFF)
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _order_key_32(x):
     bits = _bits_of_float32(x)
     return np.int32(bits ^ np.int32(np.int32(bits >> np.int32(31)) & _LOW_BITS_32))
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _order_key_64(x):
     bits = _bits_of_float64(x)
     return bits ^ ((bits >> np.int64(63)) & _LOW_BITS_64)
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _from_order_key_32(key):
     return _float32_from_bits(np.int32(key ^ np.int32(np.int32(key >> np.int32(31)) & _LOW_BITS_32)))
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**CALLEE)
 def _from_order_key_64(key):
     return _float64_from_bits(key ^ ((key >> np.int64(63)) & _LOW_BITS_64))
 
@@ -411,7 +411,7 @@ def _dtype_dispatched(name, doc, narrow, narrow_version, wide_version):
         if x == narrow_type:
             return lambda x: narrow_version(x)
         return lambda x: wide_version(x)
-    overload(function, jit_options={"fastmath": FASTMATH, "error_model": ERROR_MODEL})(select)
+    overload(function, jit_options=CALLEE)(select)
     return function
 
 
