@@ -50,7 +50,7 @@ def main():
             repeats = max(20, 2_000_000 // n)
             times = []
             for kernels in (serial, parallel):
-                times.append(best(lambda: kernels[dtype](SUM_AND_GRAD, y, p, weights, 1, (), scale, grad), repeats))
+                times.append(best(lambda: kernels[dtype](SUM_AND_GRAD, y, p, weights, 1, weights, scale, grad), repeats))
             ratio = times[0] / times[1]
             print(f"  {n:>9,} {times[0] * 1e6:9.1f} {times[1] * 1e6:9.1f} {ratio:6.2f}", flush=True)
             if ratio > 1.1 and faster_from is None:

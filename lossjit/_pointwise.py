@@ -109,7 +109,7 @@ def _register(loss):
 class PointwiseJob:
     """``y_true`` and ``y_pred`` of one shape, checked and flattened for a :class:`PointwiseKernel`.
 
-    ``params`` are the loss's parameters (cast to the compute dtype); ``probabilities`` names the
+    ``params`` are the loss's parameters (an array of the compute dtype); ``probabilities`` names the
     arrays that must lie in [0, 1].
     """
 
@@ -120,7 +120,7 @@ class PointwiseJob:
         self.y_true, self.y_pred, self.shape, self.dtype = v.flat_pair(y_true, y_pred)
         for name in probabilities:  # on the flat arrays: in the compute dtype, without copies of views
             v.check_in_range(self.y_true if name == "y_true" else self.y_pred, name, 0, 1)
-        self.params = tuple(map(self.dtype.type, params)) if params else ()  # the common call: no parameters
+        self.params = np.array(params, self.dtype) if params else v.EMPTY[self.dtype]  # the common call: none
         if sample_weight is None:  # the common call, without two helper calls
             self.weights, self.inner, self.denominator = v.EMPTY[self.dtype], 1, float(self.y_pred.size)
         else:
@@ -130,9 +130,8 @@ class PointwiseJob:
     def _run(self, mode, scale, out):
         # Compiled (or loaded from the cache) on the first run in this dtype, after every input check:
         # the arguments have exactly the kernel's types (flat C-contiguous arrays of the compute dtype).
-        driver, block = self.kernel.entry_point(self.dtype, mode)
-        total = driver(block, self.y_true, self.y_pred, self.weights, self.inner, self.params, self.dtype.type(scale),
-                       out)
+        total = self.kernel[self.dtype](mode, self.y_true, self.y_pred, self.weights, self.inner, self.params,
+                                        self.dtype.type(scale), out)
         after_kernel(self.y_pred.size)
         return total
 

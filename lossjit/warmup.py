@@ -29,6 +29,7 @@ from numba.core import caching
 
 import lossjit as lj
 from lossjit._config import PARALLEL_THRESHOLD
+from lossjit._kernels.pointwise import driver as pointwise_driver
 from lossjit._validation import count_outside
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
@@ -89,14 +90,14 @@ def _warm_rows(loss, dtype):
 
 
 def _warm_pointwise(loss, dtype):
-    """Each pointwise kernel of ``loss``: a flag such as from_logits or log_input picks another one."""
+    """Each pointwise kernel of ``loss`` (its element loops, every mode in one function): a flag such as
+    from_logits or log_input picks another one."""
     labels = np.ones(4, dtype)  # valid for every pointwise loss: a count, a label, a probability
     flags = [name for name, default in loss.options.items() if isinstance(default, bool)]
     for options in [{}] + [{name: not loss.options[name]} for name in flags]:
         log_input = options.get("log_input", loss.options.get("log_input", False))
         values = np.full(4, -0.5 if log_input else 0.5, dtype)  # log-probabilities are <= 0
         loss.value_and_grad(labels, values, **options)
-        loss.hessian(labels, values, **options)
 
 
 def warm_up(dtypes=tuple(DTYPES), progress=None):
@@ -109,8 +110,9 @@ def warm_up(dtypes=tuple(DTYPES), progress=None):
         warm(loss, DTYPES[dtype])
         if progress:
             progress(f"{done}/{len(steps)} {loss.name} {dtype}, {time.perf_counter() - start:.1f} s")
-    for dtype in dtypes:  # the parallel [0, 1] check of large inputs (the small calls above take the serial one)
-        count_outside[DTYPES[dtype]]
+    for dtype in dtypes:  # what large inputs run (the small calls above take the serial code)
+        count_outside[DTYPES[dtype]]  # the parallel [0, 1] check
+        pointwise_driver(np.dtype(dtype)).parallel  # the pointwise losses' parallel driver
     return time.perf_counter() - start
 
 

@@ -114,21 +114,13 @@ def is_loss_kernel(value):
 
 
 def refuse_loss_kernels(monkeypatch, refuse):
-    """Until the test ends, looking up any loss kernel (``kernel[dtype]`` or a pointwise kernel's
-    ``entry_point(dtype, mode)``, one of which precedes every run) calls ``refuse`` instead; the compiled input
-    checks still run."""
+    """Until the test ends, looking up any loss kernel (``kernel[dtype]``, which precedes every run; a user's
+    pointwise loss too) calls ``refuse`` instead; the compiled input checks still run."""
     lookup = PerDtype.__getitem__
 
     def guarded(kernel, dtype):
-        if is_loss_kernel(kernel):
+        if is_loss_kernel(kernel) or isinstance(kernel, PointwiseKernel):
             refuse()
         return lookup(kernel, dtype)
 
     monkeypatch.setattr(PerDtype, "__getitem__", guarded)
-
-    def guarded_entry_point(kernel, dtype, mode):
-        refuse()
-        return entry_point(kernel, dtype, mode)
-
-    entry_point = PointwiseKernel.entry_point
-    monkeypatch.setattr(PointwiseKernel, "entry_point", guarded_entry_point)

@@ -1,7 +1,6 @@
 """A kernel calls its block function's compiled code through the block's address
 (``lossjit/_kernels/calls.py``): both load from Numba's cache in a new process, a block compiled anew
-is called as well as a cached one, and the pointwise losses share one driver per dtype and number of
-parameters."""
+is called as well as a cached one, and the pointwise losses share one driver per dtype."""
 
 import json
 import os
@@ -19,8 +18,9 @@ pytestmark = pytest.mark.skipif(numba.config.DISABLE_JIT, reason="nothing compil
 
 # Each run: an unrelated function compiled first (when asked) shifts the counter in the names Numba
 # gives the functions it compiles after it; then values of a pointwise and a row loss, on both the
-# serial and the parallel path, and whether their kernels and blocks were loaded from the cache
-# (the row loss is Dice: its kernel compiles faster than cross-entropy's).
+# serial and the parallel path, and whether their kernels and blocks were loaded from the cache (mse: the
+# driver's serial and parallel functions, then mse's element loops; the row loss is Dice, whose kernel
+# compiles faster than cross-entropy's).
 _PROGRAM = """
 import json, sys
 import numba, numpy as np
@@ -58,30 +58,28 @@ def first_run(tmp_path_factory):
 
 def test_kernels_and_blocks_load_from_the_cache_and_agree(first_run):
     cache, first = first_run
-    assert first["loaded"] == {"mse": [False, False], "dice": [False, False]}
+    assert first["loaded"] == {"mse": [False, False, False], "dice": [False, False]}
     second = _run(cache)
     assert second["values"] == first["values"]
-    assert second["loaded"] == {"mse": [True, True], "dice": [True, True]}
+    assert second["loaded"] == {"mse": [True, True, True], "dice": [True, True]}
 
 
 def test_a_block_compiled_anew_is_called_by_a_kernel_from_the_cache(first_run, tmp_path):
     cache, first = first_run
     shutil.copytree(cache, tmp_path / "cache")
-    for path in (tmp_path / "cache").rglob("*"):  # the blocks' cache entries only: the kernels stay
-        if path.is_file() and ("_block-" in path.name or "_sample-" in path.name):
+    for path in (tmp_path / "cache").rglob("*"):  # the blocks' and element loops' entries only: the drivers stay
+        if path.is_file() and ("_element_loops-" in path.name or "_sample-" in path.name):
             path.unlink()
     shifted = _run(tmp_path / "cache", shift=True)  # the blocks compile again, under other names
     assert shifted["values"] == first["values"]
-    assert shifted["loaded"] == {"mse": [True, False], "dice": [True, False]}
+    assert shifted["loaded"] == {"mse": [True, True, False], "dice": [True, False]}
 
 
-def test_pointwise_losses_share_a_driver_per_dtype_and_number_of_parameters():
+def test_pointwise_losses_share_a_driver_per_dtype():
     y, p = np.ones(3), np.full(3, 0.5)
     for loss in (regression.mse, regression.mae, regression.huber, regression.quantile):
         loss(y, p)
     driver = {name: kernel.compiled_functions(np.float64)[0]
               for name, kernel in (("mse", regression._MSE), ("mae", regression._MAE), ("huber", regression._HUBER),
                                    ("quantile", regression._QUANTILE))}
-    assert driver["mse"] is driver["mae"]
-    assert driver["huber"] is driver["quantile"]
-    assert driver["mse"] is not driver["huber"]  # no parameters against one
+    assert driver["mse"] is driver["mae"] is driver["huber"] is driver["quantile"]  # with parameters or without

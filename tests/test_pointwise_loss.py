@@ -205,7 +205,7 @@ def _kernels_of(loss):
 @compiled_only
 def test_a_second_process_loads_the_kernels_from_the_cache(tmp_path):
     """A built-in and a user's loss defined in a module: compiled by the first process, loaded by the second
-    (the driver of each number of parameters and each loss's block)."""
+    (the shared driver, counted once per loss, and each loss's element loops)."""
     (tmp_path / "my_losses.py").write_text(textwrap.dedent('''
         import lossjit as lj
 
@@ -229,4 +229,4 @@ def test_a_second_process_loads_the_kernels_from_the_cache(tmp_path):
     environment = {"NUMBA_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(tmp_path)}
     runs = [subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
                            env={**os.environ, **environment}).stdout.split() for _ in range(2)]
-    assert runs == [["0", "4"], ["4", "0"]]  # each loss's driver and block
+    assert runs == [["0", "4"], ["4", "0"]]  # the driver (in each loss's list) and each loss's element loops

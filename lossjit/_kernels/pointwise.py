@@ -2,33 +2,35 @@
 
 A pointwise loss is one *element function*: ``element(y, p, *params)`` returns ``(l, dl/dp)`` or
 ``(l, dl/dp, d2l/dp2)`` for one target ``y`` and prediction ``p`` (see ``elements.py`` for the
-built-ins). :class:`PointwiseKernel` runs it with templates written once for all losses:
+built-ins). Two kinds of compiled function run it:
 
-* a *block function* per mode runs the element function over one block of at most
-  :data:`BLOCK_SIZE` elements: :func:`_sum_block` (SUM: the float64 sum of the weighted losses),
-  :func:`_sum_and_grad_block` (SUM_AND_GRAD: that sum, bit for bit, and the gradient),
-  :func:`_losses_block` (LOSSES: the weighted losses per element) and :func:`_hessian_block`
-  (HESSIAN: the second derivatives);
-* :func:`_kernel`, the driver, splits the input into blocks, runs them serially below
-  ``PARALLEL_THRESHOLD`` elements and with ``prange`` above, and adds the block sums in block order:
-  the result is bitwise the same at any thread count.
+* the loss's **element loops** (:func:`_element_loops`, one copy per loss): over a run of elements, the
+  losses (``VALUES``), the losses and gradients (``VALUES_AND_GRADS``) or the second derivatives
+  (``SECOND``), each a plain loop into an array, with the element function inlined into it by Numba:
+  a loop holds one loss's maths and nothing else, so LLVM vectorises it. It is the only code compiled per
+  loss: a few small loops, one function per loss and dtype, compiled (or loaded from Numba's cache) on
+  the loss's first call in that dtype;
+* the **driver** (:func:`_kernel` and :func:`_block`, compiled once per dtype and shared by every loss),
+  which does everything else: it splits the input into blocks of :data:`BLOCK_SIZE` elements, runs them
+  serially below ``PARALLEL_THRESHOLD`` elements and with ``prange`` above, and in each block calls the
+  loss's element loops on chunks of :data:`CHUNK` elements, weighs and scales what they wrote, and adds
+  the losses up in float64. The block sums are added in block order: the result is bitwise the same at
+  any thread count. The driver modes: ``SUM`` (the sum of the weighted losses), ``SUM_AND_GRAD`` (the
+  same sum, bit for bit, and the gradient), ``LOSSES`` (the weighted losses per element) and
+  ``HESSIAN`` (the second derivatives).
 
-Each loss gets its own copy of a block template (:func:`.typed.bind`), whose global ``call`` is its
-element function with the parameters spelled out (``_call_0`` ... ``_call_6``), inlined by Numba
-into each loop: a block holds one loss's maths and nothing else, with no switch over losses. It is
-compiled on its own, for one dtype and mode, on first use, and the driver calls it through its
-address (:mod:`.calls`): so one driver per dtype and number of parameters serves every loss, and a
-program compiles only the losses, dtypes and modes it runs. The inputs are typed read-only
-(:mod:`.typed`), so writeable, read-only and memory-mapped arrays share one compiled kernel.
-Numba's on-disk cache keys a function on its name and its file's contents; a block's name carries a
-fingerprint of the element function's source (:func:`fingerprint`), so editing a loss's maths
-compiles it anew instead of loading a stale block.
+The driver calls the block, and the block calls the element loops, through the address of their
+compiled code (:mod:`.calls`): a call, not a copy linked into the caller, so nothing is compiled twice
+and one driver serves every loss. Parameters come as an array, so losses with and without parameters
+share it too. The inputs are typed read-only (:mod:`.typed`), so writeable, read-only and
+memory-mapped arrays share one compiled kernel. Numba's on-disk cache keys a function on its name and
+its file's contents; the element loops' name carries a fingerprint of the element function's source
+(:func:`fingerprint`), so editing a loss's maths compiles it anew instead of loading stale code.
 
 Arrays are flat and C-contiguous. ``weights`` is empty (unweighted) or holds one weight per run of
 ``inner`` consecutive elements. Losses are computed in the input dtype (float32 maths stays in
-float32) and summed in float64, by the same loop with or without the gradient, so that a loss's
-value is bitwise the same either way: unweighted, as they are computed; weighted, or for a
-``BUFFERED`` loss, from a small buffer.
+float32) and summed in float64, in one loop of the driver whichever mode wrote them: a loss's value
+is bitwise the same with or without its gradient.
 """
 
 import functools
@@ -42,16 +44,17 @@ import numba
 import numpy as np
 from numba import prange, types
 
-from .._config import BLOCK_SIZE, ERROR_MODEL, FASTMATH, PARALLEL_THRESHOLD
+from .._config import BLOCK_SIZE, CALLEE, ERROR_MODEL, FASTMATH, PARALLEL_THRESHOLD
 from . import calls, typed
 
-SUM, SUM_AND_GRAD, LOSSES, HESSIAN = 0, 1, 2, 3
+SUM, SUM_AND_GRAD, LOSSES, HESSIAN = 0, 1, 2, 3  # the driver's modes
+VALUES, VALUES_AND_GRADS, SECOND, SUM_ONLY, SUM_THEN_GRADS = 0, 1, 2, 3, 4  # the element loops' modes
 
-#: What the templates call: each loss's copies see its own (``typed.bind``); these only name them.
-element = call = call_block = BUFFERED = None
+#: What the templates call: each copy sees its own (``typed.bind``); these only name them.
+element = call = arguments = call_blocks = call_loops = HAS_SECOND = SUMMED_AS_COMPUTED = None
 
-#: Elements per chunk of a block that stay in the L1 cache: of the buffer of weighted losses, and of
-#: the inputs that the gradient loop of an unweighted loss reads again (:func:`_sum_and_grad_block`).
+#: Elements per chunk, which stay in the L1 cache: the losses of a chunk wait in a buffer this long to be
+#: weighed and added up, and a loss summed as computed reads its chunk again for the gradient.
 CHUNK = 512
 
 #: Most parameters an element function may have (one call template each, below).
@@ -60,7 +63,8 @@ MAX_PARAMETERS = 6
 
 # The element function with its parameters spelled out: Numba inlines it into the loops (inlined by LLVM
 # instead, a large one such as the focal loss's stayed a call per element and its loop scalar, 5-13x
-# slower), and Numba cannot inline a call with ``*params``.
+# slower), and Numba cannot inline a call with ``*params``. ``_arguments_N`` reads the parameters out of
+# their array once, before the loops.
 def _call_0(y, p, params):
     return element(y, p)
 
@@ -89,99 +93,76 @@ def _call_6(y, p, params):
     return element(y, p, params[0], params[1], params[2], params[3], params[4], params[5])
 
 
+def _arguments_0(params):
+    return ()
+
+
+def _arguments_1(params):
+    return (params[0],)
+
+
+def _arguments_2(params):
+    return (params[0], params[1])
+
+
+def _arguments_3(params):
+    return (params[0], params[1], params[2])
+
+
+def _arguments_4(params):
+    return (params[0], params[1], params[2], params[3])
+
+
+def _arguments_5(params):
+    return (params[0], params[1], params[2], params[3], params[4])
+
+
+def _arguments_6(params):
+    return (params[0], params[1], params[2], params[3], params[4], params[5])
+
+
 _CALLS = (_call_0, _call_1, _call_2, _call_3, _call_4, _call_5, _call_6)
+_ARGUMENTS = (_arguments_0, _arguments_1, _arguments_2, _arguments_3, _arguments_4, _arguments_5, _arguments_6)
 
 
-def _sum_block(y_true, y_pred, weights, inner, params, scale, out, start, stop):
-    """SUM: the float64 sum of w_i l_i over the elements [start, stop) (``scale``, ``out`` unused)."""
-    if weights.size == 0 and not BUFFERED:  # added up as they are computed
-        total = 0.0
-        for chunk_start in range(start, stop, CHUNK):
-            # Slices indexed from 0: with range(start, stop) LLVM cannot prove i >= 0, keeps Numba's
-            # negative-index wraparound per element and does not vectorise.
-            y = y_true[chunk_start:min(chunk_start + CHUNK, stop)]
-            p = y_pred[chunk_start:min(chunk_start + CHUNK, stop)]
+def _element_loops(mode, y, p, params, scale, values, grads):
+    """One loss's maths over the elements of ``y`` and ``p``. VALUES: values_i = l(y_i, p_i); VALUES_AND_GRADS:
+    also grads_i = scale dl/dp(y_i, p_i); SECOND: values_i = scale d2l/dp2(y_i, p_i) (a loss whose element
+    function returns it); these return 0. For a loss summed as computed: SUM_ONLY returns the float64 sum of the
+    l_i, and SUM_THEN_GRADS that sum (by the same loop: the same bits) and, in a second loop over each chunk of
+    elements while they are in the L1 cache, grads_i = scale dl/dp(y_i, p_i). (Over a whole block, the second
+    loop reads from L2: value and gradient of mse 1.3-1.5x slower.)"""
+    args = arguments(params)
+    if mode == VALUES:
+        for i in range(p.size):
+            values[i] = call(y[i], p[i], args)[0]
+    elif mode == VALUES_AND_GRADS:
+        for i in range(p.size):
+            result = call(y[i], p[i], args)
+            values[i] = result[0]
+            grads[i] = scale * result[1]
+    elif mode == SECOND:
+        if HAS_SECOND:  # a constant of each copy: Numba drops this loop for a loss without d2l/dp2
             for i in range(p.size):
-                total += call(y[i], p[i], params)[0]
-        return total
-    buffer = np.empty(min(CHUNK, stop - start), y_pred.dtype)
-    total = 0.0
-    for chunk_start in range(start, stop, CHUNK):
-        y = y_true[chunk_start:min(chunk_start + CHUNK, stop)]
-        p = y_pred[chunk_start:min(chunk_start + CHUNK, stop)]
-        losses = buffer[:p.size]
-        for i in range(p.size):
-            losses[i] = call(y[i], p[i], params)[0]
-        _weigh(losses, weights, inner, chunk_start)
-        for i in range(losses.size):
-            total += losses[i]
-    return total
-
-
-def _sum_and_grad_block(y_true, y_pred, weights, inner, params, scale, out, start, stop):
-    """SUM_AND_GRAD: :func:`_sum_block`'s sum, added in the same order (the same value, bit for bit),
-    and out_i = w_i scale dl_i/dp_i."""
-    if weights.size == 0 and not BUFFERED:
+                values[i] = scale * call(y[i], p[i], args)[2]
+    elif SUMMED_AS_COMPUTED:  # another constant
         total = 0.0
-        for chunk_start in range(start, stop, CHUNK):
-            y = y_true[chunk_start:min(chunk_start + CHUNK, stop)]
-            p = y_pred[chunk_start:min(chunk_start + CHUNK, stop)]
-            for i in range(p.size):  # the loop of _sum_block
-                total += call(y[i], p[i], params)[0]
-            grad = out[chunk_start:min(chunk_start + CHUNK, stop)]
-            for i in range(p.size):  # the same elements again, from the L1 cache
-                grad[i] = scale * call(y[i], p[i], params)[1]
+        for start in range(0, p.size, CHUNK):
+            y_chunk = y[start:start + CHUNK]  # slices indexed from 0: loops LLVM vectorises
+            p_chunk = p[start:start + CHUNK]
+            for i in range(p_chunk.size):
+                total += call(y_chunk[i], p_chunk[i], args)[0]
+            if mode == SUM_THEN_GRADS:
+                grads_chunk = grads[start:start + CHUNK]
+                for i in range(p_chunk.size):  # the same elements again, from the L1 cache
+                    grads_chunk[i] = scale * call(y_chunk[i], p_chunk[i], args)[1]
         return total
-    buffer = np.empty(min(CHUNK, stop - start), y_pred.dtype)
-    total = 0.0
-    for chunk_start in range(start, stop, CHUNK):
-        y = y_true[chunk_start:min(chunk_start + CHUNK, stop)]
-        p = y_pred[chunk_start:min(chunk_start + CHUNK, stop)]
-        losses = buffer[:p.size]
-        grad = out[chunk_start:min(chunk_start + CHUNK, stop)]
-        for i in range(p.size):
-            result = call(y[i], p[i], params)
-            losses[i] = result[0]
-            grad[i] = scale * result[1]
-        _weigh(losses, weights, inner, chunk_start)
-        _weigh(grad, weights, inner, chunk_start)
-        for i in range(losses.size):
-            total += losses[i]
-    return total
-
-
-def _losses_block(y_true, y_pred, weights, inner, params, scale, out, start, stop):
-    """LOSSES: out_i = w_i l_i over the elements [start, stop); returns 0."""
-    y = y_true[start:stop]
-    p = y_pred[start:stop]
-    losses = out[start:stop]
-    for i in range(p.size):
-        losses[i] = call(y[i], p[i], params)[0]
-    _weigh(losses, weights, inner, start)
     return 0.0
 
 
-def _hessian_block(y_true, y_pred, weights, inner, params, scale, out, start, stop):
-    """HESSIAN: out_i = w_i scale d2l_i/dp_i^2 (an element function that returns it); returns 0."""
-    y = y_true[start:stop]
-    p = y_pred[start:stop]
-    second = out[start:stop]
-    for i in range(p.size):
-        second[i] = scale * call(y[i], p[i], params)[2]
-    _weigh(second, weights, inner, start)
-    return 0.0
-
-
-#: The block template of each mode, by its number.
-_BLOCKS = (_sum_block, _sum_and_grad_block, _losses_block, _hessian_block)
-
-
-@numba.njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
+@numba.njit(**CALLEE)
 def _weigh(values, weights, inner, start):
-    """values_i *= w_i for the elements from ``start`` on: ``weights`` empty (no weights) or one weight
-    per run of ``inner`` elements."""
-    if weights.size == 0:
-        return
+    """values_i *= w_i for the elements from ``start`` on, with one weight per run of ``inner`` elements."""
     if inner == 1:
         w = weights[start:start + values.size]
         for i in range(values.size):
@@ -190,79 +171,173 @@ def _weigh(values, weights, inner, start):
     stop = start + values.size
     run_start = start
     while run_start < stop:  # one weight per run: no division per element
-        run_stop = min((run_start // inner + 1) * inner, stop)
+        run_stop = (run_start // inner + 1) * inner
+        run_stop = stop if stop < run_stop else run_stop
         w = weights[run_start // inner]
-        run = values[run_start - start:run_stop - start]  # a slice indexed from 0, as above
+        run = values[run_start - start:run_stop - start]  # a slice indexed from 0: a loop LLVM vectorises
         for i in range(run.size):
             run[i] = w * run[i]
         run_start = run_stop
 
 
-def _kernel(block, y_true, y_pred, weights, inner, params, scale, out):
-    """The float64 sum of the block sums, added in block order (for SUM and SUM_AND_GRAD); each block
-    writes ``out`` as its mode says. ``block`` is the address of a loss's compiled block function of
-    one mode (:data:`_BLOCKS`), called by ``call_block``: one driver, compiled per dtype and number of
-    parameters, runs every loss in every mode (:func:`_driver`)."""
+def _blocks(loops, summed_as_computed, mode, y_true, y_pred, weights, inner, params, scale, out, first, last):
+    """Blocks ``first`` to ``last - 1`` in the driver's ``mode``, by the element loops at the address ``loops``.
+    SUM: returns the float64 sum of w_i l_i, the sum of the block sums in block order; SUM_AND_GRAD: also out_i = w_i scale dl_i/dp_i;
+    LOSSES: out_i = w_i l_i; HESSIAN: out_i = w_i scale d2l_i/dp_i^2 (these two return 0).
+
+    Unweighted, a loss whose maths is cheap (``summed_as_computed``) adds its losses up as it computes them
+    (SUM_ONLY, SUM_THEN_GRADS, a block per call); otherwise a sum takes a chunk at a time, whose losses go to a
+    buffer, are weighed, and one loop here adds them up. Either way a loss's value is added by the same loop
+    with or without its gradient."""
     n = y_pred.size
-    n_blocks = (n + BLOCK_SIZE - 1) // BLOCK_SIZE
+    summed = mode == SUM or mode == SUM_AND_GRAD
+    buffered = summed and not (summed_as_computed and weights.size == 0)
+    if summed and not buffered:
+        loops_mode = SUM_ONLY if mode == SUM else SUM_THEN_GRADS
+    else:
+        loops_mode = VALUES if mode == SUM or mode == LOSSES else VALUES_AND_GRADS if mode == SUM_AND_GRAD else SECOND
     total = 0.0
-    if n < PARALLEL_THRESHOLD:
-        for b in range(n_blocks):
-            start = b * BLOCK_SIZE
-            total += call_block(block, y_true, y_pred, weights, inner, params, scale, out, start,
-                                min(start + BLOCK_SIZE, n))
-        return total
+    for b in range(first, last):
+        block_start = b * BLOCK_SIZE
+        block_stop = block_start + BLOCK_SIZE if block_start + BLOCK_SIZE < n else n
+        block_total = 0.0
+        if not buffered:
+            values = out[block_start:block_stop]
+            block_total = call_loops(loops, loops_mode, y_true[block_start:block_stop], y_pred[block_start:block_stop],
+                                     params, scale, values, values)
+            if weights.size:
+                _weigh(values, weights, inner, block_start)
+        else:
+            buffer = np.empty(CHUNK, y_pred.dtype)
+            for start in range(block_start, block_stop, CHUNK):
+                stop = start + CHUNK if start + CHUNK < block_stop else block_stop
+                losses = buffer[:stop - start]
+                grads = out[start:stop]
+                call_loops(loops, loops_mode, y_true[start:stop], y_pred[start:stop], params, scale, losses, grads)
+                if weights.size:
+                    _weigh(losses, weights, inner, start)
+                    if mode == SUM_AND_GRAD:
+                        _weigh(grads, weights, inner, start)
+                for i in range(losses.size):  # the one loop that adds up buffered losses, with or without gradient
+                    block_total += losses[i]
+        total += block_total
+    return total
+
+
+def _parallel(blocks, loops, summed_as_computed, mode, y_true, y_pred, weights, inner, params, scale, out):
+    """:func:`_blocks` (at the address ``blocks``) on one block per ``prange`` iteration, and the block sums
+    added in block order: the sum :func:`_blocks` returns for all blocks at once, bit for bit."""
+    n_blocks = (y_pred.size + BLOCK_SIZE - 1) // BLOCK_SIZE
     partials = np.empty(n_blocks)
     for b in prange(n_blocks):
-        start = b * BLOCK_SIZE
-        partials[b] = call_block(block, y_true, y_pred, weights, inner, params, scale, out, start,
-                                 min(start + BLOCK_SIZE, n))
+        partials[b] = call_blocks(blocks, loops, summed_as_computed, mode, y_true, y_pred, weights, inner, params,
+                                  scale, out, b, b + 1)
+    total = 0.0
     for b in range(n_blocks):
         total += partials[b]
     return total
 
 
-def _signature(dtype, n_params):
-    """The arguments of :func:`_kernel` after ``block``, and of a block function before ``start``."""
-    value = typed.scalar(dtype)
-    params = types.UniTuple(value, n_params) if n_params else types.Tuple(())
-    return (typed.array(dtype), typed.array(dtype), typed.array(dtype), types.int64, params, value,
-            typed.array(dtype, writeable=True))
+def _arguments(dtype):
+    """The arguments of :func:`_blocks` and :func:`_parallel` after ``mode``, up to ``out``."""
+    return (typed.array(dtype), typed.array(dtype), typed.array(dtype), types.int64, typed.array(dtype),
+            typed.scalar(dtype), typed.array(dtype, writeable=True))
 
 
-def _block_signature(dtype, n_params):
-    return types.float64(*_signature(dtype, n_params), types.int64, types.int64)
+def _loops_signature(dtype):
+    return types.float64(types.int64, typed.array(dtype), typed.array(dtype), typed.array(dtype), typed.scalar(dtype),
+                         typed.array(dtype, writeable=True), typed.array(dtype, writeable=True))
 
 
-_DRIVERS = {}
+def _blocks_signature(dtype):
+    return types.float64(calls.ADDRESS, types.boolean, types.int64, *_arguments(dtype), types.int64, types.int64)
 
 
-def _driver(dtype, n_params, parallel_threshold=PARALLEL_THRESHOLD):
-    """:func:`_kernel` compiled for ``dtype`` and ``n_params`` parameters, shared by every loss (cached on
-    disk unless ``parallel_threshold`` is not the default: Numba's cache keys on the source)."""
-    key = dtype, n_params, parallel_threshold
-    if key not in _DRIVERS:
-        kernel = typed.bind(_kernel, f"pointwise_{dtype.name}_{n_params}_parameters",
-                            call_block=calls.call_at(_block_signature(dtype, n_params)),
-                            PARALLEL_THRESHOLD=parallel_threshold)
-        signature = types.float64(calls.ADDRESS, *_signature(dtype, n_params))
-        _DRIVERS[key] = numba.njit([signature], parallel=True, fastmath=FASTMATH, error_model=ERROR_MODEL,
-                                   cache=parallel_threshold == PARALLEL_THRESHOLD)(kernel)
-    return _DRIVERS[key]
+def _entry_point(dispatcher):
+    """A compiled function itself, without Numba's matching of argument types on each call (0.25 us, a tenth
+    of a small loss call): its caller passes exactly the signature's types. The dispatcher with
+    NUMBA_DISABLE_JIT=1."""
+    overloads = getattr(dispatcher, "overloads", None)
+    return next(iter(overloads.values())).entry_point if overloads else dispatcher
+
+
+class _Driver:
+    """The driver of one dtype, shared by every pointwise loss: :func:`_blocks`, which runs inputs of fewer
+    than ``parallel_threshold`` elements from Python, and :func:`_parallel`, compiled on the first larger
+    input. Both are cached on disk unless ``parallel_threshold`` is not the default (Numba's cache keys on the
+    source, not on a global's value)."""
+
+    def __init__(self, dtype, parallel_threshold):
+        self.dtype = dtype
+        self.parallel_threshold = parallel_threshold
+        self.blocks = numba.njit([_blocks_signature(dtype)], cache=True, fastmath=FASTMATH, error_model=ERROR_MODEL,
+                                 no_cfunc_wrapper=True)(typed.bind(
+            _blocks, f"pointwise_blocks_{dtype.name}", call_loops=calls.call_at(_loops_signature(dtype))))
+        self.serial = _entry_point(self.blocks)
+        self.compiled_functions = [self.blocks]
+        self._parallel = None
+
+    @property
+    def parallel(self):
+        """:func:`_parallel`'s entry point, compiled (or loaded from the cache) on its first use."""
+        if self._parallel is None:
+            blocks = calls.address_of(self.blocks, _blocks_signature(self.dtype))
+            kernel = numba.njit([types.float64(calls.ADDRESS, calls.ADDRESS, types.boolean, types.int64,
+                                               *_arguments(self.dtype))],
+                                parallel=True, fastmath=FASTMATH, error_model=ERROR_MODEL, no_cfunc_wrapper=True,
+                                cache=self.parallel_threshold == PARALLEL_THRESHOLD)(typed.bind(
+                _parallel, f"pointwise_parallel_{self.dtype.name}",
+                call_blocks=calls.call_at(_blocks_signature(self.dtype))))
+            self.compiled_functions.append(kernel)
+            self._parallel = functools.partial(_entry_point(kernel), blocks)
+        return self._parallel
+
+
+@functools.cache
+def driver(dtype, parallel_threshold=PARALLEL_THRESHOLD):
+    """The :class:`_Driver` of ``dtype`` (a NumPy dtype)."""
+    return _Driver(dtype, parallel_threshold)
+
+
+class PointwiseRunner:
+    """One loss's kernel in one dtype: ``runner(mode, y_true, y_pred, weights, inner, params, scale, out)``
+    runs the driver of the dtype on the loss's element loops: serially below the driver's parallel
+    threshold, with ``prange`` from it."""
+
+    __slots__ = ("driver", "loops", "compiled_loops", "summed_as_computed")
+
+    def __init__(self, driver, compiled_loops, loops, summed_as_computed):
+        self.driver = driver
+        self.compiled_loops = compiled_loops
+        self.loops = loops
+        self.summed_as_computed = summed_as_computed
+
+    @property
+    def compiled_functions(self):
+        """The Numba dispatchers run so far: the driver's, then the element loops."""
+        return [*self.driver.compiled_functions, self.compiled_loops]
+
+    def __call__(self, mode, y_true, y_pred, weights, inner, params, scale, out):
+        n = y_pred.size
+        if n < self.driver.parallel_threshold:
+            return self.driver.serial(self.loops, self.summed_as_computed, mode, y_true, y_pred, weights, inner, params,
+                                      scale, out, 0, (n + BLOCK_SIZE - 1) // BLOCK_SIZE)
+        return self.driver.parallel(self.loops, self.summed_as_computed, mode, y_true, y_pred, weights, inner, params,
+                                    scale, out)
 
 
 class PointwiseKernel(typed.PerDtype):
-    """The compiled kernels of one element function. ``kernel[dtype]`` is a :class:`.typed.BlockRunner`:
-    ``kernel[dtype](mode, y_true, y_pred, weights, inner, params, scale, out)`` runs the shared driver
-    (:func:`_driver`) with this loss's block function of ``mode``, each compiled (or loaded from Numba's
-    cache) on its first use: a program compiles only the dtypes and modes it runs.
+    """The compiled kernels of one element function. ``kernel[dtype]`` is a :class:`PointwiseRunner`:
+    the driver of ``dtype`` (compiled once for every loss) with this loss's element loops, compiled (or
+    loaded from Numba's cache) on the loss's first use in that dtype.
 
-    ``parameters`` maps the element function's parameters (after ``y`` and ``p``) to their defaults;
-    ``params`` is a tuple of their values in the compute dtype. ``has_hessian`` says whether the
-    element function returns a third value. ``buffered``: for a loss whose maths costs more than
-    reading its inputs (logs, exponentials), the sums put the losses in a small buffer that one loop
-    adds up (:func:`_sum_block`): in float32 the maths then runs 8 lanes wide, where a float64 sum in
-    the same loop holds every operation of it to 4 (AVX2).
+    ``parameters`` maps the element function's parameters (after ``y`` and ``p``) to their defaults; a
+    run takes their values as an array of the compute dtype. ``has_hessian`` says whether the element
+    function returns a third value. ``buffered``: for a loss whose maths costs more than reading its inputs
+    (logs, exponentials), the sums put the losses in a small buffer that one loop adds up (the driver's
+    :func:`_blocks`): its maths then runs once per element with or without the gradient, and in float32
+    8 lanes wide, where a float64 sum in the same loop holds every operation of it to 4 (AVX2). A cheap
+    loss adds its losses up as it computes them (:func:`_element_loops`), which saves the buffer's trip.
     """
 
     def __init__(self, element, name, parameters, has_hessian, buffered=False):
@@ -271,24 +346,22 @@ class PointwiseKernel(typed.PerDtype):
         self.parameters = dict(parameters)
         self.has_hessian = has_hessian
         self.buffered = buffered
-        self._entry_points = {}
 
     def _signature(self, dtype):
-        return _signature(dtype, len(self.parameters))
+        return _loops_signature(dtype).args
 
     def _compile(self, dtype, parallel_threshold=PARALLEL_THRESHOLD):
-        signature = _block_signature(dtype, len(self.parameters))
-        return typed.BlockRunner(_driver(dtype, len(self.parameters), parallel_threshold),
-                                 lambda mode: (self.compile_block(dtype, mode), signature))
-
-    def compile_block(self, dtype, mode):
-        """This loss's block function of ``mode`` (:data:`_BLOCKS`), for ``dtype``: a Numba dispatcher that
-        compiles it (or loads it from the cache) for :func:`_block_signature` when its address is taken."""
-        template = _BLOCKS[mode]
         # The name carries the maths' fingerprint: Numba's cache keys on a function's name and file.
-        name = f"{self.name}_{dtype.name}{'_buffered' if self.buffered else ''}_{self._fingerprint}{template.__name__}"
-        return numba.njit(cache=True, fastmath=FASTMATH, error_model=ERROR_MODEL)(
-            typed.bind(template, name, call=self._call, BUFFERED=self.buffered))
+        loops = numba.njit(cache=True, **CALLEE)(typed.bind(
+            _element_loops, f"{self.name}_{dtype.name}{'_buffered' if self.buffered else ''}_{self._fingerprint}_element_loops", call=self._call,
+            arguments=numba.njit(inline="always")(_ARGUMENTS[len(self.parameters)]), HAS_SECOND=self.has_hessian,
+            SUMMED_AS_COMPUTED=not self.buffered))
+        return PointwiseRunner(driver(dtype, parallel_threshold), loops, calls.address_of(loops, _loops_signature(dtype)),
+                               not self.buffered)
+
+    def compiled_functions(self, dtype):
+        """The Numba dispatchers that have run this loss in ``dtype``: the driver's, then the element loops."""
+        return self[dtype].compiled_functions
 
     @functools.cached_property
     def _call(self):
@@ -301,25 +374,9 @@ class PointwiseKernel(typed.PerDtype):
         """:func:`fingerprint` of the element function, read once (it reads the shared element sources)."""
         return fingerprint(self.function)
 
-    def entry_point(self, dtype, mode):
-        """``(driver, block)``: ``self[dtype](mode, ...)`` is ``driver(block, ...)``, where
-        ``driver`` is the compiled function itself, without Numba's matching of argument types on each call
-        (0.25 us, a tenth of a small loss call), and ``block`` the address of the block function of
-        ``mode``. It checks nothing, so its caller passes exactly the signature's types, as
-        :class:`lossjit._pointwise.PointwiseJob` does after its checks."""
-        try:
-            return self._entry_points[dtype, mode]
-        except KeyError:
-            runner = self[dtype]
-            overloads = getattr(runner.kernel, "overloads", None)  # none with NUMBA_DISABLE_JIT=1
-            driver = next(iter(overloads.values())).entry_point if overloads else runner.kernel
-            self._entry_points[dtype, mode] = driver, runner.block(mode)
-            return self._entry_points[dtype, mode]
-
     def with_threshold(self, dtype, parallel_threshold):
-        """A :class:`.typed.BlockRunner` whose driver, not cached, runs in parallel from
-        ``parallel_threshold`` elements (for ``benchmarks/threshold.py``, which measures where parallel
-        starts to pay)."""
+        """A :class:`PointwiseRunner` whose driver, not cached, runs in parallel from ``parallel_threshold``
+        elements (for ``benchmarks/threshold.py``, which measures where parallel starts to pay)."""
         return self._compile(np.dtype(dtype), parallel_threshold)
 
     def __repr__(self):
