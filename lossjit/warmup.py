@@ -90,14 +90,18 @@ def _warm_rows(loss, dtype):
 
 
 def _warm_pointwise(loss, dtype):
-    """Each pointwise kernel of ``loss`` (its element loops, every mode in one function): a flag such as
-    from_logits or log_input picks another one."""
+    """Each kind of element loops of ``loss`` (:mod:`lossjit._kernels.pointwise`), for each of its kernels: a flag
+    such as from_logits or log_input picks another one."""
     labels = np.ones(4, dtype)  # valid for every pointwise loss: a count, a label, a probability
+    weights = np.ones(4, dtype)
     flags = [name for name, default in loss.options.items() if isinstance(default, bool)]
     for options in [{}] + [{name: not loss.options[name]} for name in flags]:
         log_input = options.get("log_input", loss.options.get("log_input", False))
         values = np.full(4, -0.5 if log_input else 0.5, dtype)  # log-probabilities are <= 0
-        loss.value_and_grad(labels, values, **options)
+        loss.value_and_grad(labels, values, **options)  # the sums of a cheap loss (or losses and gradients)
+        loss.value_and_grad(labels, values, sample_weight=weights, **options)  # losses and gradients
+        loss(labels, values, reduction="none", **options)  # losses
+        loss.hessian(labels, values, **options)  # second derivatives
 
 
 def warm_up(dtypes=tuple(DTYPES), progress=None):

@@ -4,33 +4,34 @@ A pointwise loss is one *element function*: ``element(y, p, *params)`` returns `
 ``(l, dl/dp, d2l/dp2)`` for one target ``y`` and prediction ``p`` (see ``elements.py`` for the
 built-ins). Two kinds of compiled function run it:
 
-* the loss's **element loops** (:func:`_element_loops`, one copy per loss): over a run of elements, the
-  losses (``VALUES``), the losses and gradients (``VALUES_AND_GRADS``) or the second derivatives
-  (``SECOND``), each a plain loop into an array, with the element function inlined into it by Numba:
-  a loop holds one loss's maths and nothing else, so LLVM vectorises it. It is the only code compiled per
-  loss: a few small loops, one function per loss and dtype, compiled (or loaded from Numba's cache) on
-  the loss's first call in that dtype;
-* the **driver** (:func:`_kernel` and :func:`_block`, compiled once per dtype and shared by every loss),
-  which does everything else: it splits the input into blocks of :data:`BLOCK_SIZE` elements, runs them
-  serially below ``PARALLEL_THRESHOLD`` elements and with ``prange`` above, and in each block calls the
-  loss's element loops on chunks of :data:`CHUNK` elements, weighs and scales what they wrote, and adds
-  the losses up in float64. The block sums are added in block order: the result is bitwise the same at
-  any thread count. The driver modes: ``SUM`` (the sum of the weighted losses), ``SUM_AND_GRAD`` (the
-  same sum, bit for bit, and the gradient), ``LOSSES`` (the weighted losses per element) and
-  ``HESSIAN`` (the second derivatives).
+* the loss's **element loops**, the only code compiled per loss: plain loops over a run of elements with
+  the element function inlined into them by Numba, so that a loop holds one loss's maths and nothing else
+  and LLVM vectorises it. One small function per kind, compiled (or loaded from Numba's cache) for a loss
+  and dtype on the first run that needs it: :func:`_values` (the losses), :func:`_values_and_grads`,
+  :func:`_second` (the second derivatives) and, for a cheap loss, :func:`_sums` (the sum of the losses
+  as they are computed, then the gradient). A cold ``lj.mse(y, p)`` compiles one loop;
+* the **driver**, compiled once per dtype and shared by every loss, which does everything else:
+  :func:`_blocks` splits the input into blocks of :data:`BLOCK_SIZE` elements, calls the loss's loops on
+  them (a chunk of :data:`CHUNK` elements at a time when their losses must be buffered), weighs what they
+  wrote and adds the losses up in float64. Below ``PARALLEL_THRESHOLD`` elements Python calls it
+  directly; from there :func:`_parallel` (compiled on the first such input) runs a block per ``prange``
+  iteration and adds the block sums in block order, so the result is bitwise the same at any thread
+  count. The driver's modes: ``SUM`` (the sum of the weighted losses), ``SUM_AND_GRAD`` (the same sum,
+  bit for bit, and the gradient), ``LOSSES`` (the weighted losses per element) and ``HESSIAN`` (the
+  second derivatives).
 
-The driver calls the block, and the block calls the element loops, through the address of their
-compiled code (:mod:`.calls`): a call, not a copy linked into the caller, so nothing is compiled twice
-and one driver serves every loss. Parameters come as an array, so losses with and without parameters
-share it too. The inputs are typed read-only (:mod:`.typed`), so writeable, read-only and
+The driver calls the element loops, and :func:`_parallel` calls :func:`_blocks`, through the address of
+their compiled code (:mod:`.calls`): a call, not a copy linked into the caller, so nothing is compiled
+twice and one driver serves every loss. Parameters come as an array, so losses with and without
+parameters share it too. The inputs are typed read-only (:mod:`.typed`), so writeable, read-only and
 memory-mapped arrays share one compiled kernel. Numba's on-disk cache keys a function on its name and
-its file's contents; the element loops' name carries a fingerprint of the element function's source
+its file's contents; the element loops' names carry a fingerprint of the element function's source
 (:func:`fingerprint`), so editing a loss's maths compiles it anew instead of loading stale code.
 
 Arrays are flat and C-contiguous. ``weights`` is empty (unweighted) or holds one weight per run of
 ``inner`` consecutive elements. Losses are computed in the input dtype (float32 maths stays in
-float32) and summed in float64, in one loop of the driver whichever mode wrote them: a loss's value
-is bitwise the same with or without its gradient.
+float32) and summed in float64, by one loop with or without the gradient (the driver's, or a cheap
+loss's :func:`_sums`): a loss's value is bitwise the same either way.
 """
 
 import functools
@@ -48,10 +49,9 @@ from .._config import BLOCK_SIZE, CALLEE, ERROR_MODEL, FASTMATH, PARALLEL_THRESH
 from . import calls, typed
 
 SUM, SUM_AND_GRAD, LOSSES, HESSIAN = 0, 1, 2, 3  # the driver's modes
-VALUES, VALUES_AND_GRADS, SECOND, SUM_ONLY, SUM_THEN_GRADS = 0, 1, 2, 3, 4  # the element loops' modes
 
 #: What the templates call: each copy sees its own (``typed.bind``); these only name them.
-element = call = arguments = call_blocks = call_loops = HAS_SECOND = SUMMED_AS_COMPUTED = None
+element = call = arguments = call_blocks = call_loops = None
 
 #: Elements per chunk, which stay in the L1 cache: the losses of a chunk wait in a buffer this long to be
 #: weighed and added up, and a loss summed as computed reads its chunk again for the gradient.
@@ -125,39 +125,55 @@ _CALLS = (_call_0, _call_1, _call_2, _call_3, _call_4, _call_5, _call_6)
 _ARGUMENTS = (_arguments_0, _arguments_1, _arguments_2, _arguments_3, _arguments_4, _arguments_5, _arguments_6)
 
 
-def _element_loops(mode, y, p, params, scale, values, grads):
-    """One loss's maths over the elements of ``y`` and ``p``. VALUES: values_i = l(y_i, p_i); VALUES_AND_GRADS:
-    also grads_i = scale dl/dp(y_i, p_i); SECOND: values_i = scale d2l/dp2(y_i, p_i) (a loss whose element
-    function returns it); these return 0. For a loss summed as computed: SUM_ONLY returns the float64 sum of the
-    l_i, and SUM_THEN_GRADS that sum (by the same loop: the same bits) and, in a second loop over each chunk of
-    elements while they are in the L1 cache, grads_i = scale dl/dp(y_i, p_i). (Over a whole block, the second
-    loop reads from L2: value and gradient of mse 1.3-1.5x slower.)"""
+# A loss's element loops, one function per kind, compiled for the loss on the first run that needs it. Each
+# takes (y, p, params, scale, values, grads) and returns a float64 (0 but for _sums).
+def _values(y, p, params, scale, values, grads):
+    """values_i = l(y_i, p_i)."""
     args = arguments(params)
-    if mode == VALUES:
-        for i in range(p.size):
-            values[i] = call(y[i], p[i], args)[0]
-    elif mode == VALUES_AND_GRADS:
-        for i in range(p.size):
-            result = call(y[i], p[i], args)
-            values[i] = result[0]
-            grads[i] = scale * result[1]
-    elif mode == SECOND:
-        if HAS_SECOND:  # a constant of each copy: Numba drops this loop for a loss without d2l/dp2
-            for i in range(p.size):
-                values[i] = scale * call(y[i], p[i], args)[2]
-    elif SUMMED_AS_COMPUTED:  # another constant
-        total = 0.0
-        for start in range(0, p.size, CHUNK):
-            y_chunk = y[start:start + CHUNK]  # slices indexed from 0: loops LLVM vectorises
-            p_chunk = p[start:start + CHUNK]
-            for i in range(p_chunk.size):
-                total += call(y_chunk[i], p_chunk[i], args)[0]
-            if mode == SUM_THEN_GRADS:
-                grads_chunk = grads[start:start + CHUNK]
-                for i in range(p_chunk.size):  # the same elements again, from the L1 cache
-                    grads_chunk[i] = scale * call(y_chunk[i], p_chunk[i], args)[1]
-        return total
+    for i in range(p.size):
+        values[i] = call(y[i], p[i], args)[0]
     return 0.0
+
+
+def _values_and_grads(y, p, params, scale, values, grads):
+    """values_i = l(y_i, p_i) and grads_i = scale dl/dp(y_i, p_i), in one loop."""
+    args = arguments(params)
+    for i in range(p.size):
+        result = call(y[i], p[i], args)
+        values[i] = result[0]
+        grads[i] = scale * result[1]
+    return 0.0
+
+
+def _second(y, p, params, scale, values, grads):
+    """values_i = scale d2l/dp2(y_i, p_i) (a loss whose element function returns it)."""
+    args = arguments(params)
+    for i in range(p.size):
+        values[i] = scale * call(y[i], p[i], args)[2]
+    return 0.0
+
+
+def _sums(y, p, params, scale, values, grads):
+    """For a loss summed as computed: the float64 sum of the l_i and, unless ``grads`` is empty, in a second
+    loop over each chunk of elements while they are in the L1 cache, grads_i = scale dl/dp(y_i, p_i). The sum
+    is the same loop with or without the gradient: the same bits."""
+    args = arguments(params)
+    total = 0.0
+    for start in range(0, p.size, CHUNK):
+        y_chunk = y[start:start + CHUNK]  # slices indexed from 0: loops LLVM vectorises
+        p_chunk = p[start:start + CHUNK]
+        for i in range(p_chunk.size):
+            total += call(y_chunk[i], p_chunk[i], args)[0]
+        if grads.size:
+            grads_chunk = grads[start:start + CHUNK]
+            for i in range(p_chunk.size):  # the same elements again, from the L1 cache
+                grads_chunk[i] = scale * call(y_chunk[i], p_chunk[i], args)[1]
+    return total
+
+
+#: The kinds of element loops, in the order the driver numbers them.
+VALUES, VALUES_AND_GRADS, SECOND, SUMS = 0, 1, 2, 3
+_LOOPS = (_values, _values_and_grads, _second, _sums)
 
 
 @numba.njit(**CALLEE)
@@ -180,22 +196,17 @@ def _weigh(values, weights, inner, start):
         run_start = run_stop
 
 
-def _blocks(loops, summed_as_computed, mode, y_true, y_pred, weights, inner, params, scale, out, first, last):
-    """Blocks ``first`` to ``last - 1`` in the driver's ``mode``, by the element loops at the address ``loops``.
-    SUM: returns the float64 sum of w_i l_i, the sum of the block sums in block order; SUM_AND_GRAD: also out_i = w_i scale dl_i/dp_i;
-    LOSSES: out_i = w_i l_i; HESSIAN: out_i = w_i scale d2l_i/dp_i^2 (these two return 0).
+def _blocks(loops, loops_kind, mode, y_true, y_pred, weights, inner, params, scale, out, first, last):
+    """Blocks ``first`` to ``last - 1`` in the driver's ``mode``, by a loss's element loops of ``loops_kind`` at
+    the address ``loops``. SUM: returns the float64 sum of w_i l_i, the sum of the block sums in block order;
+    SUM_AND_GRAD: also out_i = w_i scale dl_i/dp_i; LOSSES: out_i = w_i l_i; HESSIAN: out_i = w_i scale
+    d2l_i/dp_i^2 (these two return 0).
 
-    Unweighted, a loss whose maths is cheap (``summed_as_computed``) adds its losses up as it computes them
-    (SUM_ONLY, SUM_THEN_GRADS, a block per call); otherwise a sum takes a chunk at a time, whose losses go to a
-    buffer, are weighed, and one loop here adds them up. Either way a loss's value is added by the same loop
-    with or without its gradient."""
+    A sum by ``_sums`` (unweighted, a loss whose maths is cheap) adds the losses up as it computes them, a block
+    per call; any other sum takes a chunk at a time, whose losses go to a buffer, are weighed, and one loop
+    here adds them up. Either way a loss's value is added by the same loop with or without its gradient."""
     n = y_pred.size
-    summed = mode == SUM or mode == SUM_AND_GRAD
-    buffered = summed and not (summed_as_computed and weights.size == 0)
-    if summed and not buffered:
-        loops_mode = SUM_ONLY if mode == SUM else SUM_THEN_GRADS
-    else:
-        loops_mode = VALUES if mode == SUM or mode == LOSSES else VALUES_AND_GRADS if mode == SUM_AND_GRAD else SECOND
+    buffered = (mode == SUM or mode == SUM_AND_GRAD) and loops_kind != SUMS
     total = 0.0
     for b in range(first, last):
         block_start = b * BLOCK_SIZE
@@ -203,8 +214,9 @@ def _blocks(loops, summed_as_computed, mode, y_true, y_pred, weights, inner, par
         block_total = 0.0
         if not buffered:
             values = out[block_start:block_stop]
-            block_total = call_loops(loops, loops_mode, y_true[block_start:block_stop], y_pred[block_start:block_stop],
-                                     params, scale, values, values)
+            grads = out[block_start:block_stop] if mode == SUM_AND_GRAD else out[:0]
+            block_total = call_loops(loops, y_true[block_start:block_stop], y_pred[block_start:block_stop], params,
+                                     scale, values, grads)
             if weights.size:
                 _weigh(values, weights, inner, block_start)
         else:
@@ -213,7 +225,7 @@ def _blocks(loops, summed_as_computed, mode, y_true, y_pred, weights, inner, par
                 stop = start + CHUNK if start + CHUNK < block_stop else block_stop
                 losses = buffer[:stop - start]
                 grads = out[start:stop]
-                call_loops(loops, loops_mode, y_true[start:stop], y_pred[start:stop], params, scale, losses, grads)
+                call_loops(loops, y_true[start:stop], y_pred[start:stop], params, scale, losses, grads)
                 if weights.size:
                     _weigh(losses, weights, inner, start)
                     if mode == SUM_AND_GRAD:
@@ -224,14 +236,14 @@ def _blocks(loops, summed_as_computed, mode, y_true, y_pred, weights, inner, par
     return total
 
 
-def _parallel(blocks, loops, summed_as_computed, mode, y_true, y_pred, weights, inner, params, scale, out):
+def _parallel(blocks, loops, loops_kind, mode, y_true, y_pred, weights, inner, params, scale, out):
     """:func:`_blocks` (at the address ``blocks``) on one block per ``prange`` iteration, and the block sums
     added in block order: the sum :func:`_blocks` returns for all blocks at once, bit for bit."""
     n_blocks = (y_pred.size + BLOCK_SIZE - 1) // BLOCK_SIZE
     partials = np.empty(n_blocks)
     for b in prange(n_blocks):
-        partials[b] = call_blocks(blocks, loops, summed_as_computed, mode, y_true, y_pred, weights, inner, params,
-                                  scale, out, b, b + 1)
+        partials[b] = call_blocks(blocks, loops, loops_kind, mode, y_true, y_pred, weights, inner, params, scale,
+                                  out, b, b + 1)
     total = 0.0
     for b in range(n_blocks):
         total += partials[b]
@@ -245,12 +257,12 @@ def _arguments(dtype):
 
 
 def _loops_signature(dtype):
-    return types.float64(types.int64, typed.array(dtype), typed.array(dtype), typed.array(dtype), typed.scalar(dtype),
+    return types.float64(typed.array(dtype), typed.array(dtype), typed.array(dtype), typed.scalar(dtype),
                          typed.array(dtype, writeable=True), typed.array(dtype, writeable=True))
 
 
 def _blocks_signature(dtype):
-    return types.float64(calls.ADDRESS, types.boolean, types.int64, *_arguments(dtype), types.int64, types.int64)
+    return types.float64(calls.ADDRESS, types.int64, types.int64, *_arguments(dtype), types.int64, types.int64)
 
 
 def _entry_point(dispatcher):
@@ -282,7 +294,7 @@ class _Driver:
         """:func:`_parallel`'s entry point, compiled (or loaded from the cache) on its first use."""
         if self._parallel is None:
             blocks = calls.address_of(self.blocks, _blocks_signature(self.dtype))
-            kernel = numba.njit([types.float64(calls.ADDRESS, calls.ADDRESS, types.boolean, types.int64,
+            kernel = numba.njit([types.float64(calls.ADDRESS, calls.ADDRESS, types.int64, types.int64,
                                                *_arguments(self.dtype))],
                                 parallel=True, fastmath=FASTMATH, error_model=ERROR_MODEL, no_cfunc_wrapper=True,
                                 cache=self.parallel_threshold == PARALLEL_THRESHOLD)(typed.bind(
@@ -301,29 +313,44 @@ def driver(dtype, parallel_threshold=PARALLEL_THRESHOLD):
 
 class PointwiseRunner:
     """One loss's kernel in one dtype: ``runner(mode, y_true, y_pred, weights, inner, params, scale, out)``
-    runs the driver of the dtype on the loss's element loops: serially below the driver's parallel
-    threshold, with ``prange`` from it."""
+    runs the driver of the dtype on the loss's element loops of the kind the run needs (each compiled, or
+    loaded from Numba's cache, on its first use): serially below the driver's parallel threshold, with
+    ``prange`` from it."""
 
-    __slots__ = ("driver", "loops", "compiled_loops", "summed_as_computed")
+    __slots__ = ("driver", "kernel", "dtype", "_loops")
 
-    def __init__(self, driver, compiled_loops, loops, summed_as_computed):
+    def __init__(self, driver, kernel, dtype):
         self.driver = driver
-        self.compiled_loops = compiled_loops
-        self.loops = loops
-        self.summed_as_computed = summed_as_computed
+        self.kernel = kernel
+        self.dtype = dtype
+        self._loops = {}  # (mode, weighted) -> (address, kind)
 
     @property
     def compiled_functions(self):
         """The Numba dispatchers run so far: the driver's, then the element loops."""
-        return [*self.driver.compiled_functions, self.compiled_loops]
+        return [*self.driver.compiled_functions, *self.kernel.compiled_loops(self.dtype)]
+
+    def loops(self, mode, weighted):
+        """(address, kind) of the element loops that a run in ``mode`` takes, with or without weights."""
+        try:
+            return self._loops[mode, weighted]
+        except KeyError:
+            if mode == HESSIAN:
+                kind = SECOND
+            elif (mode == SUM or mode == SUM_AND_GRAD) and not weighted and not self.kernel.buffered:
+                kind = SUMS
+            else:
+                kind = VALUES_AND_GRADS if mode == SUM_AND_GRAD else VALUES
+            self._loops[mode, weighted] = self.kernel.loops_address(self.dtype, kind), kind
+            return self._loops[mode, weighted]
 
     def __call__(self, mode, y_true, y_pred, weights, inner, params, scale, out):
+        loops, kind = self.loops(mode, weights.size != 0)
         n = y_pred.size
         if n < self.driver.parallel_threshold:
-            return self.driver.serial(self.loops, self.summed_as_computed, mode, y_true, y_pred, weights, inner, params,
-                                      scale, out, 0, (n + BLOCK_SIZE - 1) // BLOCK_SIZE)
-        return self.driver.parallel(self.loops, self.summed_as_computed, mode, y_true, y_pred, weights, inner, params,
-                                    scale, out)
+            return self.driver.serial(loops, kind, mode, y_true, y_pred, weights, inner, params, scale, out, 0,
+                                      (n + BLOCK_SIZE - 1) // BLOCK_SIZE)
+        return self.driver.parallel(loops, kind, mode, y_true, y_pred, weights, inner, params, scale, out)
 
 
 class PointwiseKernel(typed.PerDtype):
@@ -337,7 +364,7 @@ class PointwiseKernel(typed.PerDtype):
     (logs, exponentials), the sums put the losses in a small buffer that one loop adds up (the driver's
     :func:`_blocks`): its maths then runs once per element with or without the gradient, and in float32
     8 lanes wide, where a float64 sum in the same loop holds every operation of it to 4 (AVX2). A cheap
-    loss adds its losses up as it computes them (:func:`_element_loops`), which saves the buffer's trip.
+    loss adds its losses up as it computes them (:func:`_sums`), which saves the buffer's trip.
     """
 
     def __init__(self, element, name, parameters, has_hessian, buffered=False):
@@ -346,18 +373,29 @@ class PointwiseKernel(typed.PerDtype):
         self.parameters = dict(parameters)
         self.has_hessian = has_hessian
         self.buffered = buffered
+        self._loops = {}  # (dtype, kind) -> (dispatcher, address)
 
     def _signature(self, dtype):
         return _loops_signature(dtype).args
 
     def _compile(self, dtype, parallel_threshold=PARALLEL_THRESHOLD):
-        # The name carries the maths' fingerprint: Numba's cache keys on a function's name and file.
-        loops = numba.njit(cache=True, **CALLEE)(typed.bind(
-            _element_loops, f"{self.name}_{dtype.name}{'_buffered' if self.buffered else ''}_{self._fingerprint}_element_loops", call=self._call,
-            arguments=numba.njit(inline="always")(_ARGUMENTS[len(self.parameters)]), HAS_SECOND=self.has_hessian,
-            SUMMED_AS_COMPUTED=not self.buffered))
-        return PointwiseRunner(driver(dtype, parallel_threshold), loops, calls.address_of(loops, _loops_signature(dtype)),
-                               not self.buffered)
+        return PointwiseRunner(driver(dtype, parallel_threshold), self, dtype)
+
+    def loops_address(self, dtype, kind):
+        """The address of this loss's element loops of ``kind`` in ``dtype``, compiled (or loaded from Numba's
+        cache) on first use. Their name carries the maths' fingerprint: Numba's cache keys on a function's name
+        and file."""
+        if (dtype, kind) not in self._loops:
+            template = _LOOPS[kind]
+            name = f"{self.name}_{dtype.name}_{self._fingerprint}{template.__name__}"
+            arguments = numba.njit(inline="always")(_ARGUMENTS[len(self.parameters)])
+            loops = numba.njit(cache=True, **CALLEE)(typed.bind(template, name, call=self._call, arguments=arguments))
+            self._loops[dtype, kind] = loops, calls.address_of(loops, _loops_signature(dtype))
+        return self._loops[dtype, kind][1]
+
+    def compiled_loops(self, dtype):
+        """The Numba dispatchers of the element loops compiled for ``dtype`` so far."""
+        return [loops for (loops_dtype, _), (loops, _) in self._loops.items() if loops_dtype == dtype]
 
     def compiled_functions(self, dtype):
         """The Numba dispatchers that have run this loss in ``dtype``: the driver's, then the element loops."""
