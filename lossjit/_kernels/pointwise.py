@@ -317,13 +317,15 @@ class PointwiseRunner:
     loaded from Numba's cache, on its first use): serially below the driver's parallel threshold, with
     ``prange`` from it."""
 
-    __slots__ = ("driver", "kernel", "dtype", "_loops")
+    __slots__ = ("driver", "kernel", "dtype", "_loops", "_serial", "_parallel_threshold")
 
     def __init__(self, driver, kernel, dtype):
         self.driver = driver
         self.kernel = kernel
         self.dtype = dtype
-        self._loops = {}  # (mode, weighted) -> (address, kind)
+        self._loops = [None] * 8  # at 2 mode + weighted: (address, kind), once known
+        self._serial = driver.serial  # what a small call reads, at hand: a call costs ~2 us in all
+        self._parallel_threshold = driver.parallel_threshold
 
     @property
     def compiled_functions(self):
@@ -332,24 +334,22 @@ class PointwiseRunner:
 
     def loops(self, mode, weighted):
         """(address, kind) of the element loops that a run in ``mode`` takes, with or without weights."""
-        try:
-            return self._loops[mode, weighted]
-        except KeyError:
+        if self._loops[2 * mode + weighted] is None:
             if mode == HESSIAN:
                 kind = SECOND
             elif (mode == SUM or mode == SUM_AND_GRAD) and not weighted and not self.kernel.buffered:
                 kind = SUMS
             else:
                 kind = VALUES_AND_GRADS if mode == SUM_AND_GRAD else VALUES
-            self._loops[mode, weighted] = self.kernel.loops_address(self.dtype, kind), kind
-            return self._loops[mode, weighted]
+            self._loops[2 * mode + weighted] = self.kernel.loops_address(self.dtype, kind), kind
+        return self._loops[2 * mode + weighted]
 
     def __call__(self, mode, y_true, y_pred, weights, inner, params, scale, out):
-        loops, kind = self.loops(mode, weights.size != 0)
+        loops, kind = self._loops[2 * mode + (weights.size != 0)] or self.loops(mode, weights.size != 0)
         n = y_pred.size
-        if n < self.driver.parallel_threshold:
-            return self.driver.serial(loops, kind, mode, y_true, y_pred, weights, inner, params, scale, out, 0,
-                                      (n + BLOCK_SIZE - 1) // BLOCK_SIZE)
+        if n < self._parallel_threshold:
+            return self._serial(loops, kind, mode, y_true, y_pred, weights, inner, params, scale, out, 0,
+                                (n + BLOCK_SIZE - 1) // BLOCK_SIZE)
         return self.driver.parallel(loops, kind, mode, y_true, y_pred, weights, inner, params, scale, out)
 
 
