@@ -18,7 +18,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
+
+from threshold import best  # beside this script
 
 CHEAP = ("mse", "mae", "huber", "quantile", "smooth_l1", "hinge")
 COSTLY = ("log_cosh", "binary_cross_entropy", "focal", "poisson", "kl_divergence")
@@ -33,16 +34,6 @@ def _inputs(name, n, dtype, rng):
     if name == "hinge":
         return rng.choice([-1.0, 1.0], n).astype(dtype), rng.normal(size=n).astype(dtype)
     return rng.normal(size=n).astype(dtype), rng.normal(size=n).astype(dtype)
-
-
-def _best(function, repeats):
-    function()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def measure():
@@ -61,8 +52,8 @@ def measure():
                 grad = np.empty_like(p)
                 repeats = max(5, min(2000, 3_000_000 // n))
                 row = f"{name} {np.dtype(dtype).name} {n}"
-                times[f"{row} value"] = _best(lambda: loss(y, p), repeats)
-                times[f"{row} value+grad"] = _best(lambda: loss.value_and_grad(y, p, out=grad), repeats)
+                times[f"{row} value"] = best(lambda: loss(y, p), repeats)
+                times[f"{row} value+grad"] = best(lambda: loss.value_and_grad(y, p, out=grad), repeats)
     return times
 
 
@@ -92,10 +83,10 @@ def main():
         for round_ in range(options.rounds):
             for side, checkout in sides.items():
                 runs[side].append(_side(checkout, pathlib.Path(caches) / side, warm=round_ == 0))
-    best = {side: {row: min(run[row] for run in side_runs) for row in side_runs[0]} for side, side_runs in runs.items()}
-    ratios = {row: best["new"][row] / best["old"][row] for row in best["old"]}
+    fastest = {side: {row: min(run[row] for run in side_runs) for row in side_runs[0]} for side, side_runs in runs.items()}
+    ratios = {row: fastest["new"][row] / fastest["old"][row] for row in fastest["old"]}
     for row, ratio in sorted(ratios.items(), key=lambda item: -item[1]):
-        print(f"{ratio:5.2f}  {row}  ({best['new'][row] * 1e6:.1f} against {best['old'][row] * 1e6:.1f} us)")
+        print(f"{ratio:5.2f}  {row}  ({fastest['new'][row] * 1e6:.1f} against {fastest['old'][row] * 1e6:.1f} us)")
     print(f"median {statistics.median(ratios.values()):.3f} over {len(ratios)} rows; "
           f"{sum(r <= 1.05 for r in ratios.values())} within 5% or faster")
     for what in ("value", "value+grad"):

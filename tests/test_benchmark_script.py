@@ -185,3 +185,14 @@ def test_cross_entropy_formulas_match_the_reference(kind, formula):
     value, formula_grad = formula(y_true, z, True)
     assert_allclose(value, loss, rtol=1e-12)
     assert_allclose(formula_grad, grad, rtol=1e-12, atol=1e-18)
+
+
+def test_side_by_side_times_each_row(monkeypatch):
+    """``benchmarks/side_by_side.py``'s rows, on one small size: a time per loss, dtype and kind of call."""
+    import side_by_side
+
+    monkeypatch.setattr(side_by_side, "SIZES", (1_000,))
+    times = side_by_side.measure()
+    assert len(times) == len(side_by_side.CHEAP + side_by_side.COSTLY) * 2 * 2
+    assert all(0 < t < 0.1 for t in times.values())
+    assert "mse float32 1000 value+grad" in times
