@@ -18,6 +18,10 @@ ERROR_MODEL = "numpy"
 #: helpers: 1.98 -> 1.50 s).
 CALLEE = {"fastmath": FASTMATH, "error_model": ERROR_MODEL, "no_cpython_wrapper": True, "no_cfunc_wrapper": True}
 
+#: Numba options of a kernel that Python calls: the shared ``fastmath`` and ``error_model``, and no wrapper
+#: for calls from C (see ``CALLEE``).
+KERNEL = {"fastmath": FASTMATH, "error_model": ERROR_MODEL, "no_cfunc_wrapper": True}
+
 #: Elements per reduction block. Partial sums over fixed blocks, added in
 #: block order, make every reduction bitwise identical at any thread count.
 BLOCK_SIZE = 4096

@@ -32,7 +32,7 @@ import math
 import numpy as np
 from numba import njit, prange, types
 
-from .._config import CALLEE, ERROR_MODEL, FASTMATH, PARALLEL_THRESHOLD
+from .._config import CALLEE, PARALLEL_THRESHOLD
 from .typed import INT64, array, per_dtype, scalar
 
 PROBABILITIES = 0

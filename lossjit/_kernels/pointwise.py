@@ -45,7 +45,7 @@ import numba
 import numpy as np
 from numba import prange, types
 
-from .._config import BLOCK_SIZE, CALLEE, ERROR_MODEL, FASTMATH, PARALLEL_THRESHOLD
+from .._config import BLOCK_SIZE, CALLEE, ERROR_MODEL, FASTMATH, KERNEL, PARALLEL_THRESHOLD
 from . import calls, typed
 
 SUM, SUM_AND_GRAD, LOSSES, HESSIAN = 0, 1, 2, 3  # the driver's modes
@@ -196,6 +196,12 @@ def _weigh(values, weights, inner, start):
         run_start = run_stop
 
 
+@numba.njit(inline="always")
+def _buffered(mode, loops_kind):
+    """Whether a run adds its losses up from a buffer: a sum by any element loops but ``_sums``."""
+    return (mode == SUM or mode == SUM_AND_GRAD) and loops_kind != SUMS
+
+
 def _blocks(loops, loops_kind, mode, y_true, y_pred, weights, inner, params, scale, out, first, last):
     """Blocks ``first`` to ``last - 1`` in the driver's ``mode``, by a loss's element loops of ``loops_kind`` at
     the address ``loops``. SUM: returns the float64 sum of w_i l_i, the sum of the block sums in block order;
@@ -206,7 +212,7 @@ def _blocks(loops, loops_kind, mode, y_true, y_pred, weights, inner, params, sca
     per call; any other sum takes a chunk at a time, whose losses go to a buffer, are weighed, and one loop
     here adds them up. Either way a loss's value is added by the same loop with or without its gradient."""
     n = y_pred.size
-    buffered = (mode == SUM or mode == SUM_AND_GRAD) and loops_kind != SUMS
+    buffered = _buffered(mode, loops_kind)
     total = 0.0
     for b in range(first, last):
         block_start = b * BLOCK_SIZE
@@ -243,7 +249,7 @@ def _parallel(blocks, loops, loops_kind, mode, y_true, y_pred, weights, inner, p
     tenth of a cheap loss's time."""
     n = y_pred.size
     n_blocks = (n + BLOCK_SIZE - 1) // BLOCK_SIZE
-    direct = weights.size == 0 and (loops_kind == SUMS or not (mode == SUM or mode == SUM_AND_GRAD))
+    direct = weights.size == 0 and not _buffered(mode, loops_kind)
     partials = np.empty(n_blocks)
     for b in prange(n_blocks):
         if direct:
@@ -293,8 +299,7 @@ class _Driver:
     def __init__(self, dtype, parallel_threshold):
         self.dtype = dtype
         self.parallel_threshold = parallel_threshold
-        self.blocks = numba.njit([_blocks_signature(dtype)], cache=True, fastmath=FASTMATH, error_model=ERROR_MODEL,
-                                 no_cfunc_wrapper=True)(typed.bind(
+        self.blocks = numba.njit([_blocks_signature(dtype)], cache=True, **KERNEL)(typed.bind(
             _blocks, f"pointwise_blocks_{dtype.name}", call_loops=calls.call_at(_loops_signature(dtype))))
         self.serial = _entry_point(self.blocks)
         self.compiled_functions = [self.blocks]
@@ -307,8 +312,7 @@ class _Driver:
             blocks = calls.address_of(self.blocks, _blocks_signature(self.dtype))
             kernel = numba.njit([types.float64(calls.ADDRESS, calls.ADDRESS, types.int64, types.int64,
                                                *_arguments(self.dtype))],
-                                parallel=True, fastmath=FASTMATH, error_model=ERROR_MODEL, no_cfunc_wrapper=True,
-                                cache=self.parallel_threshold == PARALLEL_THRESHOLD)(typed.bind(
+                                parallel=True, cache=self.parallel_threshold == PARALLEL_THRESHOLD, **KERNEL)(typed.bind(
                 _parallel, f"pointwise_parallel_{self.dtype.name}",
                 call_blocks=calls.call_at(_blocks_signature(self.dtype)),
                 call_loops=calls.call_at(_loops_signature(self.dtype))))
@@ -329,15 +333,13 @@ class PointwiseRunner:
     loaded from Numba's cache, on its first use): serially below the driver's parallel threshold, with
     ``prange`` from it."""
 
-    __slots__ = ("driver", "kernel", "dtype", "_loops", "_serial", "_parallel_threshold")
+    __slots__ = ("driver", "kernel", "dtype", "_loops")
 
     def __init__(self, driver, kernel, dtype):
         self.driver = driver
         self.kernel = kernel
         self.dtype = dtype
         self._loops = [None] * 8  # at 2 mode + weighted: (address, kind), once known
-        self._serial = driver.serial  # what a small call reads, at hand: a call costs ~2 us in all
-        self._parallel_threshold = driver.parallel_threshold
 
     @property
     def compiled_functions(self):
@@ -359,9 +361,9 @@ class PointwiseRunner:
     def __call__(self, mode, y_true, y_pred, weights, inner, params, scale, out):
         loops, kind = self._loops[2 * mode + (weights.size != 0)] or self.loops(mode, weights.size != 0)
         n = y_pred.size
-        if n < self._parallel_threshold:
-            return self._serial(loops, kind, mode, y_true, y_pred, weights, inner, params, scale, out, 0,
-                                (n + BLOCK_SIZE - 1) // BLOCK_SIZE)
+        if n < self.driver.parallel_threshold:
+            return self.driver.serial(loops, kind, mode, y_true, y_pred, weights, inner, params, scale, out, 0,
+                                      (n + BLOCK_SIZE - 1) // BLOCK_SIZE)
         return self.driver.parallel(loops, kind, mode, y_true, y_pred, weights, inner, params, scale, out)
 
 
@@ -380,15 +382,12 @@ class PointwiseKernel(typed.PerDtype):
     """
 
     def __init__(self, element, name, parameters, has_hessian, buffered=False):
-        super().__init__(element, self._signature)
+        super().__init__(element, signature=None)  # its own _compile: no signature of one function
         self.name = name
         self.parameters = dict(parameters)
         self.has_hessian = has_hessian
         self.buffered = buffered
         self._loops = {}  # (dtype, kind) -> (dispatcher, address)
-
-    def _signature(self, dtype):
-        return _loops_signature(dtype).args
 
     def _compile(self, dtype, parallel_threshold=PARALLEL_THRESHOLD):
         return PointwiseRunner(driver(dtype, parallel_threshold), self, dtype)

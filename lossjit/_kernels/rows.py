@@ -20,7 +20,7 @@ import numba
 import numpy as np
 from numba import prange, types
 
-from .._config import BLOCK_SIZE, CALLEE, ERROR_MODEL, FASTMATH, PARALLEL_THRESHOLD
+from .._config import BLOCK_SIZE, CALLEE, KERNEL, PARALLEL_THRESHOLD
 from .calls import ADDRESS, call_at
 from .pointwise import fingerprint
 from .typed import INT64, BlockRunner, PerDtype, array, bind
@@ -101,8 +101,7 @@ def _driver(dtype):
     """:func:`_kernel` compiled for ``dtype``, once for every family."""
     if dtype not in _DRIVERS:
         kernel = bind(_kernel, f"rows_{dtype.name}", call_block=call_at(block_signature(dtype)))
-        _DRIVERS[dtype] = numba.njit([(ADDRESS, *signature(dtype))], parallel=True, cache=True, fastmath=FASTMATH,
-                                     error_model=ERROR_MODEL, no_cfunc_wrapper=True)(kernel)
+        _DRIVERS[dtype] = numba.njit([(ADDRESS, *signature(dtype))], parallel=True, cache=True, **KERNEL)(kernel)
     return _DRIVERS[dtype]
 
 

@@ -38,7 +38,7 @@ import numba
 import numpy as np
 from numba import njit
 
-from .._config import CALLEE, ERROR_MODEL, FASTMATH
+from .._config import CALLEE
 from .rows import RowKernel, row_block
 from .vector_math import largest
 

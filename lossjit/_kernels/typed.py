@@ -18,7 +18,7 @@ import numba
 import numpy as np
 from numba import types
 
-from .._config import CALLEE, ERROR_MODEL, FASTMATH
+from .._config import CALLEE, KERNEL
 from .calls import ADDRESS, address_of, call_at
 
 #: The integer type of labels, lengths and counts.
@@ -51,8 +51,7 @@ class PerDtype:
         self.function = function
         self.signature = signature
         self.blocks = blocks
-        self.options = {"cache": True, "fastmath": FASTMATH, "error_model": ERROR_MODEL, "no_cfunc_wrapper": True,
-                        **options}
+        self.options = {"cache": True, **KERNEL, **options}
         self._compiled = {}
         self.__name__ = function.__name__
         self.__doc__ = function.__doc__
