@@ -1,6 +1,14 @@
-"""Shared test settings: Numba performance warnings are errors; hypothesis is deterministic."""
+"""Shared test settings: Numba performance warnings are errors; hypothesis is deterministic; threads that wait
+sleep instead of spinning."""
 
-import numba
+import os
+
+# Before any parallel kernel loads OpenMP, which reads this once: the test processes (two pytest-xdist workers, the
+# notebooks' kernels, Dask's workers, which inherit it) share the cores, and OpenMP threads that spin while they
+# wait take the cores from the one doing the work (the tests took twice as long).
+os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+
+import numba  # noqa: E402
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
