@@ -18,6 +18,12 @@ ERROR_MODEL = "numpy"
 #: helpers: 1.98 -> 1.50 s).
 CALLEE = {"fastmath": FASTMATH, "error_model": ERROR_MODEL, "no_cpython_wrapper": True, "no_cfunc_wrapper": True}
 
+#: Numba options of a small or single-use helper that Numba inlines into its caller (``inline="always"``): it is
+#: compiled as part of the caller, instead of on its own and then once more as part of each caller that links it
+#: (LLVM optimises a callee again inside every compiled caller: a wrapper around a row function cost as much as
+#: the function).
+INLINE = {"inline": "always", "fastmath": FASTMATH, "error_model": ERROR_MODEL}
+
 #: Numba options of a kernel that Python calls: the shared ``fastmath`` and ``error_model``, and no wrapper
 #: for calls from C (see ``CALLEE``).
 KERNEL = {"fastmath": FASTMATH, "error_model": ERROR_MODEL, "no_cfunc_wrapper": True}

@@ -5,7 +5,7 @@ import numpy as np
 from . import _validation as v
 from ._config import EPSILON
 from ._kernels import elements
-from ._kernels.softmax import block_kind, softmax_cross_entropy
+from ._kernels.softmax import block_class_weights, block_kind, softmax_cross_entropy
 from ._kernels.softmax_focal import block_kind as focal_block_kind
 from ._kernels.softmax_focal import softmax_focal as softmax_focal_kernel
 from ._loss import Loss, PointwiseLoss
@@ -314,10 +314,11 @@ class _SoftmaxJob(_SoftmaxRows):
         return total if total > 0 else float("nan")
 
     def _kernel(self, scale, row_losses, grad):
+        kind = block_kind(self.from_logits, self.labels.size > 0, grad.size > 0)
         total = softmax_cross_entropy[self.dtype](
-            block_kind(self.from_logits, self.labels.size > 0), self.y_pred, self.labels, self.target,
-            self.from_logits, self.eps, self.row_weights, self.inner, self.class_weights, self.smoothing,
-            self.ignore_index, self.n_classes, self.dtype.type(scale), row_losses, grad)
+            kind, self.y_pred, self.labels, self.target, self.from_logits, self.eps, self.row_weights, self.inner,
+            block_class_weights(kind, self.class_weights, self.n_classes), self.smoothing, self.ignore_index,
+            self.n_classes, self.dtype.type(scale), row_losses, grad)
         after_kernel(self.y_pred.size)
         return total
 

@@ -41,8 +41,8 @@ except ImportError:  # not POSIX: no lock, so one process
 
 
 def _row_loss_calls(dtype):
-    """{name: [(arrays, options)]}: for each loss that is not pointwise, ``value_and_grad`` calls that run each of
-    its compiled paths (a block per kind of input or target; the weighted mean; per-row losses)."""
+    """{name: [(arrays, options)]}: for each loss that is not pointwise, calls that run each of its compiled paths
+    (a block per kind of input or target; the weighted mean; per-row losses), each with and without the gradient."""
     probabilities = np.full((2, 3), 1 / 3, dtype)
     scores = np.array([[0.5, -0.5, 0.25], [0.0, 1.0, -1.0]], dtype)
     labels = np.array([0, 2])
@@ -87,6 +87,7 @@ def _warm_rows(loss, dtype):
         raise AssertionError(f"the warm-up has no call of {loss.name}: add it to _row_loss_calls")
     for arrays, options in calls[loss.name]:
         loss.value_and_grad(*arrays, **options)
+        loss(*arrays, **options)  # the value alone: cross-entropy's labelled logits have a block of their own
 
 
 def _warm_pointwise(loss, dtype):

@@ -407,8 +407,8 @@ def test_cross_entropy_parallel_sizes(dtype, n_classes, rng):
                                                   (False, "probabilities")])
 def test_cross_entropy_general_paths_at_block_and_parallel_sizes(dtype, n_rows, n_classes, from_logits, targets,
                                                                   rng):
-    """Probability targets and probabilities as input run their own blocks (softmax._target_logits_block,
-    _probabilities_block): rows longer than _LONG_ROW, blocks of rows that do not divide BLOCK_SIZE, and
+    """Probability targets and probabilities as input run their own blocks (softmax._target_logits,
+    _probabilities): rows longer than _LONG_ROW, blocks of rows that do not divide BLOCK_SIZE, and
     (3000x11, 40x1000) sizes past the parallel threshold, with every option."""
     skip_float32_without_jit(dtype)
     logits, labels = logits_and_labels(rng, (n_rows, n_classes), dtype=dtype)

@@ -44,7 +44,7 @@ import math
 import numpy as np
 from numba import njit, prange, types
 
-from .._config import CALLEE, ERROR_MODEL, FASTMATH
+from .._config import CALLEE, ERROR_MODEL, FASTMATH, INLINE
 from .typed import INT64, array, per_dtype
 from .vector_math import exp_nonpositive, largest, log_nonnegative, log_positive
 
@@ -53,7 +53,7 @@ _SMALLEST_NORMAL = float(np.finfo(np.float64).tiny)  # below it a float64 loses 
 _LOG_SMALLEST_NORMAL = math.log(_SMALLEST_NORMAL)  # -708.4
 
 
-@njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**INLINE)
 def _log_add_exp(a, b):
     """log(exp(a) + exp(b)) without overflow; exact when either is -inf."""
     if a == _NEG_INF:
@@ -65,7 +65,7 @@ def _log_add_exp(a, b):
     return b + math.log1p(math.exp(a - b))
 
 
-@njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**INLINE)
 def _state_label(labels, start, blank, s):
     """l'_s: blank on even states, label s // 2 on odd ones."""
     return blank if s % 2 == 0 else labels[start + s // 2]

@@ -17,7 +17,7 @@ select rather than branch where they can (``a if c else b``), for the same reaso
 import numpy as np
 from numba import njit
 
-from .._config import EPSILON, ERROR_MODEL, FASTMATH
+from .._config import EPSILON, INLINE
 from .vector_math import (clip_probability, exp_any, exp_nonpositive, log1p_unit, log_nonnegative, log_one_minus,
                           log_positive, sinh_small)
 
@@ -180,13 +180,13 @@ def kl_divergence_log(y, r):
     return (r * _ZERO if y == 0 else y * (log_nonnegative(y) - r)), r * _ZERO - y, (r + y) * _ZERO
 
 
-@njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**INLINE)
 def _sign(x):
     """sign(x), 0 at 0 and NaN for NaN."""
     return _ONE if x > 0 else (-_ONE if x < 0 else x)
 
 
-@njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**INLINE)
 def _sigmoid_pair(z):
     """(log(1 + exp(-|z|)), sigmoid(z), sigmoid(-z)), each without cancellation."""
     e = exp_nonpositive(-abs(z))
@@ -198,7 +198,7 @@ def _sigmoid_pair(z):
     return tail, small, large
 
 
-@njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**INLINE)
 def _log_cosh(d):
     """(log cosh d, tanh d, sech^2 d), stable at every scale.
 
@@ -219,7 +219,7 @@ def _log_cosh(d):
     return loss, tanh, _FOUR * e * inverse * inverse
 
 
-@njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**INLINE)
 def _focal_terms(y, m, c, dc, d2c, dm_m, d2m_m, gamma, alpha_positive, alpha_negative):
     """(l, dl/dp, d2l/dp2) of w_y m^gamma c from c, its derivatives and the ratios m'/m and m''/m."""
     weight = alpha_positive * y + alpha_negative * (_ONE - y)

@@ -31,7 +31,7 @@ import math
 import numpy as np
 from numba import njit, prange, types
 
-from .._config import CALLEE, ERROR_MODEL, FASTMATH, PARALLEL_THRESHOLD
+from .._config import CALLEE, INLINE, PARALLEL_THRESHOLD
 from .typed import INT64, array, bind, per_dtype, scalar
 from .vector_math import exp_any, from_order_key, log_nonnegative, order_key
 
@@ -42,7 +42,7 @@ _ZERO = np.float32(0.0)
 _ONE = np.float32(1.0)
 
 
-@njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**INLINE)
 def _sign(v):
     """sign(v) in v's dtype: 0 at 0, NaN for NaN."""
     return _ONE if v > 0 else (-_ONE if v < 0 else v * _ZERO)
@@ -67,7 +67,7 @@ def _slope_2(x, y, eps, p, norm, weight):
     return 0.0 if (weight == 0.0 or norm == 0.0) else weight / norm
 
 
-@njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**INLINE)
 def _direction_2(d, p, norm):
     return d
 
@@ -85,7 +85,7 @@ def _slope_1(x, y, eps, p, norm, weight):
     return weight
 
 
-@njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**INLINE)
 def _direction_1(d, p, norm):
     return _sign(d)
 
@@ -111,12 +111,12 @@ def _slope_inf(x, y, eps, p, norm, weight):
     return weight / ties
 
 
-@njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**INLINE)
 def _direction_inf(d, p, norm):
     return _sign(d) if float(abs(d)) == norm else d * _ZERO  # NaN stays NaN
 
 
-@njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**INLINE)
 def _power(base, exponent):
     """base^exponent for base >= 0 (0 -> 0, inf -> inf, NaN -> NaN) in float64 as exp(exponent log(base)), whose
     loops vectorise (libm's pow does not): within ~1e-15 relative for the bases and orders of a norm."""
@@ -136,7 +136,7 @@ def _slope_p(x, y, eps, p, norm, weight):
     return weight
 
 
-@njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**INLINE)
 def _direction_p(d, p, norm):
     """sign(d) (|d| / norm)^(p - 1): torch's |d|^(p-1) / norm^(p-1) without its overflow."""
     return _sign(d) * _power(float(abs(d)) / norm, p - 1.0)

@@ -24,7 +24,7 @@ import math
 import numpy as np
 from numba import njit, prange, types
 
-from .._config import CALLEE, ERROR_MODEL, FASTMATH, PARALLEL_THRESHOLD
+from .._config import CALLEE, INLINE, PARALLEL_THRESHOLD
 from .typed import INT64, array, per_dtype
 from .vector_math import exp_nonpositive, largest, log_positive
 
@@ -97,7 +97,7 @@ def normalize_rows_backward(units, n_cols, inverse_norms, radial, grad):
             g[k] = (g[k] - unit[k] * projection) * factor
 
 
-@njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**INLINE)
 def _row_log_sum_exp(row, inverse, exps):
     """(max_j z_j, log sum_j exp(z_j - max), sum_j exp(z_j - max)) of logits z = row * inverse (float64 sum),
     with exp(z_j - max) into ``exps``."""

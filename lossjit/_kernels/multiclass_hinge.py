@@ -39,7 +39,7 @@ import numba
 import numpy as np
 from numba import njit
 
-from .._config import CALLEE, ERROR_MODEL, FASTMATH
+from .._config import CALLEE, INLINE
 from .rows import RowKernel
 from .vector_math import from_order_key, order_key
 
@@ -65,7 +65,7 @@ def _step(z):
     return _ONE if z > 0 else (_ZERO if z <= 0 else z)
 
 
-@njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**INLINE)
 def _first_arg_max(scores, label, skip_label):
     """The first c of the largest scores[c], or the first NaN if there is one, over every class, or every class
     but ``label`` if ``skip_label`` (then ``label`` if there is no other class).

@@ -21,7 +21,7 @@ import numba
 import numpy as np
 from numba import prange, types
 
-from .._config import BLOCK_SIZE, ERROR_MODEL, FASTMATH, PARALLEL_THRESHOLD
+from .._config import BLOCK_SIZE, INLINE, PARALLEL_THRESHOLD
 from . import typed
 from .vector_math import log_nonnegative
 
@@ -33,7 +33,7 @@ _ONE = np.float32(1.0)
 _ZERO = np.float32(0.0)
 
 
-@numba.njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
+@numba.njit(**INLINE)
 def gaussian(y, mean, variance, eps, constant):
     """l = (log v + (m - y)^2 / v) / 2 + constant, v = max(variance, eps); dl/dm = (m - y) / v,
     dl/dv = (1 / v - (m - y)^2 / v^2) / 2 (torch clamps v without a gradient through the clamp)."""
@@ -43,7 +43,7 @@ def gaussian(y, mean, variance, eps, constant):
     return _HALF * (log_nonnegative(v) + d * r) + constant, r, _HALF * (_ONE - d * r) / v
 
 
-@numba.njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
+@numba.njit(**INLINE)
 def laplace(y, location, scale, eps, constant):
     """l = log b + |m - y| / b + constant, b = max(scale, eps); dl/dm = sign(m - y) / b,
     dl/db = (1 - |m - y| / b) / b."""
@@ -54,7 +54,7 @@ def laplace(y, location, scale, eps, constant):
     return log_nonnegative(b) + r + constant, sign / b, (_ONE - r) / b
 
 
-@numba.njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
+@numba.njit(**INLINE)
 def margin_ranking(y, x1, x2, margin, unused):
     """l = max(0, margin - y (x1 - x2)); dl/dx1 = -y, dl/dx2 = y where margin - y (x1 - x2) >= 0 (torch's
     subgradient at the hinge), else 0."""

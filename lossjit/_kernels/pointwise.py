@@ -45,7 +45,7 @@ import numba
 import numpy as np
 from numba import prange, types
 
-from .._config import BLOCK_SIZE, CALLEE, ERROR_MODEL, FASTMATH, KERNEL, PARALLEL_THRESHOLD
+from .._config import BLOCK_SIZE, CALLEE, INLINE, KERNEL, PARALLEL_THRESHOLD
 from . import calls, typed
 
 SUM, SUM_AND_GRAD, LOSSES, HESSIAN = 0, 1, 2, 3  # the driver's modes
@@ -415,7 +415,7 @@ class PointwiseKernel(typed.PerDtype):
     @functools.cached_property
     def _call(self):
         """The element function with its parameters spelled out (``_call_N``), for Numba to inline."""
-        inline = numba.njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
+        inline = numba.njit(**INLINE)
         return inline(typed.bind(_CALLS[len(self.parameters)], f"{self.name}_call", element=inline(self.function)))
 
     @functools.cached_property

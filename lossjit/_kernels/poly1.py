@@ -31,7 +31,7 @@ import numba
 import numpy as np
 from numba import njit
 
-from .._config import CALLEE, ERROR_MODEL, FASTMATH
+from .._config import CALLEE, INLINE
 from .rows import RowKernel, row_block
 from .vector_math import exp_nonpositive, largest
 
@@ -85,7 +85,7 @@ def _labelled_row(row, label, epsilon, scale, exps, grad_row):
     return loss
 
 
-@njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**INLINE)
 def _term(t, gap):
     """t * gap for a target t and a gap z_k - z_c >= 0; 0 where t is 0 and the gap infinite (a -inf logit
     without target takes no part: 0 * inf is NaN). NaN stays NaN."""
@@ -132,14 +132,14 @@ def _target_row(row, t, epsilon, scale, exps, grad_row):
 
 
 # A row of each kind of target, in the signature of :func:`.rows.row_block` (params = (epsilon, unused)).
-@njit(**CALLEE)
+@njit(**INLINE)
 def _labelled(y_pred, labels, target, class_weights, params, n_classes, r, scale, w, grad, scratch):
     first = r * n_classes
     return _labelled_row(y_pred[first:first + n_classes], labels[r], params[0], scale * w, scratch[0],
                          grad[first:first + n_classes] if grad.size > 0 else grad)
 
 
-@njit(**CALLEE)
+@njit(**INLINE)
 def _targets(y_pred, labels, target, class_weights, params, n_classes, r, scale, w, grad, scratch):
     first = r * n_classes
     return _target_row(y_pred[first:first + n_classes], target[first:first + n_classes], params[0], scale * w,

@@ -21,7 +21,7 @@ empty ``row_losses``/``grad`` mean "do not write".
 import numpy as np
 from numba import njit, prange, types
 
-from .._config import BLOCK_SIZE, CALLEE, ERROR_MODEL, FASTMATH, PARALLEL_THRESHOLD
+from .._config import BLOCK_SIZE, CALLEE, INLINE, PARALLEL_THRESHOLD
 from .typed import INT64, array, per_dtype, scalar
 from .vector_math import clip_probability, exp_nonpositive, exp_summand, largest, log_positive
 
@@ -82,8 +82,7 @@ def _shifted_exps(y_pred, n_classes, grad, start, stop):
     The exps go into the rows' part of ``grad`` (or a block buffer when grad is empty): by
     :func:`_long_row_exps` for a gradient of long rows (one pass less over ``grad``: 1.2-1.4x at
     1,000-32,000 classes) and :func:`_short_row_exps` otherwise (two functions: with both loops in
-    one, rows of 10 classes ran at 0.8-0.9x). The logs of the row sums in one vectorised loop, instead
-    of libm's ``log`` per row.
+    one, rows of 10 classes ran at 0.8-0.9x).
     """
     n_rows = stop - start
     logits = y_pred[start * n_classes:stop * n_classes]
@@ -97,13 +96,31 @@ def _shifted_exps(y_pred, n_classes, grad, start, stop):
         _long_row_exps(logits, n_classes, work, peaks, sums)
     else:
         _short_row_exps(logits, n_classes, work, peaks, sums, grad.size == 0)
-    log_sums = np.empty(n_rows)
-    for r in range(n_rows):
-        log_sums[r] = log_positive(sums[r])  # in [1, C]: NaN logits give NaN
-    return logits, work, peaks, sums, log_sums
+    return logits, work, peaks, sums, _logs(sums)
 
 
-@njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**INLINE)
+def _summed_exps(y_pred, n_classes, start, stop):
+    """:func:`_shifted_exps` for the value alone: (logits, row maxima, logs of the row sums), the exps in a
+    block buffer, only summed."""
+    logits = y_pred[start * n_classes:stop * n_classes]
+    peaks = np.empty(stop - start, y_pred.dtype)
+    sums = np.empty(stop - start)
+    _short_row_exps(logits, n_classes, np.empty(logits.size, y_pred.dtype), peaks, sums, True)
+    return logits, peaks, _logs(sums)
+
+
+@njit(**INLINE)
+def _logs(sums):
+    """The logs of the row sums of the exps (in [1, C]: NaN logits give NaN), in one vectorised loop instead of
+    libm's ``log`` per row."""
+    logs = np.empty(sums.size)
+    for r in range(sums.size):
+        logs[r] = log_positive(sums[r])
+    return logs
+
+
+@njit(**INLINE)
 def _term(a, gap):
     """a * gap for a coefficient a and a gap max(z) - z_c >= 0; 0 where a is 0 and the gap infinite
     (a -inf logit without coefficient takes no part: 0 * inf is NaN). NaN stays NaN."""
@@ -123,50 +140,68 @@ def _smoothing_gap(row, peak, class_weights):
     return total
 
 
-@njit(**CALLEE)
-def _labelled_logits_block(y_pred, labels, row_weights, inner, class_weights, smoothing, ignore_index, n_classes,
-                           scale, row_losses, grad, start, stop):
-    """:func:`_block` for logits and class indices, with or without class weights and smoothing.
+@njit(**INLINE)
+def _label_coefficients(y_pred, class_weights, smoothing, n_classes):
+    """(weighted, plain, 1 - eps, eps / C, sum_c w_c) of the labelled-logits blocks; ``plain``: no class weights
+    and no smoothing, where the loss is log(sum exp(z - max)) + (max - z_y)."""
+    weighted = class_weights.size > 0
+    weight_total = float(n_classes)
+    if weighted:
+        weight_total = 0.0
+        for c in range(n_classes):
+            weight_total += class_weights[c]
+    # eps / C in the element dtype (float32 / int64 would be float64)
+    return (weighted, not weighted and smoothing == 0, _ONE - smoothing, smoothing / y_pred.dtype.type(n_classes),
+            weight_total)
+
+
+def _labelled_logits(y_pred, labels, target, from_logits, eps, row_weights, inner, class_weights, smoothing,
+                     ignore_index, n_classes, scale, row_losses, grad, start, stop):
+    """The block of logits and class indices, the value alone (``grad`` is empty), with or without class weights
+    and smoothing.
 
     With a_c = (1 - eps) w_y [c = y] + eps / C w_c (the module docstring; w_c = 1 without class
     weights) and A = sum_c a_c, the row loss sum_c a_c (lse(z) - z_c) is
     A log(sum_c exp(z_c - max)) + (1 - eps) w_y (max - z_y) + eps / C sum_c w_c (max - z_c),
     a sum of non-negative terms (no cancellation for large logits); the last only with smoothing.
-    grad (when non-empty) = scale * s * (A softmax(z) - a), s the row weight.
-    After :func:`_shifted_exps`, per row the loss and the gradient. Each loop either stores or sums,
-    never both (so each has one summation order).
+    A loop without row slices (a slice per row took 40% of 10-class rows). A function apart from
+    :func:`_labelled_logits_and_gradient`: a cold ``lj.cross_entropy`` compiles this one only.
     """
-    n_rows = stop - start
-    logits, work, peaks, sums, log_sums = _shifted_exps(y_pred, n_classes, grad, start, stop)
-    weighted = class_weights.size > 0
-    plain = not weighted and smoothing == 0  # the loss log(sum exp(z - max)) + (max - z_y)
-    keep = _ONE - smoothing
-    smoothing_share = smoothing / y_pred.dtype.type(n_classes)  # eps / C, in the element dtype (below)
-    weight_total = float(n_classes)  # sum_c w_c
-    if weighted:
-        weight_total = 0.0
-        for c in range(n_classes):
-            weight_total += class_weights[c]
+    logits, peaks, log_sums = _summed_exps(y_pred, n_classes, start, stop)
+    weighted, plain, keep, smoothing_share, weight_total = _label_coefficients(y_pred, class_weights, smoothing,
+                                                                               n_classes)
     total = 0.0
-    if grad.size == 0:  # the value alone: a loop without row slices (a slice per row took 40% of 10-class rows)
-        for r in range(n_rows):
-            label = labels[start + r]
-            w = _ONE if row_weights.size == 0 else row_weights[(start + r) // inner]
-            loss = 0.0
-            if label != ignore_index and plain:  # A = 1, one gap: the general formula cost 4-8% at 10 classes
-                loss = log_sums[r] + (peaks[r] - logits[r * n_classes + label])
-            elif label != ignore_index:
-                label_weight = class_weights[label] if weighted else _ONE
-                peak = peaks[r]
-                loss = ((keep * label_weight + smoothing_share * weight_total) * log_sums[r]
-                        + _term(keep * label_weight, peak - logits[r * n_classes + label]))
-                if smoothing > 0:
-                    loss += smoothing_share * _smoothing_gap(logits[r * n_classes:(r + 1) * n_classes], peak,
-                                                             class_weights)
-            if row_losses.size > 0:
-                row_losses[start + r] = w * loss
-            total += w * loss
-        return total
+    for r in range(stop - start):
+        label = labels[start + r]
+        w = _ONE if row_weights.size == 0 else row_weights[(start + r) // inner]
+        loss = 0.0
+        if label != ignore_index and plain:  # A = 1, one gap: the general formula cost 4-8% at 10 classes
+            loss = log_sums[r] + (peaks[r] - logits[r * n_classes + label])
+        elif label != ignore_index:
+            label_weight = class_weights[label] if weighted else _ONE
+            peak = peaks[r]
+            loss = ((keep * label_weight + smoothing_share * weight_total) * log_sums[r]
+                    + _term(keep * label_weight, peak - logits[r * n_classes + label]))
+            if smoothing > 0:
+                loss += smoothing_share * _smoothing_gap(logits[r * n_classes:(r + 1) * n_classes], peak,
+                                                         class_weights)
+        if row_losses.size > 0:
+            row_losses[start + r] = w * loss
+        total += w * loss
+    return total
+
+
+def _labelled_logits_and_gradient(y_pred, labels, target, from_logits, eps, row_weights, inner, class_weights,
+                                  smoothing, ignore_index, n_classes, scale, row_losses, grad, start, stop):
+    """The block of logits and class indices with the gradient: the loss of :func:`_labelled_logits` and
+    grad = scale * s * (A softmax(z) - a), s the row weight. After :func:`_shifted_exps`, per row the loss and the
+    gradient. Each loop either stores or sums, never both (so each has one summation order).
+    """
+    logits, work, peaks, sums, log_sums = _shifted_exps(y_pred, n_classes, grad, start, stop)
+    weighted, plain, keep, smoothing_share, weight_total = _label_coefficients(y_pred, class_weights, smoothing,
+                                                                               n_classes)
+    n_rows = stop - start
+    total = 0.0
     if plain:  # a loop of its own: the general one below ran it at 0.91x (100 classes)
         for r in range(n_rows):
             exps = work[r * n_classes:(r + 1) * n_classes]
@@ -180,7 +215,7 @@ def _labelled_logits_block(y_pred, labels, row_weights, inner, class_weights, sm
                 share = 1.0 / sums[r]
                 row_scale = scale * w
                 label_exp = exps[label]
-                factor = y_pred.dtype.type(row_scale * share)  # the element dtype: see _target_logits_block
+                factor = y_pred.dtype.type(row_scale * share)  # the element dtype: see _target_logits
                 for c in range(n_classes):
                     exps[c] = factor * exps[c]
                 exps[label] = row_scale * (share * label_exp - _ONE)  # float64: no cancellation near 1
@@ -206,7 +241,7 @@ def _labelled_logits_block(y_pred, labels, row_weights, inner, class_weights, sm
             share = coefficient_sum / sums[r]
             row_scale = scale * w
             label_exp = exps[label]
-            factor = y_pred.dtype.type(row_scale * share)  # the element dtype: see _target_logits_block
+            factor = y_pred.dtype.type(row_scale * share)  # the element dtype: see _target_logits
             if smoothing == 0:
                 for c in range(n_classes):
                     exps[c] = factor * exps[c]
@@ -225,16 +260,15 @@ def _labelled_logits_block(y_pred, labels, row_weights, inner, class_weights, sm
     return total
 
 
-@njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**INLINE)
 def _target_coefficient(w_c, t_c, keep, smoothing_share):
     """a_c = w_c ((1 - eps) t_c + eps / C) of the module docstring, for a class probability t_c."""
     return w_c * (keep * t_c + smoothing_share)
 
 
-@njit(**CALLEE)
-def _target_logits_block(y_pred, target, row_weights, inner, class_weights, smoothing, n_classes, scale,
-                         row_losses, grad, start, stop):
-    """:func:`_block` for logits and class probabilities t: a_c = w_c ((1 - eps) t_c + eps / C).
+def _target_logits(y_pred, labels, target, from_logits, eps, row_weights, inner, class_weights, smoothing,
+                   ignore_index, n_classes, scale, row_losses, grad, start, stop):
+    """The block of logits and class probabilities t: a_c = w_c ((1 - eps) t_c + eps / C).
 
     With A = sum_c a_c the row loss sum_c a_c (lse(z) - z_c) is A log(sum_c exp(z_c - max))
     + sum_c a_c (max - z_c), non-negative terms; grad = scale * s * (A softmax(z) - a), s the row
@@ -275,17 +309,16 @@ def _target_logits_block(y_pred, target, row_weights, inner, class_weights, smoo
     return total
 
 
-@njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**INLINE)
 def _probability_grad(a, q, eps, row_scale):
     """-row_scale * a / q, 0 where q lies outside [eps, 1 - eps] (it was clipped); NaN stays NaN."""
     q, inside = clip_probability(q, eps)
     return -row_scale * a / q if inside else _ZERO
 
 
-@njit(**CALLEE)
-def _probabilities_block(y_pred, labels, target, eps, row_weights, inner, class_weights, smoothing, ignore_index,
-                         n_classes, scale, row_losses, grad, start, stop):
-    """:func:`_block` for probabilities q, clipped to [eps, 1 - eps]: l = -sum_c a_c log q_c, and
+def _probabilities(y_pred, labels, target, from_logits, eps, row_weights, inner, class_weights, smoothing,
+                   ignore_index, n_classes, scale, row_losses, grad, start, stop):
+    """The block of probabilities q, clipped to [eps, 1 - eps]: l = -sum_c a_c log q_c, and
     grad = -scale * s * a_c / q_c (0 where q was clipped), s the row weight.
 
     The logs of the whole block first, in one vectorised loop (libm's ``log`` per class took 4 ns an
@@ -337,46 +370,27 @@ def _probabilities_block(y_pred, labels, target, eps, row_weights, inner, class_
     return total
 
 
-# The block of each kind of input, with the kernel's arguments (:func:`_block_signature`): each is the
-# float64 sum of row_weight * l_n over rows [start, stop), compiled on its own when first used.
-def _labelled_logits(y_pred, labels, target, from_logits, eps, row_weights, inner, class_weights,
-                     smoothing, ignore_index, n_classes, scale, row_losses, grad, start, stop):
-    return _labelled_logits_block(y_pred, labels, row_weights, inner, class_weights, smoothing, ignore_index,
-                                  n_classes, scale, row_losses, grad, start, stop)
+#: The blocks by kind of input, each the float64 sum of row_weight * l_n over rows [start, stop) in the kernel's
+#: arguments (:func:`_block_signature`), compiled on its first use: class indices with logits (the value alone, or
+#: with the gradient), class probabilities with logits, or probabilities (either target). :func:`block_kind` names
+#: the one a call needs.
+BLOCKS = {"labelled logits": _labelled_logits, "labelled logits and gradient": _labelled_logits_and_gradient,
+          "target logits": _target_logits, "probabilities": _probabilities}
 
 
-def _target_logits(y_pred, labels, target, from_logits, eps, row_weights, inner, class_weights,
-                   smoothing, ignore_index, n_classes, scale, row_losses, grad, start, stop):
-    return _target_logits_block(y_pred, target, row_weights, inner, class_weights, smoothing, n_classes, scale,
-                                row_losses, grad, start, stop)
-
-
-def _probabilities(y_pred, labels, target, from_logits, eps, row_weights, inner, class_weights,
-                   smoothing, ignore_index, n_classes, scale, row_losses, grad, start, stop):
-    return _probabilities_block(y_pred, labels, target, eps, row_weights, inner, class_weights, smoothing,
-                                ignore_index, n_classes, scale, row_losses, grad, start, stop)
-
-
-#: The blocks by kind of input: class indices with logits, class probabilities with logits, or
-#: probabilities (either target); :func:`block_kind` names the one a call needs.
-BLOCKS = {"labelled logits": _labelled_logits, "target logits": _target_logits, "probabilities": _probabilities}
-
-
-def block_kind(from_logits, has_labels):
-    """The key of :data:`BLOCKS` for a call."""
+def block_kind(from_logits, has_labels, gradient):
+    """The key of :data:`BLOCKS` for a call; ``gradient``: the call writes one."""
     if not from_logits:
         return "probabilities"
-    return "labelled logits" if has_labels else "target logits"
+    if has_labels:
+        return "labelled logits and gradient" if gradient else "labelled logits"
+    return "target logits"
 
 
-@njit(**CALLEE)
-def _weights_per_class(class_weights, n_classes, from_logits, labels):
-    """``class_weights``, or ones for the blocks that read a weight per class (all but labelled logits).
-
-    A function of its own: in the parallel kernel, ``class_weights = np.ones(...)`` under an ``if``
-    made Numba's parfor lowering pass garbage to the blocks (as in numba issue #5031).
-    """
-    if class_weights.size == 0 and not (from_logits and labels.size > 0):
+def block_class_weights(kind, class_weights, n_classes):
+    """``class_weights``, or ones (empty means "no class weights") for the blocks that read a weight per class:
+    all but those of labelled logits."""
+    if class_weights.size == 0 and not kind.startswith("labelled logits"):
         return np.ones(n_classes, class_weights.dtype)
     return class_weights
 
@@ -406,18 +420,17 @@ def softmax_cross_entropy(block, y_pred, labels, target, from_logits, eps, row_w
     rows_per_block = max(1, BLOCK_SIZE // n_classes)
     n_blocks = (n_rows + rows_per_block - 1) // rows_per_block
     partials = np.empty(n_blocks)
-    weights = _weights_per_class(class_weights, n_classes, from_logits, labels)
     if y_pred.size < PARALLEL_THRESHOLD:
         for b in range(n_blocks):
             start = b * rows_per_block
             partials[b] = call_block(block, y_pred, labels, target, from_logits, eps, row_weights, inner,
-                                     weights, smoothing, ignore_index, n_classes, scale,
+                                     class_weights, smoothing, ignore_index, n_classes, scale,
                                      row_losses, grad, start, min(start + rows_per_block, n_rows))
     else:
         for b in prange(n_blocks):
             start = b * rows_per_block
             partials[b] = call_block(block, y_pred, labels, target, from_logits, eps, row_weights, inner,
-                                     weights, smoothing, ignore_index, n_classes, scale,
+                                     class_weights, smoothing, ignore_index, n_classes, scale,
                                      row_losses, grad, start, min(start + rows_per_block, n_rows))
     total = 0.0
     for b in range(n_blocks):

@@ -35,7 +35,7 @@ import numba
 import numpy as np
 from numba import njit
 
-from .._config import CALLEE, ERROR_MODEL, FASTMATH
+from .._config import CALLEE, INLINE
 from .rows import RowKernel, row_block
 from .typed import bind
 from .vector_math import clip_probability, exp_nonpositive, largest, log_positive
@@ -157,7 +157,7 @@ def _row_logits(y_pred, labels, target, eps, alpha, gamma, n_classes, r, scale, 
     return loss
 
 
-@njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**INLINE)
 def _probability_term(a, q, eps, gamma, in_loop):
     """(a f_c, its derivative in p_c, whether p_c lay inside [eps, 1 - eps]) for one given probability, clipped.
 
@@ -240,7 +240,7 @@ def _row(y_pred, labels, target, alpha, params, n_classes, r, scale, w, grad, sc
 
 def _block(kind, row):
     name = f"softmax_focal_{kind.replace(' ', '_')}"
-    return row_block(f"{name}_block", njit(**CALLEE)(
+    return row_block(f"{name}_block", njit(**INLINE)(
         bind(_row, f"{name}_row", focal_row=row)), 3)
 
 

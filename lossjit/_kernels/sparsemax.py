@@ -38,7 +38,7 @@ import numba
 import numpy as np
 from numba import njit
 
-from .._config import CALLEE
+from .._config import CALLEE, INLINE
 from .rows import RowKernel, row_block
 from .vector_math import largest
 
@@ -140,14 +140,14 @@ def _target_row(row, t, scale, shifted, p, grad_row):
 
 
 # A row of each kind of target, in the signature of :func:`.rows.row_block` (no class weights or parameters).
-@njit(**CALLEE)
+@njit(**INLINE)
 def _labelled(y_pred, labels, target, class_weights, params, n_classes, r, scale, w, grad, scratch):
     first = r * n_classes
     return _labelled_row(y_pred[first:first + n_classes], labels[r], scale * w, scratch[0], scratch[1],
                          grad[first:first + n_classes] if grad.size > 0 else grad)
 
 
-@njit(**CALLEE)
+@njit(**INLINE)
 def _targets(y_pred, labels, target, class_weights, params, n_classes, r, scale, w, grad, scratch):
     first = r * n_classes
     return _target_row(y_pred[first:first + n_classes], target[first:first + n_classes], scale * w, scratch[0],

@@ -58,7 +58,7 @@ from llvmlite import ir
 from numba import njit, types
 from numba.core.extending import intrinsic, overload
 
-from .._config import CALLEE, ERROR_MODEL, FASTMATH
+from .._config import CALLEE, INLINE
 
 _LOG2_E = 1.4426950408889634
 _LN2_HIGH = 6.93147180369123816490e-01  # log(2) = _LN2_HIGH + _LN2_LOW, _LN2_HIGH * k exact for |k| < 2^20
@@ -123,7 +123,7 @@ else:
         return types.int32(types.float32), codegen
 
 
-@njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**INLINE)
 def _horner(coefficients, first, step, x):
     """sum_j coefficients[first + step j] x^j by Horner's rule (constant length: LLVM unrolls it)."""
     top = first + step * ((len(coefficients) - 1 - first) // step)
@@ -380,7 +380,7 @@ def _from_order_key_64(key):
     return _float64_from_bits(key ^ ((key >> np.int64(63)) & _LOW_BITS_64))
 
 
-@njit(inline="always", fastmath=FASTMATH, error_model=ERROR_MODEL)
+@njit(**INLINE)
 def largest(values):
     """max(values) of a non-empty array, as its largest ``order_key``.
 
