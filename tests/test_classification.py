@@ -431,3 +431,22 @@ def test_cross_entropy_probability_targets_with_minus_infinite_logits():
     assert_allclose(value, expected[0], rtol=1e-12)
     assert_array_equal(grad, expected[1])
     assert lj.cross_entropy(targets, logits, from_logits=True, label_smoothing=0.1) == np.inf
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(7, 10), (5000, 10)])  # serial, and past the parallel threshold
+@pytest.mark.parametrize("options", [{}, {"label_smoothing": 0.2}, {"class_weight": "random"},
+                                     {"label_smoothing": 0.1, "class_weight": "random"}])
+def test_cross_entropy_labelled_logits_value_alone_is_the_value_with_the_gradient(dtype, shape, options, rng):
+    """Logits with class indices have a block for the value alone and one for the value with the gradient
+    (softmax._labelled_logits, _labelled_logits_and_gradient): the same loss, bitwise, per row and reduced."""
+    skip_float32_without_jit(dtype)
+    logits, labels = logits_and_labels(rng, shape, dtype=dtype)
+    labels[1] = -100  # ignored
+    if options.get("class_weight") == "random":
+        options = {**options, "class_weight": rng.uniform(0.5, 2.0, shape[1])}
+    weights = rng.uniform(0, 2, shape[0])
+    for reduction in ("mean", "sum", "none"):
+        arguments = dict(from_logits=True, sample_weight=weights, reduction=reduction, **options)
+        value, _ = lj.cross_entropy.value_and_grad(labels, logits, **arguments)
+        assert_array_equal(lj.cross_entropy(labels, logits, **arguments), value)
