@@ -316,9 +316,9 @@ class _SoftmaxJob(_SoftmaxRows):
     def _kernel(self, scale, row_losses, grad):
         kind = block_kind(self.from_logits, self.labels.size > 0, grad.size > 0)
         total = softmax_cross_entropy[self.dtype](
-            kind, self.y_pred, self.labels, self.target, self.from_logits, self.eps, self.row_weights, self.inner,
-            block_class_weights(kind, self.class_weights, self.n_classes), self.smoothing, self.ignore_index,
-            self.n_classes, self.dtype.type(scale), row_losses, grad)
+            kind, self.y_pred, self.labels, self.target, block_class_weights(kind, self.class_weights, self.n_classes),
+            (float(self.eps), float(self.smoothing), self.ignore_index), self.row_weights, self.inner, self.n_classes,
+            float(scale), row_losses, grad)
         after_kernel(self.y_pred.size)
         return total
 
@@ -357,7 +357,7 @@ class _SoftmaxFocalJob(_SoftmaxRows):
     def _kernel(self, scale, row_losses, grad):
         total = softmax_focal_kernel[self.dtype](
             focal_block_kind(self.from_logits, self.labels.size > 0), self.y_pred, self.labels, self.target,
-            self.alpha, (float(self.eps), float(self.gamma)), self.row_weights, self.inner, self.n_classes,
+            self.alpha, (float(self.eps), float(self.gamma), 0), self.row_weights, self.inner, self.n_classes,
             float(scale), row_losses, grad)
         after_kernel(self.y_pred.size)
         return total

@@ -52,7 +52,7 @@ class _HingeRows(_SoftmaxRows):
     def _kernel(self, scale, row_losses, grad):
         total = multiclass_hinge[self.dtype](
             self.kind, self.y_pred, self.labels, self.target, self.class_weights,
-            (float(self.margin), float(self.power)), self.row_weights, self.inner, self.n_classes, float(scale),
+            (float(self.margin), float(self.power), 0), self.row_weights, self.inner, self.n_classes, float(scale),
             row_losses, grad)
         after_kernel(self.y_pred.size)
         return total

@@ -30,7 +30,7 @@ class _Poly1Job(_SoftmaxRows):
     def _kernel(self, scale, row_losses, grad):
         total = poly1_kernels.poly1_cross_entropy[self.dtype](
             "labels" if self.labels.size else "targets", self.y_pred, self.labels, self.target, v.EMPTY[self.dtype],
-            (self.epsilon, 0.0), self.row_weights, self.inner, self.n_classes, float(scale), row_losses, grad)
+            (self.epsilon, 0.0, 0), self.row_weights, self.inner, self.n_classes, float(scale), row_losses, grad)
         after_kernel(self.y_pred.size)
         return total
 
@@ -65,7 +65,7 @@ class _SparsemaxJob(_SoftmaxRows):
     def _kernel(self, scale, row_losses, grad):
         total = sparsemax_kernels.sparsemax_loss[self.dtype](
             "labels" if self.labels.size else "targets", self.y_pred, self.labels, self.target, v.EMPTY[self.dtype],
-            (0.0, 0.0), self.row_weights, self.inner, self.n_classes, float(scale), row_losses, grad)
+            (0.0, 0.0, 0), self.row_weights, self.inner, self.n_classes, float(scale), row_losses, grad)
         after_kernel(self.y_pred.size)
         return total
 

@@ -1,5 +1,5 @@
-"""The shared driver of the row losses over ``(N, C)`` scores: the multi-class hinges, poly-1, sparsemax and the
-softmax focal loss.
+"""The shared driver of the row losses over ``(N, C)`` scores: cross-entropy, the softmax focal loss, poly-1,
+sparsemax and the multi-class hinges.
 
 Each family's block functions (one per kind: a loss, or a kind of target) take one signature,
 :func:`block_signature`, and compute the float64 sum of ``row_weight * l_n`` over the rows
@@ -13,7 +13,8 @@ its address (:mod:`.calls`).
 
 Arrays are flat and C-contiguous: ``y_pred`` and ``target`` hold ``n_rows * n_classes`` elements,
 ``labels`` ``n_rows`` (or none, when ``target`` is given), ``class_weights`` ``n_classes`` (or none).
-``params`` are a family's two numbers (a margin and a power, an epsilon, or eps and gamma; unused ones are 0).
+``params`` are a family's two numbers and an integer (a margin and a power; an epsilon; eps and gamma; eps, label
+smoothing and ignore_index; unused ones are 0).
 """
 
 import numba
@@ -39,8 +40,8 @@ if numba.config.DISABLE_JIT:
 def signature(dtype):
     """Scores, labels, targets, class weights and row weights read-only; row losses and gradient written."""
     values, written = array(dtype), array(dtype, writeable=True)
-    return (values, array(np.int64), values, values, types.UniTuple(types.float64, 2), values, INT64, INT64,
-            types.float64, written, written)
+    return (values, array(np.int64), values, values, types.Tuple((types.float64, types.float64, INT64)), values,
+            INT64, INT64, types.float64, written, written)
 
 
 def block_signature(dtype):

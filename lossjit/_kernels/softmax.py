@@ -15,14 +15,16 @@ Rows whose index equals ``ignore_index`` contribute nothing.
 Arrays are flat and C-contiguous: ``y_pred`` and ``target`` hold
 ``n_rows * n_classes`` elements, ``labels`` ``n_rows`` (or none, when
 ``target`` is given). Empty ``row_weights``/``class_weights`` mean ones,
-empty ``row_losses``/``grad`` mean "do not write".
+empty ``row_losses``/``grad`` mean "do not write". A block per kind of input
+(:data:`BLOCKS`) computes its rows; the shared row driver (:mod:`.rows`) runs it,
+serially or in parallel.
 """
 
 import numpy as np
-from numba import njit, prange, types
+from numba import njit
 
-from .._config import BLOCK_SIZE, CALLEE, INLINE, PARALLEL_THRESHOLD
-from .typed import INT64, array, per_dtype, scalar
+from .._config import CALLEE, INLINE
+from .rows import RowKernel
 from .vector_math import clip_probability, exp_nonpositive, exp_summand, largest, log_positive
 
 _ONE = np.float32(1.0)
@@ -141,6 +143,14 @@ def _smoothing_gap(row, peak, class_weights):
 
 
 @njit(**INLINE)
+def _options(y_pred, params, scale):
+    """(eps, label smoothing, ignore_index, scale) from the row driver's params = (eps, smoothing, ignore_index)
+    and scale, the numbers in the element dtype."""
+    cast = y_pred.dtype.type
+    return cast(params[0]), cast(params[1]), params[2], cast(scale)
+
+
+@njit(**INLINE)
 def _label_coefficients(y_pred, class_weights, smoothing, n_classes):
     """(weighted, plain, 1 - eps, eps / C, sum_c w_c) of the labelled-logits blocks; ``plain``: no class weights
     and no smoothing, where the loss is log(sum exp(z - max)) + (max - z_y)."""
@@ -155,8 +165,8 @@ def _label_coefficients(y_pred, class_weights, smoothing, n_classes):
             weight_total)
 
 
-def _labelled_logits(y_pred, labels, target, from_logits, eps, row_weights, inner, class_weights, smoothing,
-                     ignore_index, n_classes, scale, row_losses, grad, start, stop):
+def _labelled_logits(y_pred, labels, target, class_weights, params, row_weights, inner, n_classes, scale, row_losses, grad,
+                     start, stop):
     """The block of logits and class indices, the value alone (``grad`` is empty), with or without class weights
     and smoothing.
 
@@ -167,6 +177,7 @@ def _labelled_logits(y_pred, labels, target, from_logits, eps, row_weights, inne
     A loop without row slices (a slice per row took 40% of 10-class rows). A function apart from
     :func:`_labelled_logits_and_gradient`: a cold ``lj.cross_entropy`` compiles this one only.
     """
+    eps, smoothing, ignore_index, scale = _options(y_pred, params, scale)
     logits, peaks, log_sums = _summed_exps(y_pred, n_classes, start, stop)
     weighted, plain, keep, smoothing_share, weight_total = _label_coefficients(y_pred, class_weights, smoothing,
                                                                                n_classes)
@@ -191,12 +202,13 @@ def _labelled_logits(y_pred, labels, target, from_logits, eps, row_weights, inne
     return total
 
 
-def _labelled_logits_and_gradient(y_pred, labels, target, from_logits, eps, row_weights, inner, class_weights,
-                                  smoothing, ignore_index, n_classes, scale, row_losses, grad, start, stop):
+def _labelled_logits_and_gradient(y_pred, labels, target, class_weights, params, row_weights, inner, n_classes, scale, row_losses, grad,
+                                  start, stop):
     """The block of logits and class indices with the gradient: the loss of :func:`_labelled_logits` and
     grad = scale * s * (A softmax(z) - a), s the row weight. After :func:`_shifted_exps`, per row the loss and the
     gradient. Each loop either stores or sums, never both (so each has one summation order).
     """
+    eps, smoothing, ignore_index, scale = _options(y_pred, params, scale)
     logits, work, peaks, sums, log_sums = _shifted_exps(y_pred, n_classes, grad, start, stop)
     weighted, plain, keep, smoothing_share, weight_total = _label_coefficients(y_pred, class_weights, smoothing,
                                                                                n_classes)
@@ -266,14 +278,15 @@ def _target_coefficient(w_c, t_c, keep, smoothing_share):
     return w_c * (keep * t_c + smoothing_share)
 
 
-def _target_logits(y_pred, labels, target, from_logits, eps, row_weights, inner, class_weights, smoothing,
-                   ignore_index, n_classes, scale, row_losses, grad, start, stop):
+def _target_logits(y_pred, labels, target, class_weights, params, row_weights, inner, n_classes, scale, row_losses, grad,
+                   start, stop):
     """The block of logits and class probabilities t: a_c = w_c ((1 - eps) t_c + eps / C).
 
     With A = sum_c a_c the row loss sum_c a_c (lse(z) - z_c) is A log(sum_c exp(z_c - max))
     + sum_c a_c (max - z_c), non-negative terms; grad = scale * s * (A softmax(z) - a), s the row
     weight. After :func:`_shifted_exps`, per row one loop sums A and the gaps, one writes the gradient.
     """
+    eps, smoothing, ignore_index, scale = _options(y_pred, params, scale)
     logits, work, peaks, sums, log_sums = _shifted_exps(y_pred, n_classes, grad, start, stop)
     targets = target[start * n_classes:stop * n_classes]
     keep = _ONE - smoothing
@@ -316,8 +329,8 @@ def _probability_grad(a, q, eps, row_scale):
     return -row_scale * a / q if inside else _ZERO
 
 
-def _probabilities(y_pred, labels, target, from_logits, eps, row_weights, inner, class_weights, smoothing,
-                   ignore_index, n_classes, scale, row_losses, grad, start, stop):
+def _probabilities(y_pred, labels, target, class_weights, params, row_weights, inner, n_classes, scale, row_losses, grad,
+                   start, stop):
     """The block of probabilities q, clipped to [eps, 1 - eps]: l = -sum_c a_c log q_c, and
     grad = -scale * s * a_c / q_c (0 where q was clipped), s the row weight.
 
@@ -326,6 +339,7 @@ def _probabilities(y_pred, labels, target, from_logits, eps, row_weights, inner,
     -((1 - eps) w_y log q_y + eps / C sum_c w_c log q_c), whose sum also carries a NaN anywhere in
     the row when eps is 0.
     """
+    eps, smoothing, ignore_index, scale = _options(y_pred, params, scale)
     probabilities = y_pred[start * n_classes:stop * n_classes]
     logs = np.empty(probabilities.size, y_pred.dtype)
     for i in range(probabilities.size):
@@ -370,8 +384,8 @@ def _probabilities(y_pred, labels, target, from_logits, eps, row_weights, inner,
     return total
 
 
-#: The blocks by kind of input, each the float64 sum of row_weight * l_n over rows [start, stop) in the kernel's
-#: arguments (:func:`_block_signature`), compiled on its first use: class indices with logits (the value alone, or
+#: The blocks by kind of input, each the float64 sum of row_weight * l_n over rows [start, stop) in the signature of
+#: the shared row driver's blocks (:func:`.rows.block_signature`), compiled on its first use: class indices with logits (the value alone, or
 #: with the gradient), class probabilities with logits, or probabilities (either target). :func:`block_kind` names
 #: the one a call needs.
 BLOCKS = {"labelled logits": _labelled_logits, "labelled logits and gradient": _labelled_logits_and_gradient,
@@ -395,44 +409,5 @@ def block_class_weights(kind, class_weights, n_classes):
     return class_weights
 
 
-#: Bound per dtype by ``per_dtype(blocks=...)``: calls the compiled block at an address (:mod:`.calls`).
-call_block = None
-
-
-def _signature(dtype):
-    """Scores, labels, targets and weights read-only; row losses and gradient written."""
-    values, value, written = array(dtype), scalar(dtype), array(dtype, writeable=True)
-    return (values, array(np.int64), values, types.boolean, value, values, INT64, values, value, INT64, INT64, value,
-            written, written)
-
-
-def _block_signature(dtype):
-    return types.float64(*_signature(dtype), INT64, INT64)
-
-
-@per_dtype(_signature, blocks=(_block_signature, BLOCKS), parallel=True)
-def softmax_cross_entropy(block, y_pred, labels, target, from_logits, eps, row_weights, inner,
-                          class_weights, smoothing, ignore_index, n_classes, scale,
-                          row_losses, grad):
-    """sum_n row_weight_n * l_n in float64; optionally per-row losses and the gradient. ``block`` is the
-    address of the compiled block of the input's kind (:data:`BLOCKS`)."""
-    n_rows = y_pred.size // n_classes
-    rows_per_block = max(1, BLOCK_SIZE // n_classes)
-    n_blocks = (n_rows + rows_per_block - 1) // rows_per_block
-    partials = np.empty(n_blocks)
-    if y_pred.size < PARALLEL_THRESHOLD:
-        for b in range(n_blocks):
-            start = b * rows_per_block
-            partials[b] = call_block(block, y_pred, labels, target, from_logits, eps, row_weights, inner,
-                                     class_weights, smoothing, ignore_index, n_classes, scale,
-                                     row_losses, grad, start, min(start + rows_per_block, n_rows))
-    else:
-        for b in prange(n_blocks):
-            start = b * rows_per_block
-            partials[b] = call_block(block, y_pred, labels, target, from_logits, eps, row_weights, inner,
-                                     class_weights, smoothing, ignore_index, n_classes, scale,
-                                     row_losses, grad, start, min(start + rows_per_block, n_rows))
-    total = 0.0
-    for b in range(n_blocks):
-        total += partials[b]
-    return total
+#: The kernel: the shared row driver (:mod:`.rows`) with the block of the input's kind.
+softmax_cross_entropy = RowKernel("cross_entropy", BLOCKS)
