@@ -101,6 +101,7 @@ def page_exporter(prefix: str) -> HTMLExporter:
     config.HTMLExporter.template_name = "lossjit_page"
     config.HTMLExporter.require_js_url = f"{static}/require.js"
     config.HTMLExporter.mathjax_url = f"{static}/mathjax/MathJax.js{coursebuild.MATHJAX_QUERY}"
+    config.HTMLExporter.filters = {"clean_html": coursebuild.trusted_html}
     return HTMLExporter(config=config)
 
 

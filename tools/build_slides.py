@@ -107,6 +107,7 @@ def slides_exporter(prefix: str) -> SlidesExporter:
     config.SlidesExporter.mathjax_url = f"{static}/mathjax/MathJax.js{coursebuild.MATHJAX_QUERY}"
     config.SlidesExporter.exclude_input_prompt = True
     config.SlidesExporter.exclude_output_prompt = True
+    config.SlidesExporter.filters = {"clean_html": coursebuild.trusted_html}
     return SlidesExporter(config=config)
 
 

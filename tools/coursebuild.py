@@ -57,6 +57,13 @@ _ANCHOR_OR_CODE = re.compile(r'<a(?:\s[^>]*)?\shref="([^"]*)"[^>]*>(.*?)</a>'
                              r"|<code>((?:[\w.-]+/)*%s/[^<]*)</code>" % SOLUTIONS_DIR, re.DOTALL)
 
 
+def trusted_html(html: str | bytes) -> str:
+    """nbconvert's ``clean_html`` filter for the course's own notebooks: their cells and outputs as they are.
+    nbconvert's own passes each through bleach's sanitiser, a guard against untrusted notebooks that took two
+    fifths of ``make site`` (the pages come out the same, byte for byte)."""
+    return html.decode() if isinstance(html, bytes) else str(html)
+
+
 def course_notebooks(course_dir: Path, solutions: Release = True) -> list[Path]:
     """The chapters (``NN_*.ipynb``) then the released solutions (all, none, or those of the chapter
     numbers in ``solutions``), relative to ``course_dir``, sorted."""
