@@ -1,4 +1,4 @@
-"""The pointwise losses of this checkout against another lossjit checkout, timed alternately in one run.
+"""The pointwise and row losses of this checkout against another lossjit checkout, timed alternately in one run.
 
     git worktree add /tmp/old <commit>
     python benchmarks/side_by_side.py /tmp/old
@@ -6,8 +6,9 @@
 Each side runs in processes of its own (this script again, with the side's checkout first on
 ``sys.path`` and a Numba cache of its own, warmed first), ``--rounds`` times in alternation; each row
 keeps its best time over the rounds. Prints new / old per row (below 1: this checkout is faster), the
-median and, by group, the median and range: cheap losses (arithmetic only) and costly ones (exp, log), by
-size, for the value and for the value and gradient (written into ``out=``).
+median and, by group, the median and range: cheap pointwise losses (arithmetic only) and costly ones (exp,
+log), by size, for the value and for the value and gradient (written into ``out=``); and the row losses
+(cross-entropy against class indices and against class probabilities, softmax focal, poly-1) by shape.
 """
 
 import argparse
@@ -24,6 +25,12 @@ from threshold import best  # beside this script
 CHEAP = ("mse", "mae", "huber", "quantile", "smooth_l1", "hinge")
 COSTLY = ("log_cosh", "binary_cross_entropy", "focal", "poisson", "kl_divergence")
 SIZES = (1_000, 100_000, 1_000_000)
+#: Row losses over (rows, classes) logits: (name, loss, options, whether y_true holds class probabilities).
+ROWS = (("cross_entropy", "cross_entropy", {"from_logits": True}, False),
+        ("cross_entropy_probabilities", "cross_entropy", {"from_logits": True}, True),
+        ("softmax_focal", "softmax_focal", {"from_logits": True}, False),
+        ("poly1_cross_entropy", "poly1_cross_entropy", {}, False))
+SHAPES = ((100_000, 10), (1_000, 1_000))
 
 
 def _inputs(name, n, dtype, rng):
@@ -54,6 +61,19 @@ def measure():
                 row = f"{name} {np.dtype(dtype).name} {n}"
                 times[f"{row} value"] = best(lambda: loss(y, p), repeats)
                 times[f"{row} value+grad"] = best(lambda: loss.value_and_grad(y, p, out=grad), repeats)
+    for name, loss_name, options, probabilities in ROWS:
+        loss = lj.losses[loss_name]
+        for dtype in (np.float32, np.float64):
+            for n_rows, n_classes in SHAPES:
+                logits = rng.normal(size=(n_rows, n_classes)).astype(dtype)
+                labels = rng.integers(0, n_classes, n_rows)
+                target = rng.dirichlet(np.ones(n_classes), n_rows).astype(dtype) if probabilities else labels
+                grad = np.empty_like(logits)
+                repeats = max(5, min(2000, 3_000_000 // logits.size))
+                row = f"{name} {np.dtype(dtype).name} {n_rows}x{n_classes}"
+                times[f"{row} value"] = best(lambda: loss(target, logits, **options), repeats)
+                times[f"{row} value+grad"] = best(lambda: loss.value_and_grad(target, logits, out=grad, **options),
+                                                  repeats)
     return times
 
 
@@ -89,13 +109,15 @@ def main():
         print(f"{ratio:5.2f}  {row}  ({fastest['new'][row] * 1e6:.1f} against {fastest['old'][row] * 1e6:.1f} us)")
     print(f"median {statistics.median(ratios.values()):.3f} over {len(ratios)} rows; "
           f"{sum(r <= 1.05 for r in ratios.values())} within 5% or faster")
-    for what in ("value", "value+grad"):
-        for group, names in (("cheap", CHEAP), ("costly", COSTLY)):
-            for n in SIZES:
-                group_ratios = [r for row, r in ratios.items() if row.endswith(f" {what}")
-                                and row.split()[0] in names and row.split()[2] == str(n)]
-                print(f"{what:10} {group:6} {n:>9,}: median {statistics.median(group_ratios):.2f} "
-                      f"({min(group_ratios):.2f}-{max(group_ratios):.2f})")
+    groups = [(what, group, names, str(n), f"{n:,}") for what in ("value", "value+grad")
+              for group, names in (("cheap", CHEAP), ("costly", COSTLY)) for n in SIZES]
+    groups += [(what, "rows", [name for name, *_ in ROWS], f"{n_rows}x{n_classes}", f"{n_rows:,} x {n_classes:,}")
+               for what in ("value", "value+grad") for n_rows, n_classes in SHAPES]
+    for what, group, names, size, label in groups:
+        group_ratios = [r for row, r in ratios.items() if row.endswith(f" {what}")
+                        and row.split()[0] in names and row.split()[2] == size]
+        print(f"{what:10} {group:6} {label:>13}: median {statistics.median(group_ratios):.2f} "
+              f"({min(group_ratios):.2f}-{max(group_ratios):.2f})")
 
 
 if __name__ == "__main__":

@@ -188,11 +188,14 @@ def test_cross_entropy_formulas_match_the_reference(kind, formula):
 
 
 def test_side_by_side_times_each_row(monkeypatch):
-    """``benchmarks/side_by_side.py``'s rows, on one small size: a time per loss, dtype and kind of call."""
+    """``benchmarks/side_by_side.py``'s rows, on one small size and shape: a time per loss, dtype and kind of
+    call."""
     import side_by_side
 
     monkeypatch.setattr(side_by_side, "SIZES", (1_000,))
+    monkeypatch.setattr(side_by_side, "SHAPES", ((100, 10),))
     times = side_by_side.measure()
-    assert len(times) == len(side_by_side.CHEAP + side_by_side.COSTLY) * 2 * 2
+    assert len(times) == (len(side_by_side.CHEAP + side_by_side.COSTLY) + len(side_by_side.ROWS)) * 2 * 2
     assert all(0 < t < 0.1 for t in times.values())
     assert "mse float32 1000 value+grad" in times
+    assert "cross_entropy_probabilities float64 100x10 value" in times
