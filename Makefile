@@ -10,10 +10,13 @@ STAMP := $(VENV)/.installed
 
 install: $(STAMP)
 
+# pip byte-compiles what it installs one file at a time; compileall -j 0 does the same on every core (32 -> 28 s
+# on two). Like pip, it skips a file that does not compile on this Python (torch ships one for 3.12 syntax).
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[course,test]'
+	$(BIN)/python -m pip install --quiet --no-compile -e '.[course,test]'
+	$(BIN)/python -m compileall -qq -j 0 $(VENV)/lib || true
 	touch $(STAMP)
 
 # COURSE picks the edition `make lab` opens: en (the default, course/00_index.ipynb) or zh (the Chinese edition,
@@ -49,7 +52,8 @@ test: warmup $(if $(filter 1,$(PEERS)),$(PEERS_STAMP))
 	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist loadfile tests --nbval course
 
 $(PEERS_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[peers]'
+	$(BIN)/python -m pip install --quiet --no-compile -e '.[peers]'
+	$(BIN)/python -m compileall -qq -j 0 $(VENV)/lib || true
 	touch $@
 
 # Which kernel lines the tests execute: JIT off so coverage sees the Python.
