@@ -111,10 +111,16 @@ class _CTCJob(PerSampleJob):
         if self.divide_by_target_length:
             sample_scales = sample_scales / np.maximum(self.target_lengths, 1)
         sample_losses = np.empty(self.n_samples)
-        total = ctc_kernels.ctc_loss[self.dtype](
-            "sample", self.y_pred, self.n_samples, self.n_classes, self.labels, self.label_starts, self.target_lengths,
-            self.input_lengths, self.blank, self.from_logits, self.zero_infinity, sample_scales, float(scale),
-            self.parallel, sample_losses, grad)
+
+        def run(block, samples):
+            return ctc_kernels.ctc_loss[self.dtype](
+                block, self.y_pred, self.n_samples, self.n_classes, self.labels, self.label_starts,
+                self.target_lengths, self.input_lengths, samples, self.blank, self.from_logits, self.zero_infinity,
+                sample_scales, float(scale), self.parallel, sample_losses, grad)
+
+        total = run("scaled", np.arange(self.n_samples))
+        if total != total:  # a NaN sample: the scaled recursions could not be used for it (or its scores are NaN)
+            total = run("log space", np.flatnonzero(np.isnan(sample_losses)))
         return total, sample_losses
 
 

@@ -60,7 +60,8 @@ def _row_loss_calls(dtype):
         "sequence_cross_entropy": [((labels.reshape(1, 2), probabilities.reshape(1, 2, 3)), {})],
         "dice": [((maps, maps), {}), ((np.zeros((2, 4), np.int64), maps), {**logits, **none})],
         "ctc": [((np.array([[1], [2]]), ctc_scores), {}),
-                ((np.array([[1], [2]]), ctc_scores), {"from_logits": False, **none})],
+                ((np.array([[1], [2]]), ctc_scores), {"from_logits": False, **none}),
+                ((np.array([[1, 1], [2, 2]]), ctc_scores[:2]), {})],  # infeasible in 2 steps: the log-space block
         "gaussian_nll": [((probabilities, scores, spread), {})],
         "laplace_nll": [((probabilities, scores, spread), {})],
         "multi_margin": [((labels, scores), {})],

@@ -532,3 +532,23 @@ def test_scores_thousands_of_nats_apart_match_the_brute_force(rng):
             continue
         assert_allclose([value, both], expected, rtol=1e-12)
         assert_allclose(grad[:, 0], -ctc_brute_force_occupation(scores, target), atol=1e-12)
+
+
+@pytest.mark.parametrize("from_logits", [True, False])
+def test_log_space_block_recomputes_only_the_samples_that_need_it(from_logits, rng):
+    """The scaled block leaves NaN where its recursions cannot be used, and the log-space block then runs on those
+    samples only: in a batch, each sample's loss and gradient are the ones it has alone."""
+    failing = np.array([[GONE, 0, -500], [-400, GONE, 0], [0, -500, GONE]])  # LATE_FAILURES' "posterior"
+    scores = rng.normal(size=(3, 3, 3))
+    scores[:, 1] = failing
+    if not from_logits:
+        scores = scores - np.log(np.exp(scores).sum(-1, keepdims=True))
+    targets = np.array([[1, 2], [1, 1], [2, 1]])
+    losses = lj.ctc(targets, scores, from_logits=from_logits, reduction="none")
+    grad = lj.ctc.grad(targets, scores, from_logits=from_logits, reduction="sum")
+    for n in range(3):
+        alone = scores[:, n:n + 1]
+        assert_array_equal(losses[n], lj.ctc(targets[n:n + 1], alone, from_logits=from_logits, reduction="none")[0])
+        assert_array_equal(grad[:, n:n + 1], lj.ctc.grad(targets[n:n + 1], alone, from_logits=from_logits,
+                                                           reduction="sum"))
+    assert 800 < losses[1] < 1000 and np.all(np.isfinite(grad))

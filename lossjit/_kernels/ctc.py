@@ -26,7 +26,9 @@ scales: no exp or log per state. It is exact unless a positive value leaves floa
 range, so whenever one would (an emission more than 708 nats below the best class of its step, a
 product in the recursions that underflows, a step whose mass is 0, subnormal or not finite: an
 infeasible target, -inf or NaN scores), the sample is recomputed by the log-space recursions
-above (:func:`_log_space_posteriors`), which are exact there and several times slower.
+above (:func:`_log_space_posteriors`), which are exact there and several times slower. Each way is a
+block of its own (:data:`BLOCKS`): the kernel runs the scaled one on every sample, and the log-space one
+only on the samples it left NaN, so a program compiles the log-space code when an input first needs it.
 ``tests/test_sequence.py`` checks that both agree, also on scores thousands of nats apart.
 
 An infeasible target (``T_n`` too short for the labels and their repeats) has
@@ -284,17 +286,58 @@ def _log_space_posteriors(log_probs, labels, start, n_states, blank, want_poster
     return log_likelihood, posterior
 
 
-def _sample(y_pred, n_samples, n_classes, n_steps_max, labels, start, length, n_steps, n, blank, from_logits,
-            zero_infinity, scale, grad):
-    """loss_n in float64; writes sample n's gradient times ``scale`` when grad is non-empty."""
+@njit(**INLINE)
+def _clear_padding(n_samples, n_classes, n_steps_max, n_steps, n, grad):
+    """Zero sample n's gradient at the time steps from its input length on (when grad is non-empty)."""
     if grad.size > 0:
         for t in range(n_steps, n_steps_max):
             for k in range(n_classes):
                 grad[(t * n_samples + n) * n_classes + k] = 0.0
+
+
+@njit(**INLINE)
+def _loss_and_gradient(log_likelihood, posterior, extended, exps, sums, n_samples, n_classes, n_states, n_steps, n,
+                       from_logits, zero_infinity, scale, grad):
+    """loss_n = -log p(l | x), and sample n's gradient times ``scale`` from the posterior when grad is non-empty
+    (for an infinite loss: NaN, or 0 with ``zero_infinity``)."""
+    loss = -log_likelihood
+    if loss == np.inf:
+        if grad.size > 0:
+            fill = 0.0 if zero_infinity else np.nan
+            for t in range(n_steps):
+                for k in range(n_classes):
+                    grad[(t * n_samples + n) * n_classes + k] = fill
+        return 0.0 if zero_infinity else loss
+    if grad.size == 0:
+        return loss
+    occupation = np.empty(n_classes)
+    for t in range(n_steps):
+        occupation[:] = 0.0
+        for s in range(n_states):
+            occupation[extended[s]] += posterior[t, s]
+        first = (t * n_samples + n) * n_classes
+        row = grad[first:first + n_classes]
+        if from_logits:
+            row_exps = exps[t]
+            share = 1.0 / sums[t]
+            for k in range(n_classes):
+                row[k] = scale * (row_exps[k] * share - occupation[k])
+        else:
+            for k in range(n_classes):
+                row[k] = -scale * occupation[k]
+    return loss
+
+
+def _scaled_sample(y_pred, n_samples, n_classes, n_steps_max, labels, start, length, n_steps, n, blank, from_logits,
+                   zero_infinity, scale, grad):
+    """loss_n in float64 by the scaled recursions, writing sample n's gradient times ``scale`` when grad is
+    non-empty; NaN, and no gradient yet, where they cannot be used (an emission or a scale out of float64's
+    normal range): the kernel then runs :func:`_log_space_sample` on that sample. The log-space code is a block of
+    its own, compiled when an input first needs it."""
+    _clear_padding(n_samples, n_classes, n_steps_max, n_steps, n, grad)
     if n_steps == 0:  # only the empty target has an (empty) alignment
         return 0.0 if length == 0 or zero_infinity else np.inf
     n_states = 2 * length + 1
-    want_posterior = grad.size > 0
     log_probs, top, exps, sums = _log_probabilities(y_pred, n_samples, n_classes, n, n_steps, from_logits)
     extended, skip = _states(labels, start, length, blank)
     emissions = np.empty((n_steps, n_states))  # exp(lp_t(l'_s) - top_t)
@@ -319,37 +362,32 @@ def _sample(y_pred, n_samples, n_classes, n_steps_max, labels, start, length, n_
             shifted = flat_emissions[i]
             underflows += (shifted < _LOG_SMALLEST_NORMAL) & (shifted > _NEG_INF)
             flat_emissions[i] = exp_nonpositive(shifted)
-    log_likelihood = np.nan
-    if underflows == 0:
-        log_likelihood, posterior = _scaled_posteriors(emissions, top, skip, n_states, want_posterior)
+    if underflows > 0:
+        return np.nan
+    log_likelihood, posterior = _scaled_posteriors(emissions, top, skip, n_states, grad.size > 0)
     if log_likelihood != log_likelihood:
-        log_likelihood, posterior = _log_space_posteriors(log_probs, labels, start, n_states, blank, want_posterior)
-    loss = -log_likelihood
-    if loss == np.inf:
-        if want_posterior:
-            fill = 0.0 if zero_infinity else np.nan
-            for t in range(n_steps):
-                for k in range(n_classes):
-                    grad[(t * n_samples + n) * n_classes + k] = fill
-        return 0.0 if zero_infinity else loss
-    if not want_posterior:
-        return loss
-    occupation = np.empty(n_classes)
-    for t in range(n_steps):
-        occupation[:] = 0.0
-        for s in range(n_states):
-            occupation[extended[s]] += posterior[t, s]
-        first = (t * n_samples + n) * n_classes
-        row = grad[first:first + n_classes]
-        if from_logits:
-            row_exps = exps[t]
-            share = 1.0 / sums[t]
-            for k in range(n_classes):
-                row[k] = scale * (row_exps[k] * share - occupation[k])
-        else:
-            for k in range(n_classes):
-                row[k] = -scale * occupation[k]
-    return loss
+        return np.nan
+    return _loss_and_gradient(log_likelihood, posterior, extended, exps, sums, n_samples, n_classes, n_states, n_steps,
+                              n, from_logits, zero_infinity, scale, grad)
+
+
+def _log_space_sample(y_pred, n_samples, n_classes, n_steps_max, labels, start, length, n_steps, n, blank,
+                      from_logits, zero_infinity, scale, grad):
+    """loss_n in float64 by the log-space recursions, writing sample n's gradient times ``scale`` when grad is
+    non-empty: for the samples whose scaled recursions could not be used (:func:`_scaled_sample`)."""
+    _clear_padding(n_samples, n_classes, n_steps_max, n_steps, n, grad)
+    if n_steps == 0:
+        return 0.0 if length == 0 or zero_infinity else np.inf
+    n_states = 2 * length + 1
+    log_probs, top, exps, sums = _log_probabilities(y_pred, n_samples, n_classes, n, n_steps, from_logits)
+    extended = _states(labels, start, length, blank)[0]
+    log_likelihood, posterior = _log_space_posteriors(log_probs, labels, start, n_states, blank, grad.size > 0)
+    return _loss_and_gradient(log_likelihood, posterior, extended, exps, sums, n_samples, n_classes, n_states, n_steps,
+                              n, from_logits, zero_infinity, scale, grad)
+
+
+#: The blocks: a sample by the scaled recursions (NaN where they cannot be used), and by the log-space ones.
+BLOCKS = {"scaled": _scaled_sample, "log space": _log_space_sample}
 
 
 #: Bound per dtype by ``per_dtype(blocks=...)``: calls the compiled block at an address (:mod:`.calls`).
@@ -357,38 +395,41 @@ call_block = None
 
 
 def _signature(dtype):
-    """Scores, labels, lengths and sample scales read-only; float64 sample losses and the gradient written."""
+    """Scores, labels, lengths, the samples to run and sample scales read-only; float64 sample losses and the
+    gradient written."""
     integers = array(np.int64)
-    return (array(dtype), INT64, INT64, integers, integers, integers, integers, INT64, types.boolean, types.boolean,
-            array(np.float64), types.float64, types.boolean, array(np.float64, writeable=True),
+    return (array(dtype), INT64, INT64, integers, integers, integers, integers, integers, INT64, types.boolean,
+            types.boolean, array(np.float64), types.float64, types.boolean, array(np.float64, writeable=True),
             array(dtype, writeable=True))
 
 
 def _sample_signature(dtype):
-    """_sample(y_pred, n_samples, n_classes, n_steps_max, labels, start, length, n_steps, n, blank, from_logits,
+    """A block's (y_pred, n_samples, n_classes, n_steps_max, labels, start, length, n_steps, n, blank, from_logits,
     zero_infinity, scale, grad)."""
     return types.float64(array(dtype), INT64, INT64, INT64, array(np.int64), INT64, INT64, INT64, INT64, INT64,
                          types.boolean, types.boolean, types.float64, array(dtype, writeable=True))
 
 
-@per_dtype(_signature, blocks=(_sample_signature, {"sample": _sample}), parallel=True)
-def ctc_loss(sample, y_pred, n_samples, n_classes, labels, label_starts, target_lengths, input_lengths, blank,
+@per_dtype(_signature, blocks=(_sample_signature, BLOCKS), parallel=True)
+def ctc_loss(block, y_pred, n_samples, n_classes, labels, label_starts, target_lengths, input_lengths, samples, blank,
              from_logits, zero_infinity, sample_scales, scale, parallel, sample_losses, grad):
-    """sum_n c_n loss_n in float64 with per-sample factors c_n = sample_scales[n].
+    """sum_n c_n loss_n in float64 over every sample, with per-sample factors c_n = sample_scales[n].
 
-    Writes c_n loss_n to sample_losses and, if grad is non-empty, the gradient times scale * c_n.
-    ``sample`` is the address of :func:`_sample`'s code.
+    Runs the block at ``block`` (:data:`BLOCKS`) on the samples listed in ``samples``: writes their c_n loss_n to
+    sample_losses and, if grad is non-empty, their gradient times scale * c_n.
     """
     n_steps_max = y_pred.size // (n_samples * n_classes)
     if parallel:
-        for n in prange(n_samples):
+        for i in prange(samples.size):
+            n = samples[i]
             sample_losses[n] = sample_scales[n] * call_block(
-                sample, y_pred, n_samples, n_classes, n_steps_max, labels, label_starts[n], target_lengths[n],
+                block, y_pred, n_samples, n_classes, n_steps_max, labels, label_starts[n], target_lengths[n],
                 input_lengths[n], n, blank, from_logits, zero_infinity, scale * sample_scales[n], grad)
     else:
-        for n in range(n_samples):
+        for i in range(samples.size):
+            n = samples[i]
             sample_losses[n] = sample_scales[n] * call_block(
-                sample, y_pred, n_samples, n_classes, n_steps_max, labels, label_starts[n], target_lengths[n],
+                block, y_pred, n_samples, n_classes, n_steps_max, labels, label_starts[n], target_lengths[n],
                 input_lengths[n], n, blank, from_logits, zero_infinity, scale * sample_scales[n], grad)
     total = 0.0
     for n in range(n_samples):
