@@ -105,7 +105,8 @@ def main():
         for round_ in range(options.rounds):
             for side, checkout in sides.items():
                 runs[side].append(_side(checkout, pathlib.Path(caches) / side, warm=round_ == 0))
-    fastest = {side: {row: min(run[row] for run in side_runs) for row in side_runs[0]} for side, side_runs in runs.items()}
+    fastest = {side: {row: min(run[row] for run in side_runs) for row in side_runs[0]}
+               for side, side_runs in runs.items()}
     ratios = {row: fastest["new"][row] / fastest["old"][row] for row in fastest["old"] if row in fastest["new"]}
     for row, ratio in sorted(ratios.items(), key=lambda item: -item[1]):
         print(f"{ratio:5.2f}  {row}  ({fastest['new'][row] * 1e6:.1f} against {fastest['old'][row] * 1e6:.1f} us)")

@@ -10,8 +10,8 @@ So the block is compiled on its own, once, with Numba's on-disk cache (:func:`ad
 address of its code in this process), and the kernel takes that address as an argument and calls it
 through a pointer (:func:`call_at`): the kernel holds a call, not a copy. Since a kernel names no
 particular block, one kernel serves every block of the same signature: the pointwise losses of one
-dtype share one driver, which calls each loss's element loops the same way. With ``NUMBA_DISABLE_JIT=1`` the "address" is the
-Python function, and the call calls it.
+dtype share one driver, which calls each loss's element loops the same way. With ``NUMBA_DISABLE_JIT=1`` the
+"address" is the Python function, and the call calls it.
 """
 
 import numba

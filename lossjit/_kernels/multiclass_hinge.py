@@ -96,7 +96,7 @@ def _first_arg_max(scores, label, skip_label):
 
 def _multi_margin(y_pred, labels, target, class_weights, params, row_weights, inner, n_classes, scale, row_losses,
                   grad, start, stop):
-    """float64 sum of row_weight * l_n over rows [start, stop); params = (margin, power)."""
+    """float64 sum of row_weight * l_n over rows [start, stop); params = (margin, power, unused)."""
     margin = y_pred.dtype.type(params[0])
     power = params[1]
     cast = y_pred.dtype.type
@@ -138,7 +138,7 @@ def _multi_margin(y_pred, labels, target, class_weights, params, row_weights, in
 
 def _crammer_singer(y_pred, labels, target, class_weights, params, row_weights, inner, n_classes, scale, row_losses,
                     grad, start, stop):
-    """float64 sum of row_weight * l_n over rows [start, stop); params = (margin, unused)."""
+    """float64 sum of row_weight * l_n over rows [start, stop); params = (margin, unused, unused)."""
     margin = y_pred.dtype.type(params[0])
     total = 0.0
     for r in range(start, stop):

@@ -310,12 +310,12 @@ class _Driver:
         """:func:`_parallel`'s entry point, compiled (or loaded from the cache) on its first use."""
         if self._parallel is None:
             blocks = calls.address_of(self.blocks, _blocks_signature(self.dtype))
-            kernel = numba.njit([types.float64(calls.ADDRESS, calls.ADDRESS, types.int64, types.int64,
-                                               *_arguments(self.dtype))],
-                                parallel=True, cache=self.parallel_threshold == PARALLEL_THRESHOLD, **KERNEL)(typed.bind(
-                _parallel, f"pointwise_parallel_{self.dtype.name}",
-                call_blocks=calls.call_at(_blocks_signature(self.dtype)),
-                call_loops=calls.call_at(_loops_signature(self.dtype))))
+            parallel = typed.bind(_parallel, f"pointwise_parallel_{self.dtype.name}",
+                                  call_blocks=calls.call_at(_blocks_signature(self.dtype)),
+                                  call_loops=calls.call_at(_loops_signature(self.dtype)))
+            signature = types.float64(calls.ADDRESS, calls.ADDRESS, types.int64, types.int64, *_arguments(self.dtype))
+            kernel = numba.njit([signature], parallel=True, cache=self.parallel_threshold == PARALLEL_THRESHOLD,
+                                **KERNEL)(parallel)
             self.compiled_functions.append(kernel)
             self._parallel = functools.partial(_entry_point(kernel), blocks)
         return self._parallel

@@ -131,7 +131,7 @@ def _target_row(row, t, epsilon, scale, exps, grad_row):
     return loss
 
 
-# A row of each kind of target, in the signature of :func:`.rows.row_block` (params = (epsilon, unused)).
+# A row of each kind of target, in the signature of :func:`.rows.row_block` (params = (epsilon, unused, unused)).
 @njit(**INLINE)
 def _labelled(y_pred, labels, target, class_weights, params, n_classes, r, scale, w, grad, scratch):
     first = r * n_classes

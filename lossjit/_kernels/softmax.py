@@ -165,8 +165,8 @@ def _label_coefficients(y_pred, class_weights, smoothing, n_classes):
             weight_total)
 
 
-def _labelled_logits(y_pred, labels, target, class_weights, params, row_weights, inner, n_classes, scale, row_losses, grad,
-                     start, stop):
+def _labelled_logits(y_pred, labels, target, class_weights, params, row_weights, inner, n_classes, scale,
+                     row_losses, grad, start, stop):
     """The block of logits and class indices, the value alone (``grad`` is empty), with or without class weights
     and smoothing.
 
@@ -202,8 +202,8 @@ def _labelled_logits(y_pred, labels, target, class_weights, params, row_weights,
     return total
 
 
-def _labelled_logits_and_gradient(y_pred, labels, target, class_weights, params, row_weights, inner, n_classes, scale, row_losses, grad,
-                                  start, stop):
+def _labelled_logits_and_gradient(y_pred, labels, target, class_weights, params, row_weights, inner, n_classes, scale,
+                                  row_losses, grad, start, stop):
     """The block of logits and class indices with the gradient: the loss of :func:`_labelled_logits` and
     grad = scale * s * (A softmax(z) - a), s the row weight. After :func:`_shifted_exps`, per row the loss and the
     gradient. Each loop either stores or sums, never both (so each has one summation order).
@@ -278,8 +278,8 @@ def _target_coefficient(w_c, t_c, keep, smoothing_share):
     return w_c * (keep * t_c + smoothing_share)
 
 
-def _target_logits(y_pred, labels, target, class_weights, params, row_weights, inner, n_classes, scale, row_losses, grad,
-                   start, stop):
+def _target_logits(y_pred, labels, target, class_weights, params, row_weights, inner, n_classes, scale,
+                   row_losses, grad, start, stop):
     """The block of logits and class probabilities t: a_c = w_c ((1 - eps) t_c + eps / C).
 
     With A = sum_c a_c the row loss sum_c a_c (lse(z) - z_c) is A log(sum_c exp(z_c - max))
@@ -329,8 +329,8 @@ def _probability_grad(a, q, eps, row_scale):
     return -row_scale * a / q if inside else _ZERO
 
 
-def _probabilities(y_pred, labels, target, class_weights, params, row_weights, inner, n_classes, scale, row_losses, grad,
-                   start, stop):
+def _probabilities(y_pred, labels, target, class_weights, params, row_weights, inner, n_classes, scale,
+                   row_losses, grad, start, stop):
     """The block of probabilities q, clipped to [eps, 1 - eps]: l = -sum_c a_c log q_c, and
     grad = -scale * s * a_c / q_c (0 where q was clipped), s the row weight.
 
@@ -385,9 +385,9 @@ def _probabilities(y_pred, labels, target, class_weights, params, row_weights, i
 
 
 #: The blocks by kind of input, each the float64 sum of row_weight * l_n over rows [start, stop) in the signature of
-#: the shared row driver's blocks (:func:`.rows.block_signature`), compiled on its first use: class indices with logits (the value alone, or
-#: with the gradient), class probabilities with logits, or probabilities (either target). :func:`block_kind` names
-#: the one a call needs.
+#: the shared row driver's blocks (:func:`.rows.block_signature`), compiled on its first use: class indices with
+#: logits (the value alone, or with the gradient), class probabilities with logits, or probabilities (either
+#: target). :func:`block_kind` names the one a call needs.
 BLOCKS = {"labelled logits": _labelled_logits, "labelled logits and gradient": _labelled_logits_and_gradient,
           "target logits": _target_logits, "probabilities": _probabilities}
 
@@ -403,8 +403,8 @@ def block_kind(from_logits, has_labels, gradient):
 
 def block_class_weights(kind, class_weights, n_classes):
     """``class_weights``, or ones (empty means "no class weights") for the blocks that read a weight per class:
-    all but those of labelled logits."""
-    if class_weights.size == 0 and not kind.startswith("labelled logits"):
+    those of target logits and of probabilities."""
+    if class_weights.size == 0 and kind in ("target logits", "probabilities"):
         return np.ones(n_classes, class_weights.dtype)
     return class_weights
 

@@ -231,8 +231,8 @@ focal_row = None
 
 
 def _row(y_pred, labels, target, alpha, params, n_classes, r, scale, w, grad, scratch):
-    """Row r in the signature of :func:`.rows.row_block`: ``alpha`` as the class weights, params = (eps, gamma),
-    the maths in the dtype of ``y_pred``."""
+    """Row r in the signature of :func:`.rows.row_block`: ``alpha`` as the class weights, params = (eps, gamma,
+    unused), the maths in the dtype of ``y_pred``."""
     cast = y_pred.dtype.type
     return focal_row(y_pred, labels, target, cast(params[0]), alpha, cast(params[1]), n_classes, r, cast(scale) * w,
                      grad, scratch[0], scratch[1], scratch[2])
