@@ -50,6 +50,7 @@ Numba's cache keys on a kernel file's contents, not on this module's: after
 editing it, empty ``NUMBA_CACHE_DIR`` and run ``python -m lossjit.warmup``.
 """
 
+import functools
 import math
 
 import numba
@@ -123,33 +124,48 @@ else:
         return types.int32(types.float32), codegen
 
 
-@njit(**INLINE)
-def _horner(coefficients, first, step, x):
-    """sum_j coefficients[first + step j] x^j by Horner's rule (constant length: LLVM unrolls it)."""
-    top = first + step * ((len(coefficients) - 1 - first) // step)
-    result = coefficients[top]
+def _horner_source(first, step, length, x):
+    """The expression sum_j c[first + step j] x^j by Horner's rule, for a tuple ``c`` of ``length``."""
+    top = first + step * ((length - 1 - first) // step)
+    expression = f"coefficients[{top}]"
     for k in range(top - step, first - 1, -step):
-        result = result * x + coefficients[k]
-    return result
+        expression = f"({expression}) * {x} + coefficients[{k}]"
+    return expression
 
 
-@njit(**CALLEE)
-def _polynomial(coefficients, x):
-    """sum_k coefficients[k] x^k for small x.
+@functools.cache
+def _written_out(length):
+    """sum_k c[k] x^k for a tuple ``c`` of ``length`` coefficients, as one expression with constant indices.
 
-    Loops of these functions are latency-bound: one long chain of dependent multiply-adds per
-    element. From 12 coefficients (float64) the sum is c0 + (c1 x + x^2 t(x)), with the tail
+    Loops of these polynomials are latency-bound: one long chain of dependent multiply-adds per element.
+    From 12 coefficients (float64) the sum is c0 + (c1 x + x^2 t(x)), with the tail
     t = sum_k c_(k+2) x^k as four Horner chains in x^4 joined by (t0 + x t1) + x^2 (t2 + x t3): a
     third of Horner's dependent steps, and the tail is small next to c0 + c1 x, so its extra
     roundings barely reach the result. Shorter (float32) series gain nothing from it and keep Horner.
+    Written out rather than a loop over the tuple, it compiles in a fraction of the time (a tuple indexed by a
+    loop counter becomes a switch over its elements that LLVM has to unroll and fold).
     """
-    if len(coefficients) < 12:
-        return _horner(coefficients, 0, 1, x)
-    x2 = x * x
-    x4 = x2 * x2
-    tail = ((_horner(coefficients, 2, 4, x4) + x * _horner(coefficients, 3, 4, x4))
-            + x2 * (_horner(coefficients, 4, 4, x4) + x * _horner(coefficients, 5, 4, x4)))
-    return coefficients[0] + (coefficients[1] * x + x2 * tail)
+    if length < 12:
+        expression = _horner_source(0, 1, length, "x")
+        setup = ""
+    else:
+        chains = [_horner_source(first, 4, length, "x4") for first in (2, 3, 4, 5)]
+        setup = "    x2 = x * x\n    x4 = x2 * x2\n"
+        expression = (f"coefficients[0] + (coefficients[1] * x + x2 * ((({chains[0]}) + x * ({chains[1]}))"
+                      f" + x2 * (({chains[2]}) + x * ({chains[3]}))))")
+    namespace = {"__name__": __name__}
+    exec(f"def polynomial_{length}(coefficients, x):\n{setup}    return {expression}\n", namespace)
+    return namespace[f"polynomial_{length}"]
+
+
+def _polynomial(coefficients, x):
+    """sum_k coefficients[k] x^k for small x (:func:`_written_out`)."""
+    return _written_out(len(coefficients))(coefficients, x)
+
+
+@overload(_polynomial, jit_options=CALLEE)
+def _polynomial_compiled(coefficients, x):
+    return _written_out(len(coefficients))
 
 
 @njit(**CALLEE)
