@@ -185,7 +185,6 @@ def _exp_reduced_32(clamped):
     return _polynomial(_EXP_POLYNOMIAL_32, r), np.int32(k)
 
 
-@njit(**CALLEE)
 def _exp_nonpositive_64(x):
     poly, exponent = _exp_reduced_64(-746.0 if x < -746.0 else x)  # exp(-745.2) rounds to 0; -inf -> 0
     tiny = exponent < -1000
@@ -193,7 +192,6 @@ def _exp_nonpositive_64(x):
     return poly * power * (5.421010862427522e-20 if tiny else 1.0)  # 2^-64
 
 
-@njit(**CALLEE)
 def _exp_nonpositive_32(x):
     poly, exponent = _exp_reduced_32(np.float32(-104.0) if x < np.float32(-104.0) else x)  # exp(-103.98) -> 0
     tiny = exponent < np.int32(-120)
@@ -201,19 +199,16 @@ def _exp_nonpositive_32(x):
     return poly * power * (np.float32(2.3283064365386963e-10) if tiny else np.float32(1.0))  # 2^-32
 
 
-@njit(**CALLEE)
 def _exp_summand_64(x):
     poly, exponent = _exp_reduced_64(-708.0 if x < -708.0 else x)  # 2^k normal: k >= -1022
     return poly * _float64_from_bits((exponent + 1023) << 52)
 
 
-@njit(**CALLEE)
 def _exp_summand_32(x):
     poly, exponent = _exp_reduced_32(np.float32(-87.0) if x < np.float32(-87.0) else x)  # k >= -126
     return poly * _float32_from_bits((exponent + np.int32(127)) << np.int32(23))
 
 
-@njit(**CALLEE)
 def _exp_64(x):
     clamped = -746.0 if x < -746.0 else (710.0 if x > 710.0 else x)  # exp(709.8) overflows
     poly, exponent = _exp_reduced_64(clamped)
@@ -223,7 +218,6 @@ def _exp_64(x):
     return poly * power * (5.421010862427522e-20 if tiny else (1.8446744073709552e19 if huge else 1.0))
 
 
-@njit(**CALLEE)
 def _exp_32(x):
     clamped = np.float32(-104.0) if x < np.float32(-104.0) else (np.float32(89.0) if x > np.float32(89.0) else x)
     poly, exponent = _exp_reduced_32(clamped)
@@ -259,22 +253,18 @@ def _log1p_reduce_32(x):
     return (np.float32(-1.0) if low else np.float32(0.0)), (x * np.float32(2.0) + np.float32(1.0) if low else x)
 
 
-@njit(**CALLEE)
 def _log1p_unit_64(x):
     return _atanh_log1p(x, 2.0, _ATANH_SERIES)  # the long series: reducing x first measured 0.91-1.0x in bce
 
 
-@njit(**CALLEE)
 def _log1p_unit_32(x):
     return _atanh_log1p(x, np.float32(2.0), _ATANH_SERIES_32)
 
 
-@njit(**CALLEE)
 def _sinh_small_64(x):
     return x * _polynomial(_SINH_SERIES, x * x)
 
 
-@njit(**CALLEE)
 def _sinh_small_32(x):
     return x * _polynomial(_SINH_SERIES_32, x * x)
 
@@ -300,21 +290,18 @@ def _log_parts_32(x):
     return np.float32(exponent + np.int32(1) if above else exponent), mantissa - np.float32(1.0)
 
 
-@njit(**CALLEE)
 def _log_positive_64(x):
     k, f = _log_parts_64(x)
     result = k * _LN2_HIGH + (_atanh_log1p(f, 2.0, _ATANH_SERIES_SHORT) + k * _LN2_LOW)
     return result if x == x else x
 
 
-@njit(**CALLEE)
 def _log_positive_32(x):
     k, f = _log_parts_32(x)
     result = k * _LN2_HIGH_32 + (_atanh_log1p(f, np.float32(2.0), _ATANH_SERIES_SHORT_32) + k * _LN2_LOW_32)
     return result if x == x else x
 
 
-@njit(**CALLEE)
 def _log_nonnegative_64(x):
     tiny = x < 2.2250738585072014e-308  # subnormal (or 0, or negative): scaled by 2^54 into the normals
     k, f = _log_parts_64(x * 1.8014398509481984e16 if tiny else x)
@@ -324,7 +311,6 @@ def _log_nonnegative_64(x):
     return result if x >= 0.0 else np.nan  # NaN for NaN and negative x
 
 
-@njit(**CALLEE)
 def _log_nonnegative_32(x):
     tiny = x < np.float32(1.1754943508222875e-38)
     k, f = _log_parts_32(x * np.float32(4294967296.0) if tiny else x)  # 2^32
@@ -335,28 +321,26 @@ def _log_nonnegative_32(x):
     return result if x >= np.float32(0.0) else np.float32(np.nan)
 
 
-@njit(**CALLEE)
-def _log_one_minus_64(q):
-    k, f = _log_parts_64(1.0 - q)  # 1 - q is exact for q >= 1/2
-    small = q <= 0.5
-    f = -q if small else f  # log1p(-q) keeps the digits that 1 - q rounds away
+def _log_one_minus_64(x):
+    k, f = _log_parts_64(1.0 - x)  # 1 - x is exact for x >= 1/2
+    small = x <= 0.5
+    f = -x if small else f  # log1p(-x) keeps the digits that 1 - x rounds away
     k = 0.0 if small else k
     k_more, f = _log1p_reduce_64(f)
     k = k + k_more
     result = k * _LN2_HIGH + (_atanh_log1p(f, 2.0, _ATANH_SERIES_SHORT) + k * _LN2_LOW)
-    return result if q == q else q
+    return result if x == x else x
 
 
-@njit(**CALLEE)
-def _log_one_minus_32(q):
-    k, f = _log_parts_32(np.float32(1.0) - q)
-    small = q <= np.float32(0.5)
-    f = -q if small else f
+def _log_one_minus_32(x):
+    k, f = _log_parts_32(np.float32(1.0) - x)
+    small = x <= np.float32(0.5)
+    f = -x if small else f
     k = np.float32(0.0) if small else k
     k_more, f = _log1p_reduce_32(f)
     k = k + k_more
     result = k * _LN2_HIGH_32 + (_atanh_log1p(f, np.float32(2.0), _ATANH_SERIES_SHORT_32) + k * _LN2_LOW_32)
-    return result if q == q else q
+    return result if x == x else x
 
 
 _ONE_32 = np.float32(1.0)  # 1 - eps keeps eps's dtype (float32 - float64 is float64, exact)
@@ -374,26 +358,22 @@ _LOW_BITS_32 = np.int32(0x7FFFFFFF)
 _LOW_BITS_64 = np.int64(0x7FFFFFFFFFFFFFFF)
 
 
-@njit(**CALLEE)
 def _order_key_32(x):
     bits = _bits_of_float32(x)
     return np.int32(bits ^ np.int32(np.int32(bits >> np.int32(31)) & _LOW_BITS_32))
 
 
-@njit(**CALLEE)
 def _order_key_64(x):
     bits = _bits_of_float64(x)
     return bits ^ ((bits >> np.int64(63)) & _LOW_BITS_64)
 
 
-@njit(**CALLEE)
-def _from_order_key_32(key):
-    return _float32_from_bits(np.int32(key ^ np.int32(np.int32(key >> np.int32(31)) & _LOW_BITS_32)))
+def _from_order_key_32(x):
+    return _float32_from_bits(np.int32(x ^ np.int32(np.int32(x >> np.int32(31)) & _LOW_BITS_32)))
 
 
-@njit(**CALLEE)
-def _from_order_key_64(key):
-    return _float64_from_bits(key ^ ((key >> np.int64(63)) & _LOW_BITS_64))
+def _from_order_key_64(x):
+    return _float64_from_bits(x ^ ((x >> np.int64(63)) & _LOW_BITS_64))
 
 
 @njit(**INLINE)
@@ -423,10 +403,8 @@ def _dtype_dispatched(name, doc, narrow, narrow_version, wide_version):
     function.__doc__ = doc
     narrow_type = numba.from_dtype(np.dtype(narrow))
 
-    def select(x):
-        if x == narrow_type:
-            return lambda x: narrow_version(x)
-        return lambda x: wide_version(x)
+    def select(x):  # the implementation itself (named x, as ``function``'s argument): no wrapper to compile
+        return narrow_version if x == narrow_type else wide_version
     overload(function, jit_options=CALLEE)(select)
     return function
 
@@ -442,7 +420,7 @@ order_key = _dtype_dispatched(
     "order_key", "An integer whose order is x's order as a float (-0 < +0; NaN past the infinities), in x's width.",
     np.float32, _order_key_32, _order_key_64)
 from_order_key = _dtype_dispatched(
-    "from_order_key", "The float whose :func:`order_key` is ``key``.",
+    "from_order_key", "The float whose :func:`order_key` is ``x``.",
     np.int32, _from_order_key_32, _from_order_key_64)
 exp_any = _dtype_dispatched(
     "exp_any", "exp(x) for any x (and +-inf, NaN), in x's dtype, vectorisable.",
@@ -461,6 +439,6 @@ log_nonnegative = _dtype_dispatched(
     "vectorisable.",
     np.float32, _log_nonnegative_32, _log_nonnegative_64)
 log_one_minus = _dtype_dispatched(
-    "log_one_minus", "log(1 - q) for 0 <= q <= 1/2 or 1 - q a positive normal number (and NaN), in q's dtype, "
-    "vectorisable, with one division (log1p(-q) below 1/2, log(1 - q) above, where 1 - q is exact).",
+    "log_one_minus", "log(1 - x) for 0 <= x <= 1/2 or 1 - x a positive normal number (and NaN), in x's dtype, "
+    "vectorisable, with one division (log1p(-x) below 1/2, log(1 - x) above, where 1 - x is exact).",
     np.float32, _log_one_minus_32, _log_one_minus_64)
