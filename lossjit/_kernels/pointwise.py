@@ -10,19 +10,21 @@ built-ins). Two kinds of compiled function run it:
   and dtype on the first run that needs it: :func:`_values` (the losses), :func:`_values_and_grads`,
   :func:`_second` (the second derivatives) and, for a cheap loss, :func:`_sums` (the sum of the losses
   as they are computed, then the gradient). A cold ``lj.mse(y, p)`` compiles one loop;
-* the **driver**, compiled once per dtype and shared by every loss, which does everything else:
-  :func:`_blocks` splits the input into blocks of :data:`BLOCK_SIZE` elements, calls the loss's loops on
-  them (a chunk of :data:`CHUNK` elements at a time when their losses must be buffered), weighs what they
-  wrote and adds the losses up in float64. Below ``PARALLEL_THRESHOLD`` elements Python calls it
-  directly; from there :func:`_parallel` (compiled on the first such input) runs a block per ``prange``
-  iteration and adds the block sums in block order, so the result is bitwise the same at any thread
-  count. The driver's modes: ``SUM`` (the sum of the weighted losses), ``SUM_AND_GRAD`` (the same sum,
-  bit for bit, and the gradient), ``LOSSES`` (the weighted losses per element) and ``HESSIAN`` (the
-  second derivatives).
+* the **driver**, shared by every loss and compiled once per dtype, a function at a time as runs first need
+  them, which does everything else. It splits the input into blocks of :data:`BLOCK_SIZE` elements and adds
+  the losses up in float64, a sum per block and the block sums in block order, so the result is bitwise the
+  same at any thread count. Below ``PARALLEL_THRESHOLD`` elements Python calls :func:`_direct` (an unweighted
+  run whose loops write straight to the output: a cheap loss's sums, the losses, the second derivatives: a
+  call of the loops per block) or :func:`_blocks` (a weighted run, or a sum whose losses wait in a buffer of
+  :data:`CHUNK` elements to be weighed by :func:`_weigh` and added up); from there :func:`_parallel` runs a
+  block per ``prange`` iteration, the way either would. The driver's modes: ``SUM`` (the sum of the weighted
+  losses), ``SUM_AND_GRAD`` (the same sum, bit for bit, and the gradient), ``LOSSES`` (the weighted losses per
+  element) and ``HESSIAN`` (the second derivatives).
 
-The driver calls the element loops, and :func:`_parallel` calls :func:`_blocks`, through the address of
-their compiled code (:mod:`.calls`): a call, not a copy linked into the caller, so nothing is compiled
-twice and one driver serves every loss. Parameters come as an array, so losses with and without
+The driver calls the element loops, :func:`_blocks` calls :func:`_weigh` and :func:`_parallel` calls
+:func:`_blocks` through the address of their compiled code (:mod:`.calls`): a call, not a copy linked into the
+caller, so nothing is compiled twice, one driver serves every loss, and a cold unweighted ``lj.mse`` compiles
+:func:`_direct` and its loop only. Parameters come as an array, so losses with and without
 parameters share it too. The inputs are typed read-only (:mod:`.typed`), so writeable, read-only and
 memory-mapped arrays share one compiled kernel. Numba's on-disk cache keys a function on its name and
 its file's contents; the element loops' names carry a fingerprint of the element function's source
@@ -51,7 +53,7 @@ from . import calls, typed
 SUM, SUM_AND_GRAD, LOSSES, HESSIAN = 0, 1, 2, 3  # the driver's modes
 
 #: What the templates call: each copy sees its own (``typed.bind``); these only name them.
-element = call = arguments = call_blocks = call_loops = None
+element = call = arguments = call_blocks = call_loops = call_weigh = None
 
 #: Elements per chunk, which stay in the L1 cache: the losses of a chunk wait in a buffer this long to be
 #: weighed and added up, and a loss summed as computed reads its chunk again for the gradient.
@@ -176,7 +178,6 @@ VALUES, VALUES_AND_GRADS, SECOND, SUMS = 0, 1, 2, 3
 _LOOPS = (_values, _values_and_grads, _second, _sums)
 
 
-@numba.njit(**CALLEE)
 def _weigh(values, weights, inner, start):
     """values_i *= w_i for the elements from ``start`` on, with one weight per run of ``inner`` elements."""
     if inner == 1:
@@ -196,35 +197,41 @@ def _weigh(values, weights, inner, start):
         run_start = run_stop
 
 
-@numba.njit(inline="always")
-def _buffered(mode, loops_kind):
-    """Whether a run adds its losses up from a buffer: a sum by any element loops but ``_sums``."""
-    return (mode == SUM or mode == SUM_AND_GRAD) and loops_kind != SUMS
-
-
-def _blocks(loops, loops_kind, mode, y_true, y_pred, weights, inner, params, scale, out, first, last):
-    """Blocks ``first`` to ``last - 1`` in the driver's ``mode``, by a loss's element loops of ``loops_kind`` at
-    the address ``loops``. SUM: returns the float64 sum of w_i l_i, the sum of the block sums in block order;
-    SUM_AND_GRAD: also out_i = w_i scale dl_i/dp_i; LOSSES: out_i = w_i l_i; HESSIAN: out_i = w_i scale
-    d2l_i/dp_i^2 (these two return 0).
-
-    A sum by ``_sums`` (unweighted, a loss whose maths is cheap) adds the losses up as it computes them, a block
-    per call; any other sum takes a chunk at a time, whose losses go to a buffer, are weighed, and one loop
-    here adds them up. Either way a loss's value is added by the same loop with or without its gradient."""
+def _direct(loops, mode, y_true, y_pred, params, scale, out, first, last):
+    """Blocks ``first`` to ``last - 1`` of an unweighted run whose element loops write their results straight to
+    ``out`` (a cheap loss's sums, the losses or the second derivatives): one call of the loops at ``loops`` per
+    block, the block sums added in block order (as :func:`_parallel` adds them)."""
     n = y_pred.size
-    buffered = _buffered(mode, loops_kind)
+    total = 0.0
+    for b in range(first, last):
+        start = b * BLOCK_SIZE
+        stop = start + BLOCK_SIZE if start + BLOCK_SIZE < n else n
+        grads = out[start:stop] if mode == SUM_AND_GRAD else out[:0]
+        total += call_loops(loops, y_true[start:stop], y_pred[start:stop], params, scale, out[start:stop], grads)
+    return total
+
+
+def _blocks(loops, weigh, mode, y_true, y_pred, weights, inner, params, scale, out, first, last):
+    """Blocks ``first`` to ``last - 1`` of a weighted run, or of a sum from a buffer, in the driver's ``mode``, by a
+    loss's element loops at the address ``loops``, weighed by :func:`_weigh` at the address ``weigh`` (0 when
+    ``weights`` is empty). SUM: returns the float64 sum of w_i l_i, the
+    sum of the block sums in block order; SUM_AND_GRAD: also out_i = w_i scale dl_i/dp_i; LOSSES: out_i = w_i l_i;
+    HESSIAN: out_i = w_i scale d2l_i/dp_i^2 (these two return 0).
+
+    A sum takes a chunk at a time, whose losses go to a buffer, are weighed, and one loop here adds them up: a
+    loss's value is added by the same loop with or without its gradient. (Unweighted, a cheap loss's sums add up
+    as they compute, in :func:`_direct`.)"""
+    n = y_pred.size
     total = 0.0
     for b in range(first, last):
         block_start = b * BLOCK_SIZE
         block_stop = block_start + BLOCK_SIZE if block_start + BLOCK_SIZE < n else n
         block_total = 0.0
-        if not buffered:
+        if mode == LOSSES or mode == HESSIAN:
             values = out[block_start:block_stop]
-            grads = out[block_start:block_stop] if mode == SUM_AND_GRAD else out[:0]
-            block_total = call_loops(loops, y_true[block_start:block_stop], y_pred[block_start:block_stop], params,
-                                     scale, values, grads)
-            if weights.size:
-                _weigh(values, weights, inner, block_start)
+            call_loops(loops, y_true[block_start:block_stop], y_pred[block_start:block_stop], params, scale, values,
+                       out[:0])
+            call_weigh(weigh, values, weights, inner, block_start)
         else:
             buffer = np.empty(CHUNK, y_pred.dtype)
             for start in range(block_start, block_stop, CHUNK):
@@ -233,33 +240,32 @@ def _blocks(loops, loops_kind, mode, y_true, y_pred, weights, inner, params, sca
                 grads = out[start:stop]
                 call_loops(loops, y_true[start:stop], y_pred[start:stop], params, scale, losses, grads)
                 if weights.size:
-                    _weigh(losses, weights, inner, start)
+                    call_weigh(weigh, losses, weights, inner, start)
                     if mode == SUM_AND_GRAD:
-                        _weigh(grads, weights, inner, start)
+                        call_weigh(weigh, grads, weights, inner, start)
                 for i in range(losses.size):  # the one loop that adds up buffered losses, with or without gradient
                     block_total += losses[i]
         total += block_total
     return total
 
 
-def _parallel(blocks, loops, loops_kind, mode, y_true, y_pred, weights, inner, params, scale, out):
-    """:func:`_blocks` (at the address ``blocks``) on one block per ``prange`` iteration, and the block sums
-    added in block order: the sum :func:`_blocks` returns for all blocks at once, bit for bit. Unweighted and
-    unbuffered, a block calls the element loops itself, as :func:`_blocks` would: a call less per block is a
-    tenth of a cheap loss's time."""
+def _parallel(blocks, weigh, loops, mode, y_true, y_pred, weights, inner, params, scale, out):
+    """A block per ``prange`` iteration, the block sums added in block order: the sum that :func:`_direct` or
+    :func:`_blocks` returns for all blocks at once, bit for bit. ``blocks`` is the address of :func:`_blocks`
+    for a run that needs it, else 0: the block calls the element loops itself, as :func:`_direct` does (a call
+    less per block is a tenth of a cheap loss's time)."""
     n = y_pred.size
     n_blocks = (n + BLOCK_SIZE - 1) // BLOCK_SIZE
-    direct = weights.size == 0 and not _buffered(mode, loops_kind)
     partials = np.empty(n_blocks)
     for b in prange(n_blocks):
-        if direct:
+        if blocks == 0:
             start = b * BLOCK_SIZE
             stop = start + BLOCK_SIZE if start + BLOCK_SIZE < n else n
             grads = out[start:stop] if mode == SUM_AND_GRAD else out[:0]
             partials[b] = call_loops(loops, y_true[start:stop], y_pred[start:stop], params, scale, out[start:stop],
                                      grads)
         else:
-            partials[b] = call_blocks(blocks, loops, loops_kind, mode, y_true, y_pred, weights, inner, params, scale,
+            partials[b] = call_blocks(blocks, loops, weigh, mode, y_true, y_pred, weights, inner, params, scale,
                                       out, b, b + 1)
     total = 0.0
     for b in range(n_blocks):
@@ -278,8 +284,21 @@ def _loops_signature(dtype):
                          typed.array(dtype, writeable=True), typed.array(dtype, writeable=True))
 
 
+def _direct_signature(dtype):
+    return types.float64(calls.ADDRESS, types.int64, typed.array(dtype), typed.array(dtype), typed.array(dtype),
+                         typed.scalar(dtype), typed.array(dtype, writeable=True), types.int64, types.int64)
+
+
+def _weigh_signature(dtype):
+    return types.none(typed.array(dtype, writeable=True), typed.array(dtype), types.int64, types.int64)
+
+
 def _blocks_signature(dtype):
-    return types.float64(calls.ADDRESS, types.int64, types.int64, *_arguments(dtype), types.int64, types.int64)
+    return types.float64(calls.ADDRESS, calls.ADDRESS, types.int64, *_arguments(dtype), types.int64, types.int64)
+
+
+def _parallel_signature(dtype):
+    return types.float64(calls.ADDRESS, calls.ADDRESS, calls.ADDRESS, types.int64, *_arguments(dtype))
 
 
 def _entry_point(dispatcher):
@@ -291,34 +310,63 @@ def _entry_point(dispatcher):
 
 
 class _Driver:
-    """The driver of one dtype, shared by every pointwise loss: :func:`_blocks`, which runs inputs of fewer
-    than ``parallel_threshold`` elements from Python, and :func:`_parallel`, compiled on the first larger
-    input. Both are cached on disk unless ``parallel_threshold`` is not the default (Numba's cache keys on the
-    source, not on a global's value)."""
+    """The driver of one dtype, shared by every pointwise loss. Python runs inputs of fewer than
+    ``parallel_threshold`` elements by :func:`_direct` or :func:`_blocks`, larger ones by :func:`_parallel`. Each is
+    compiled (or loaded from Numba's cache) on the first run that needs it, so a first unweighted ``lj.mse`` compiles
+    only :func:`_direct`: ``driver.direct``, ``driver.blocks`` and ``driver.parallel`` are each, until then, a method
+    that compiles the function and puts its entry point in its own place. The parallel part is cached on disk only
+    for the default ``parallel_threshold`` (Numba's cache keys on the source, not on a global's value)."""
 
     def __init__(self, dtype, parallel_threshold):
         self.dtype = dtype
         self.parallel_threshold = parallel_threshold
-        self.blocks = numba.njit([_blocks_signature(dtype)], cache=True, **KERNEL)(typed.bind(
-            _blocks, f"pointwise_blocks_{dtype.name}", call_loops=calls.call_at(_loops_signature(dtype))))
-        self.serial = _entry_point(self.blocks)
-        self.compiled_functions = [self.blocks]
-        self._parallel = None
+        self.compiled_functions = []
+        self._blocks = self._blocks_address = self._weigh_address = None
 
-    @property
-    def parallel(self):
-        """:func:`_parallel`'s entry point, compiled (or loaded from the cache) on its first use."""
-        if self._parallel is None:
-            blocks = calls.address_of(self.blocks, _blocks_signature(self.dtype))
-            parallel = typed.bind(_parallel, f"pointwise_parallel_{self.dtype.name}",
-                                  call_blocks=calls.call_at(_blocks_signature(self.dtype)),
-                                  call_loops=calls.call_at(_loops_signature(self.dtype)))
-            signature = types.float64(calls.ADDRESS, calls.ADDRESS, types.int64, types.int64, *_arguments(self.dtype))
-            kernel = numba.njit([signature], parallel=True, cache=self.parallel_threshold == PARALLEL_THRESHOLD,
-                                **KERNEL)(parallel)
-            self.compiled_functions.append(kernel)
-            self._parallel = functools.partial(_entry_point(kernel), blocks)
-        return self._parallel
+    def _compile(self, template, signature, parallel=False, **names):
+        name = f"pointwise_{template.__name__.lstrip('_')}_{self.dtype.name}"
+        function = typed.bind(template, name, call_loops=calls.call_at(_loops_signature(self.dtype)), **names)
+        cache = not parallel or self.parallel_threshold == PARALLEL_THRESHOLD
+        dispatcher = numba.njit([signature], parallel=parallel, cache=cache, **KERNEL)(function)
+        self.compiled_functions.append(dispatcher)
+        return dispatcher
+
+    def direct(self, *args):
+        """:func:`_direct`, compiled on its first run."""
+        self.direct = _entry_point(self._compile(_direct, _direct_signature(self.dtype)))
+        return self.direct(*args)
+
+    def blocks(self, *args):
+        """:func:`_blocks`, compiled on its first run."""
+        self.blocks = _entry_point(self._blocks_dispatcher())
+        return self.blocks(*args)
+
+    def blocks_address(self):
+        """The address of :func:`_blocks`' code, for :func:`_parallel`."""
+        if self._blocks_address is None:
+            self._blocks_address = calls.address_of(self._blocks_dispatcher(), _blocks_signature(self.dtype))
+        return self._blocks_address
+
+    def _blocks_dispatcher(self):
+        if self._blocks is None:
+            self._blocks = self._compile(_blocks, _blocks_signature(self.dtype),
+                                         call_weigh=calls.call_at(_weigh_signature(self.dtype)))
+        return self._blocks
+
+    def weigh_address(self):
+        """The address of :func:`_weigh`'s code, compiled on the first weighted run."""
+        if self._weigh_address is None:
+            weigh = numba.njit(cache=True, **CALLEE)(typed.bind(_weigh, f"pointwise_weigh_{self.dtype.name}"))
+            self.compiled_functions.append(weigh)
+            self._weigh_address = calls.address_of(weigh, _weigh_signature(self.dtype))
+        return self._weigh_address
+
+    def parallel(self, *args):
+        """:func:`_parallel`, compiled on its first run."""
+        kernel = self._compile(_parallel, _parallel_signature(self.dtype), parallel=True,
+                               call_blocks=calls.call_at(_blocks_signature(self.dtype)))
+        self.parallel = _entry_point(kernel)
+        return self.parallel(*args)
 
 
 @functools.cache
@@ -339,7 +387,7 @@ class PointwiseRunner:
         self.driver = driver
         self.kernel = kernel
         self.dtype = dtype
-        self._loops = [None] * 8  # at 2 mode + weighted: (address, kind), once known
+        self._loops = [None] * 8  # at 2 mode + weighted: (address, direct), once known
 
     @property
     def compiled_functions(self):
@@ -347,24 +395,33 @@ class PointwiseRunner:
         return [*self.driver.compiled_functions, *self.kernel.compiled_loops(self.dtype)]
 
     def loops(self, mode, weighted):
-        """(address, kind) of the element loops that a run in ``mode`` takes, with or without weights."""
+        """(address, direct) for a run in ``mode``, with or without weights: the address of the element loops it
+        takes, and whether they write their results straight to the output (:func:`_direct`)."""
         if self._loops[2 * mode + weighted] is None:
+            summed_as_computed = (mode == SUM or mode == SUM_AND_GRAD) and not weighted and not self.kernel.buffered
             if mode == HESSIAN:
                 kind = SECOND
-            elif (mode == SUM or mode == SUM_AND_GRAD) and not weighted and not self.kernel.buffered:
+            elif summed_as_computed:
                 kind = SUMS
             else:
                 kind = VALUES_AND_GRADS if mode == SUM_AND_GRAD else VALUES
-            self._loops[2 * mode + weighted] = self.kernel.loops_address(self.dtype, kind), kind
+            direct = not weighted and (summed_as_computed or mode == LOSSES or mode == HESSIAN)
+            self._loops[2 * mode + weighted] = self.kernel.loops_address(self.dtype, kind), direct
         return self._loops[2 * mode + weighted]
 
     def __call__(self, mode, y_true, y_pred, weights, inner, params, scale, out):
-        loops, kind = self._loops[2 * mode + (weights.size != 0)] or self.loops(mode, weights.size != 0)
+        loops, direct = self._loops[2 * mode + (weights.size != 0)] or self.loops(mode, weights.size != 0)
         n = y_pred.size
         if n < self.driver.parallel_threshold:
-            return self.driver.serial(loops, kind, mode, y_true, y_pred, weights, inner, params, scale, out, 0,
-                                      (n + BLOCK_SIZE - 1) // BLOCK_SIZE)
-        return self.driver.parallel(loops, kind, mode, y_true, y_pred, weights, inner, params, scale, out)
+            n_blocks = (n + BLOCK_SIZE - 1) // BLOCK_SIZE
+            if direct:
+                return self.driver.direct(loops, mode, y_true, y_pred, params, scale, out, 0, n_blocks)
+            weigh = self.driver.weigh_address() if weights.size else 0
+            return self.driver.blocks(loops, weigh, mode, y_true, y_pred, weights, inner, params, scale, out, 0,
+                                      n_blocks)
+        blocks = 0 if direct else self.driver.blocks_address()
+        weigh = self.driver.weigh_address() if weights.size else 0
+        return self.driver.parallel(blocks, weigh, loops, mode, y_true, y_pred, weights, inner, params, scale, out)
 
 
 class PointwiseKernel(typed.PerDtype):
