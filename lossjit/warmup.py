@@ -29,7 +29,6 @@ from numba.core import caching
 
 import lossjit as lj
 from lossjit._config import PARALLEL_THRESHOLD
-from lossjit._kernels.pointwise import driver as pointwise_driver
 from lossjit._validation import count_outside
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
@@ -118,7 +117,9 @@ def warm_up(dtypes=tuple(DTYPES), progress=None):
             progress(f"{done}/{len(steps)} {loss.name} {dtype}, {time.perf_counter() - start:.1f} s")
     for dtype in dtypes:  # what large inputs run (the small calls above take the serial code)
         count_outside[DTYPES[dtype]]  # the parallel [0, 1] check
-        pointwise_driver(np.dtype(dtype)).parallel  # the pointwise losses' parallel driver
+        large = np.full(PARALLEL_THRESHOLD, 0.5, DTYPES[dtype])
+        lj.mse(large, large)  # the pointwise losses' parallel driver
+        lj.cross_entropy(np.zeros(PARALLEL_THRESHOLD // 2, np.int64), large.reshape(-1, 2), from_logits=True)  # rows'
     return time.perf_counter() - start
 
 

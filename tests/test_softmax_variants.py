@@ -137,7 +137,8 @@ def test_read_only_and_memory_mapped_inputs(name, rng, tmp_path):
             assert value == expected[0]
             assert_array_equal(grad, expected[1])
     if not numba.config.DISABLE_JIT:  # one signature per compiled function: no second compile for these arrays
-        assert [len(f.signatures) for f in KERNELS[name].compiled_functions(np.float64)] == [1, 1, 1]
+        functions = KERNELS[name].compiled_functions(np.float64)  # the drivers used, then the two blocks
+        assert len(functions) >= 3 and all(len(f.signatures) == 1 for f in functions)
 
 
 # ---------------------------------------------------------------- optax's numbers and semantics

@@ -5,11 +5,11 @@ Each family's block functions (one per kind: a loss, or a kind of target) take o
 :func:`block_signature`, and compute the float64 sum of ``row_weight * l_n`` over the rows
 ``[start, stop)``, writing the per-row losses and the gradient times ``scale`` when those arrays are
 not empty. A family that computes one row at a time makes its blocks with :func:`row_block` from its
-loss of one row. :func:`_kernel`, compiled once per dtype and shared by every family (:class:`RowKernel`),
-cuts the rows into blocks of about ``BLOCK_SIZE`` elements, runs them serially below
-``PARALLEL_THRESHOLD`` elements and with ``prange`` above, and adds the block sums in block order:
-bitwise the same at any thread count. A block is compiled alone, on its first use, and called through
-its address (:mod:`.calls`).
+loss of one row. :func:`_kernel`, shared by every family (:class:`RowKernel`), cuts the rows into blocks of
+about ``BLOCK_SIZE`` elements and adds the block sums in block order: bitwise the same at any thread count. It is
+compiled per dtype twice, each on its first use: serially, for inputs below ``PARALLEL_THRESHOLD`` elements, and
+with ``prange``, whose compile costs three times as much, from there. A block is compiled alone, on its first use,
+and called through its address (:mod:`.calls`).
 
 Arrays are flat and C-contiguous: ``y_pred`` and ``target`` hold ``n_rows * n_classes`` elements,
 ``labels`` ``n_rows`` (or none, when ``target`` is given), ``class_weights`` ``n_classes`` (or none).
@@ -50,21 +50,17 @@ def block_signature(dtype):
 
 def _kernel(block, y_pred, labels, target, class_weights, params, row_weights, inner, n_classes, scale, row_losses,
             grad):
-    """sum_n row_weight_n l_n in float64, the block sums added in block order."""
+    """sum_n row_weight_n l_n in float64, the block sums added in block order. Compiled twice per dtype: with
+    ``parallel=True`` for inputs from ``PARALLEL_THRESHOLD`` elements, and serially (``prange`` is ``range``
+    there), which compiles in a fraction of the time, for smaller ones."""
     n_rows = y_pred.size // n_classes
     rows_per_block = max(1, BLOCK_SIZE // n_classes)
     n_blocks = (n_rows + rows_per_block - 1) // rows_per_block
     partials = np.empty(n_blocks)
-    if y_pred.size < PARALLEL_THRESHOLD:
-        for b in range(n_blocks):
-            start = b * rows_per_block
-            partials[b] = call_block(block, y_pred, labels, target, class_weights, params, row_weights, inner,
-                                     n_classes, scale, row_losses, grad, start, min(start + rows_per_block, n_rows))
-    else:
-        for b in prange(n_blocks):
-            start = b * rows_per_block
-            partials[b] = call_block(block, y_pred, labels, target, class_weights, params, row_weights, inner,
-                                     n_classes, scale, row_losses, grad, start, min(start + rows_per_block, n_rows))
+    for b in prange(n_blocks):
+        start = b * rows_per_block
+        partials[b] = call_block(block, y_pred, labels, target, class_weights, params, row_weights, inner, n_classes,
+                                 scale, row_losses, grad, start, min(start + rows_per_block, n_rows))
     total = 0.0
     for b in range(n_blocks):
         total += partials[b]
@@ -98,12 +94,34 @@ def row_block(name, loss_of_row, scratch_rows):
 _DRIVERS = {}
 
 
-def _driver(dtype):
-    """:func:`_kernel` compiled for ``dtype``, once for every family."""
-    if dtype not in _DRIVERS:
-        kernel = bind(_kernel, f"rows_{dtype.name}", call_block=call_at(block_signature(dtype)))
-        _DRIVERS[dtype] = numba.njit([(ADDRESS, *signature(dtype))], parallel=True, cache=True, **KERNEL)(kernel)
-    return _DRIVERS[dtype]
+def _driver(dtype, parallel):
+    """:func:`_kernel` compiled for ``dtype``, serial or parallel, once for every family."""
+    if (dtype, parallel) not in _DRIVERS:
+        name = f"rows_{dtype.name}" if parallel else f"rows_serial_{dtype.name}"
+        kernel = bind(_kernel, name, call_block=call_at(block_signature(dtype)))
+        _DRIVERS[dtype, parallel] = numba.njit([(ADDRESS, *signature(dtype))], parallel=parallel, cache=True,
+                                               **KERNEL)(kernel)
+    return _DRIVERS[dtype, parallel]
+
+
+class RowRunner(BlockRunner):
+    """A family's kernel in one dtype, ``runner(kind, *args)``: the shared driver, serial below
+    ``PARALLEL_THRESHOLD`` elements of ``y_pred`` and parallel from there, each compiled (or loaded from the
+    cache) on its first use, with the family's block of ``kind``."""
+
+    def __init__(self, dtype, compile_block):
+        super().__init__(self._run, compile_block)
+        self.dtype = dtype
+        self.compiled_functions = []  # the drivers used, then the blocks
+        self._drivers = [None, None]  # serial, parallel
+
+    def _run(self, address, y_pred, *args):
+        parallel = y_pred.size >= PARALLEL_THRESHOLD
+        driver = self._drivers[parallel]
+        if driver is None:
+            driver = self._drivers[parallel] = _driver(self.dtype, parallel)
+            self.compiled_functions.insert(0, driver)
+        return driver(address, y_pred, *args)
 
 
 class RowKernel(PerDtype):
@@ -116,7 +134,7 @@ class RowKernel(PerDtype):
 
     def _compile(self, dtype):
         jit = numba.njit(cache=True, **CALLEE)
-        return BlockRunner(_driver(dtype), lambda kind: (jit(self.blocks[1][kind]), block_signature(dtype)))
+        return RowRunner(dtype, lambda kind: (jit(self.blocks[1][kind]), block_signature(dtype)))
 
     def __repr__(self):
         return f"<lossjit row kernel {self.__name__}>"
