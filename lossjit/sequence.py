@@ -13,7 +13,6 @@ import numpy as np
 
 from . import _validation as v
 from ._kernels import ctc as ctc_kernels
-from ._config import PARALLEL_THRESHOLD
 from ._loss import Loss, PerSampleJob
 from .classification import _SoftmaxJob
 
@@ -74,8 +73,8 @@ class _CTCJob(PerSampleJob):
         weights, inner = v.sample_weights(sample_weight, (n_samples,), np.float64)
         self.weights = np.repeat(weights, inner) if weights.size else np.ones(n_samples)
         self.denominator = v.weight_total(weights, inner, n_samples)
-        work = y_pred.size + int(np.dot(self.input_lengths, 2 * self.target_lengths + 1))
-        self.parallel = work >= PARALLEL_THRESHOLD
+        # the scores and the recursions' states: the kernel runs in parallel from PARALLEL_THRESHOLD
+        self.work = y_pred.size + int(np.dot(self.input_lengths, 2 * self.target_lengths + 1))
         self.divide_by_target_length = False  # set by _CTCLoss for reduction="mean"
 
     @staticmethod
@@ -116,7 +115,7 @@ class _CTCJob(PerSampleJob):
             return ctc_kernels.ctc_loss[self.dtype](
                 block, self.y_pred, self.n_samples, self.n_classes, self.labels, self.label_starts,
                 self.target_lengths, self.input_lengths, samples, self.blank, self.from_logits, self.zero_infinity,
-                sample_scales, float(scale), self.parallel, sample_losses, grad)
+                sample_scales, float(scale), self.work, sample_losses, grad)
 
         total = run("scaled", np.arange(self.n_samples))
         if total != total:  # a NaN sample: the scaled recursions could not be used for it (or its scores are NaN)

@@ -19,8 +19,8 @@ pytestmark = pytest.mark.skipif(numba.config.DISABLE_JIT, reason="nothing compil
 # Each run: an unrelated function compiled first (when asked) shifts the counter in the names Numba
 # gives the functions it compiles after it; then values of a pointwise and a row loss, on both the
 # serial and the parallel path, and whether their kernels and blocks were loaded from the cache (mse: the
-# driver's serial and parallel functions, then mse's element loops of a sum; the row loss is Dice, whose
-# kernel compiles faster than cross-entropy's).
+# driver's serial and parallel functions, then mse's element loops of a sum; the row loss is Dice: its serial and
+# parallel kernel, then its block; its kernel compiles faster than cross-entropy's).
 _PROGRAM = """
 import json, sys
 import numba, numpy as np
@@ -58,10 +58,10 @@ def first_run(tmp_path_factory):
 
 def test_kernels_and_blocks_load_from_the_cache_and_agree(first_run):
     cache, first = first_run
-    assert first["loaded"] == {"mse": [False, False, False], "dice": [False, False]}
+    assert first["loaded"] == {"mse": [False, False, False], "dice": [False, False, False]}
     second = _run(cache)
     assert second["values"] == first["values"]
-    assert second["loaded"] == {"mse": [True, True, True], "dice": [True, True]}
+    assert second["loaded"] == {"mse": [True, True, True], "dice": [True, True, True]}
 
 
 def test_a_block_compiled_anew_is_called_by_a_kernel_from_the_cache(first_run, tmp_path):
@@ -72,7 +72,7 @@ def test_a_block_compiled_anew_is_called_by_a_kernel_from_the_cache(first_run, t
             path.unlink()
     shifted = _run(tmp_path / "cache", shift=True)  # the blocks compile again, under other names
     assert shifted["values"] == first["values"]
-    assert shifted["loaded"] == {"mse": [True, True, False], "dice": [True, False]}
+    assert shifted["loaded"] == {"mse": [True, True, False], "dice": [True, True, False]}
 
 
 def test_pointwise_losses_share_a_driver_per_dtype():

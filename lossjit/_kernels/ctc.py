@@ -399,7 +399,7 @@ def _signature(dtype):
     gradient written."""
     integers = array(np.int64)
     return (array(dtype), INT64, INT64, integers, integers, integers, integers, integers, INT64, types.boolean,
-            types.boolean, array(np.float64), types.float64, types.boolean, array(np.float64, writeable=True),
+            types.boolean, array(np.float64), types.float64, INT64, array(np.float64, writeable=True),
             array(dtype, writeable=True))
 
 
@@ -410,27 +410,21 @@ def _sample_signature(dtype):
                          types.boolean, types.boolean, types.float64, array(dtype, writeable=True))
 
 
-@per_dtype(_signature, blocks=(_sample_signature, BLOCKS), parallel=True)
+@per_dtype(_signature, blocks=(_sample_signature, BLOCKS), work="work")
 def ctc_loss(block, y_pred, n_samples, n_classes, labels, label_starts, target_lengths, input_lengths, samples, blank,
-             from_logits, zero_infinity, sample_scales, scale, parallel, sample_losses, grad):
+             from_logits, zero_infinity, sample_scales, scale, work, sample_losses, grad):
     """sum_n c_n loss_n in float64 over every sample, with per-sample factors c_n = sample_scales[n].
 
     Runs the block at ``block`` (:data:`BLOCKS`) on the samples listed in ``samples``: writes their c_n loss_n to
-    sample_losses and, if grad is non-empty, their gradient times scale * c_n.
+    sample_losses and, if grad is non-empty, their gradient times scale * c_n. Serial while ``work`` (the scores
+    and the recursions' states) is below ``PARALLEL_THRESHOLD``, parallel over the samples from there.
     """
     n_steps_max = y_pred.size // (n_samples * n_classes)
-    if parallel:
-        for i in prange(samples.size):
-            n = samples[i]
-            sample_losses[n] = sample_scales[n] * call_block(
-                block, y_pred, n_samples, n_classes, n_steps_max, labels, label_starts[n], target_lengths[n],
-                input_lengths[n], n, blank, from_logits, zero_infinity, scale * sample_scales[n], grad)
-    else:
-        for i in range(samples.size):
-            n = samples[i]
-            sample_losses[n] = sample_scales[n] * call_block(
-                block, y_pred, n_samples, n_classes, n_steps_max, labels, label_starts[n], target_lengths[n],
-                input_lengths[n], n, blank, from_logits, zero_infinity, scale * sample_scales[n], grad)
+    for i in prange(samples.size):
+        n = samples[i]
+        sample_losses[n] = sample_scales[n] * call_block(
+            block, y_pred, n_samples, n_classes, n_steps_max, labels, label_starts[n], target_lengths[n],
+            input_lengths[n], n, blank, from_logits, zero_infinity, scale * sample_scales[n], grad)
     total = 0.0
     for n in range(n_samples):
         total += sample_losses[n]

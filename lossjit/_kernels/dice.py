@@ -32,7 +32,7 @@ import math
 import numpy as np
 from numba import njit, prange, types
 
-from .._config import CALLEE, PARALLEL_THRESHOLD
+from .._config import CALLEE
 from .typed import INT64, array, per_dtype, scalar
 
 PROBABILITIES = 0
@@ -188,22 +188,17 @@ def _sample_signature(dtype):
                          INT64, INT64, types.float64, array(dtype, writeable=True))
 
 
-@per_dtype(_signature, blocks=(_sample_signature, {"dice": _dice_sample, "tversky": _tversky_sample}), parallel=True)
+@per_dtype(_signature, blocks=(_sample_signature, {"dice": _dice_sample, "tversky": _tversky_sample}), work="y_pred")
 def dice_loss(sample, y_pred, labels, target, activation, smooth, alpha, beta, n_classes, n_spatial, sample_weights,
               inner, scale, sample_losses, grad):
     """sum_n w_n l_n in float64; writes w_n l_n to sample_losses and, if non-empty, the gradient times scale.
-    ``sample`` is the address of a block's code: :func:`_dice_sample`'s or :func:`_tversky_sample`'s."""
+    ``sample`` is the address of a block's code: :func:`_dice_sample`'s or :func:`_tversky_sample`'s. Serial
+    below ``PARALLEL_THRESHOLD`` elements of ``y_pred`` (``work``, :class:`.typed.PerDtype`), parallel from there."""
     n_samples = sample_losses.size
-    if y_pred.size < PARALLEL_THRESHOLD:
-        for n in range(n_samples):
-            w = 1.0 if sample_weights.size == 0 else sample_weights[n // inner]
-            sample_losses[n] = w * call_block(sample, y_pred, labels, target, activation, smooth, alpha, beta,
-                                              n_classes, n_spatial, n, scale * w, grad)
-    else:
-        for n in prange(n_samples):
-            w = 1.0 if sample_weights.size == 0 else sample_weights[n // inner]
-            sample_losses[n] = w * call_block(sample, y_pred, labels, target, activation, smooth, alpha, beta,
-                                              n_classes, n_spatial, n, scale * w, grad)
+    for n in prange(n_samples):
+        w = 1.0 if sample_weights.size == 0 else sample_weights[n // inner]
+        sample_losses[n] = w * call_block(sample, y_pred, labels, target, activation, smooth, alpha, beta, n_classes,
+                                          n_spatial, n, scale * w, grad)
     total = 0.0
     for n in range(n_samples):
         total += sample_losses[n]

@@ -31,7 +31,7 @@ import math
 import numpy as np
 from numba import njit, prange, types
 
-from .._config import CALLEE, INLINE, PARALLEL_THRESHOLD
+from .._config import CALLEE, INLINE
 from .typed import INT64, array, bind, per_dtype, scalar
 from .vector_math import exp_any, from_order_key, log_nonnegative, order_key
 
@@ -292,23 +292,17 @@ def _signature(dtype):
 
 
 @per_dtype(_signature, blocks=(_block_signature, {**TRIPLET_BLOCKS, "cosine": _cosine, "contrastive": _contrastive}),
-           parallel=True)
+           work="first")
 def embedding_loss(block, first, second, third, labels, margin, p, eps, swap, width, sample_weights, scale,
                    sample_losses, grad1, grad2, grad3):
     """sum_n w_n l_n in float64; writes w_n l_n to sample_losses and, if non-empty, the gradients times scale.
     ``block`` is the address of the loss's block function; ``third`` and ``grad3`` are empty for the pair
     losses, ``labels`` for the triplet loss, ``sample_weights`` without weights."""
     n_rows = sample_losses.size
-    if first.size < PARALLEL_THRESHOLD:
-        for n in range(n_rows):
-            w = 1.0 if sample_weights.size == 0 else float(sample_weights[n])
-            sample_losses[n] = w * call_block(block, first, second, third, labels, margin, p, eps, swap, n, width,
-                                              scale * w, grad1, grad2, grad3)
-    else:
-        for n in prange(n_rows):
-            w = 1.0 if sample_weights.size == 0 else float(sample_weights[n])
-            sample_losses[n] = w * call_block(block, first, second, third, labels, margin, p, eps, swap, n, width,
-                                              scale * w, grad1, grad2, grad3)
+    for n in prange(n_rows):
+        w = 1.0 if sample_weights.size == 0 else float(sample_weights[n])
+        sample_losses[n] = w * call_block(block, first, second, third, labels, margin, p, eps, swap, n, width,
+                                          scale * w, grad1, grad2, grad3)
     total = 0.0
     for n in range(n_rows):
         total += sample_losses[n]

@@ -24,7 +24,7 @@ import math
 import numpy as np
 from numba import njit, prange, types
 
-from .._config import CALLEE, INLINE, PARALLEL_THRESHOLD
+from .._config import CALLEE, INLINE
 from .typed import INT64, array, per_dtype
 from .vector_math import exp_nonpositive, largest, log_positive
 
@@ -232,7 +232,7 @@ def _signature(dtype):
     return (*_block_arguments(dtype), INT64, INT64, array(dtype), array(np.float64, writeable=True))
 
 
-@per_dtype(_signature, blocks=(_block_signature, BLOCKS), parallel=True)
+@per_dtype(_signature, blocks=(_block_signature, BLOCKS), work="scores")
 def contrastive_pass(block, scores, n_cols, inverse_temperature, positive_offset, row_coefficients, column_lse,
                      column_coefficients, column_losses, losses, log_sum_exps, task_size, combine, sample_weights,
                      sample_losses):
@@ -242,16 +242,10 @@ def contrastive_pass(block, scores, n_cols, inverse_temperature, positive_offset
     :data:`ROW_PAIRS`) into ``sample_losses`` (if not empty) and their float64 sum in sample order."""
     n_items = losses.size
     n_tasks = (n_items + task_size - 1) // task_size
-    if scores.size < PARALLEL_THRESHOLD:
-        for task in range(n_tasks):
-            call_block(block, scores, n_cols, inverse_temperature, positive_offset, row_coefficients, column_lse,
-                       column_coefficients, column_losses, losses, log_sum_exps, task * task_size,
-                       min((task + 1) * task_size, n_items))
-    else:
-        for task in prange(n_tasks):
-            call_block(block, scores, n_cols, inverse_temperature, positive_offset, row_coefficients, column_lse,
-                       column_coefficients, column_losses, losses, log_sum_exps, task * task_size,
-                       min((task + 1) * task_size, n_items))
+    for task in prange(n_tasks):
+        call_block(block, scores, n_cols, inverse_temperature, positive_offset, row_coefficients, column_lse,
+                   column_coefficients, column_losses, losses, log_sum_exps, task * task_size,
+                   min((task + 1) * task_size, n_items))
     n_samples = sample_losses.size
     for i in range(n_samples):
         if combine == ROW_AND_COLUMN:

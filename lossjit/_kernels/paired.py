@@ -21,7 +21,7 @@ import numba
 import numpy as np
 from numba import prange, types
 
-from .._config import BLOCK_SIZE, INLINE, PARALLEL_THRESHOLD
+from .._config import BLOCK_SIZE, INLINE
 from . import typed
 from .vector_math import log_nonnegative
 
@@ -102,11 +102,6 @@ def _kernel(block, y_true, a, b, b_inner, params, weights, inner, scale, losses,
     per_block = max(1, BLOCK_SIZE // b_inner)
     n_blocks = (b.size + per_block - 1) // per_block
     total = 0.0
-    if y_true.size < PARALLEL_THRESHOLD:
-        for k in range(n_blocks):
-            total += call_block(block, y_true, a, b, b_inner, params, weights, inner, scale, losses, grad_a,
-                                grad_b, k * per_block, min((k + 1) * per_block, b.size))
-        return total
     partials = np.empty(n_blocks)
     for k in prange(n_blocks):
         partials[k] = call_block(block, y_true, a, b, b_inner, params, weights, inner, scale, losses, grad_a,
@@ -134,7 +129,7 @@ class PairedKernel(typed.PerDtype):
     def __init__(self, element_function):
         name = getattr(element_function, "py_func", element_function).__name__  # a plain function without the JIT
         block = typed.bind(_block, f"paired_{name}_block", element=element_function)
-        super().__init__(_kernel, _signature, blocks=(_block_signature, {name: block}), parallel=True)
+        super().__init__(_kernel, _signature, blocks=(_block_signature, {name: block}), work="y_true")
         self.kind = name
 
     def __call__(self, dtype, *args):

@@ -37,7 +37,6 @@ import math
 import numpy as np
 from numba import prange, types
 
-from .._config import PARALLEL_THRESHOLD
 from .typed import INT64, array, per_dtype
 from .vector_math import exp_nonpositive, from_order_key, log1p_unit, order_key
 
@@ -159,19 +158,14 @@ def _list_signature(dtype):
 BLOCKS = {"softmax": _softmax_list, "pairwise_logistic": _pairwise_logistic_list}
 
 
-@per_dtype(_signature, blocks=(_list_signature, BLOCKS), parallel=True)
+@per_dtype(_signature, blocks=(_list_signature, BLOCKS), work="work")
 def ranking_loss(block, y_true, y_pred, mask, n_items, work, list_weights, inner, scale, list_losses, grad):
     """sum_q w_q l_q in float64; writes w_q l_q to list_losses and, if non-empty, the gradient times scale.
     ``block`` is the address of a list block's code (:data:`BLOCKS`)."""
     n_lists = list_losses.size
-    if work < PARALLEL_THRESHOLD:
-        for q in range(n_lists):
-            w = 1.0 if list_weights.size == 0 else float(list_weights[q // inner])
-            list_losses[q] = w * call_block(block, y_true, y_pred, mask, n_items, q, scale * w, grad)
-    else:
-        for q in prange(n_lists):
-            w = 1.0 if list_weights.size == 0 else float(list_weights[q // inner])
-            list_losses[q] = w * call_block(block, y_true, y_pred, mask, n_items, q, scale * w, grad)
+    for q in prange(n_lists):
+        w = 1.0 if list_weights.size == 0 else float(list_weights[q // inner])
+        list_losses[q] = w * call_block(block, y_true, y_pred, mask, n_items, q, scale * w, grad)
     total = 0.0
     for q in range(n_lists):
         total += list_losses[q]

@@ -7,8 +7,8 @@ Each family's block functions (one per kind: a loss, or a kind of target) take o
 not empty. A family that computes one row at a time makes its blocks with :func:`row_block` from its
 loss of one row. :func:`_kernel`, shared by every family (:class:`RowKernel`), cuts the rows into blocks of
 about ``BLOCK_SIZE`` elements and adds the block sums in block order: bitwise the same at any thread count. It is
-compiled per dtype twice, each on its first use: serially, for inputs below ``PARALLEL_THRESHOLD`` elements, and
-with ``prange``, whose compile costs three times as much, from there. A block is compiled alone, on its first use,
+compiled per dtype twice, each on its first use: serially for inputs below ``PARALLEL_THRESHOLD`` elements, and
+with ``prange`` from there. A block is compiled alone, on its first use,
 and called through its address (:mod:`.calls`).
 
 Arrays are flat and C-contiguous: ``y_pred`` and ``target`` hold ``n_rows * n_classes`` elements,
@@ -21,10 +21,10 @@ import numba
 import numpy as np
 from numba import prange, types
 
-from .._config import BLOCK_SIZE, CALLEE, KERNEL, PARALLEL_THRESHOLD
+from .._config import BLOCK_SIZE, CALLEE, KERNEL
 from .calls import ADDRESS, call_at
 from .pointwise import fingerprint
-from .typed import INT64, BlockRunner, PerDtype, array, bind
+from .typed import INT64, BlockRunner, PerDtype, SerialOrParallel, array, bind
 
 #: Bound per dtype by :class:`RowKernel`: calls the compiled block at an address.
 call_block = None
@@ -50,9 +50,8 @@ def block_signature(dtype):
 
 def _kernel(block, y_pred, labels, target, class_weights, params, row_weights, inner, n_classes, scale, row_losses,
             grad):
-    """sum_n row_weight_n l_n in float64, the block sums added in block order. Compiled twice per dtype: with
-    ``parallel=True`` for inputs from ``PARALLEL_THRESHOLD`` elements, and serially (``prange`` is ``range``
-    there), which compiles in a fraction of the time, for smaller ones."""
+    """sum_n row_weight_n l_n in float64, the block sums added in block order; serial below ``PARALLEL_THRESHOLD``
+    elements of ``y_pred``, parallel from there (:class:`.typed.SerialOrParallel`)."""
     n_rows = y_pred.size // n_classes
     rows_per_block = max(1, BLOCK_SIZE // n_classes)
     n_blocks = (n_rows + rows_per_block - 1) // rows_per_block
@@ -94,34 +93,18 @@ def row_block(name, loss_of_row, scratch_rows):
 _DRIVERS = {}
 
 
-def _driver(dtype, parallel):
-    """:func:`_kernel` compiled for ``dtype``, serial or parallel, once for every family."""
-    if (dtype, parallel) not in _DRIVERS:
-        name = f"rows_{dtype.name}" if parallel else f"rows_serial_{dtype.name}"
-        kernel = bind(_kernel, name, call_block=call_at(block_signature(dtype)))
-        _DRIVERS[dtype, parallel] = numba.njit([(ADDRESS, *signature(dtype))], parallel=parallel, cache=True,
-                                               **KERNEL)(kernel)
-    return _DRIVERS[dtype, parallel]
+def _driver(dtype):
+    """:func:`_kernel` for ``dtype``, serial or parallel by the size of ``y_pred``, shared by every family."""
+    if dtype not in _DRIVERS:
+        kernel = bind(_kernel, f"rows_{dtype.name}", call_block=call_at(block_signature(dtype)))
 
+        def compile(parallel):
+            name = f"rows_{dtype.name}" if parallel else f"rows_serial_{dtype.name}"
+            return numba.njit([(ADDRESS, *signature(dtype))], parallel=parallel, cache=True, **KERNEL)(
+                bind(kernel, name))
 
-class RowRunner(BlockRunner):
-    """A family's kernel in one dtype, ``runner(kind, *args)``: the shared driver, serial below
-    ``PARALLEL_THRESHOLD`` elements of ``y_pred`` and parallel from there, each compiled (or loaded from the
-    cache) on its first use, with the family's block of ``kind``."""
-
-    def __init__(self, dtype, compile_block):
-        super().__init__(self._run, compile_block)
-        self.dtype = dtype
-        self.compiled_functions = []  # the drivers used, then the blocks
-        self._drivers = [None, None]  # serial, parallel
-
-    def _run(self, address, y_pred, *args):
-        parallel = y_pred.size >= PARALLEL_THRESHOLD
-        driver = self._drivers[parallel]
-        if driver is None:
-            driver = self._drivers[parallel] = _driver(self.dtype, parallel)
-            self.compiled_functions.insert(0, driver)
-        return driver(address, y_pred, *args)
+        _DRIVERS[dtype] = SerialOrParallel(compile, 1)  # y_pred, after the block's address
+    return _DRIVERS[dtype]
 
 
 class RowKernel(PerDtype):
@@ -129,12 +112,12 @@ class RowKernel(PerDtype):
     inner, n_classes, scale, row_losses, grad)`` runs the shared driver with the family's block of ``kind``."""
 
     def __init__(self, name, blocks):
-        super().__init__(_kernel, signature, blocks=(block_signature, blocks), parallel=True)
+        super().__init__(_kernel, signature, blocks=(block_signature, blocks), work="y_pred")
         self.__name__ = name
 
     def _compile(self, dtype):
         jit = numba.njit(cache=True, **CALLEE)
-        return RowRunner(dtype, lambda kind: (jit(self.blocks[1][kind]), block_signature(dtype)))
+        return BlockRunner(_driver(dtype), lambda kind: (jit(self.blocks[1][kind]), block_signature(dtype)))
 
     def __repr__(self):
         return f"<lossjit row kernel {self.__name__}>"

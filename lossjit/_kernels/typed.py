@@ -8,17 +8,20 @@ read-only one is expected without converting anything, and since the dispatcher 
 one signature, it never compiles a second version. :class:`PerDtype` builds that dispatcher per
 compute dtype the first time it is asked for one, so a program compiles (or loads from Numba's
 on-disk cache) only the kernels and dtypes it uses. A kernel's block function, the one that does
-its work, is compiled on its own and called through its address (:mod:`.calls`).
+its work, is compiled on its own and called through its address (:mod:`.calls`). A kernel with one
+``prange`` loop is compiled serially for small inputs and in parallel for large ones, each on its first
+use (:class:`SerialOrParallel`): a small first call does not pay for the parallel compile.
 """
 
 import functools
+import inspect
 import types as python_types
 
 import numba
 import numpy as np
 from numba import types
 
-from .._config import CALLEE, KERNEL
+from .._config import CALLEE, KERNEL, PARALLEL_THRESHOLD
 from .calls import ADDRESS, address_of, call_at
 
 #: The integer type of labels, lengths and counts.
@@ -41,16 +44,22 @@ class PerDtype:
     ``options`` go to ``numba.njit`` after ``cache=True`` and the shared ``fastmath`` and
     ``error_model``; pass ``parallel=True`` for a kernel with ``prange``.
 
+    ``work="name"``, for a kernel with ``prange``: the argument that sizes its work (an array, by its size, or an
+    integer). The kernel is then compiled twice per dtype, each on its first use: serially (``prange`` is
+    ``range`` there) for work below ``PARALLEL_THRESHOLD``, and with ``parallel=True``, whose compile costs about
+    three times as much, from there (:class:`SerialOrParallel`).
+
     ``blocks = (signature, {kind: block function})`` gives the kernel a block slot: ``function`` takes
     the address of a block's compiled code as its first argument and calls it by ``call_block(address,
     ...)`` (:mod:`.calls`). ``kernel[dtype]`` is then a :class:`BlockRunner`: ``kernel[dtype](kind, ...)``
     runs it with the block of ``kind``, each block compiled (or loaded from the cache) on its first use.
     """
 
-    def __init__(self, function, signature, blocks=None, **options):
+    def __init__(self, function, signature, blocks=None, work=None, **options):
         self.function = function
         self.signature = signature
         self.blocks = blocks
+        self.work = work
         self.options = {"cache": True, **KERNEL, **options}
         self._compiled = {}
         self.__name__ = function.__name__
@@ -69,11 +78,21 @@ class PerDtype:
         if self.blocks is None:
             return numba.njit([self.signature(dtype)], **self.options)(self.function)
         block_signature, kinds = self.blocks
-        arguments = (ADDRESS, *self.signature(dtype))
-        kernel = numba.njit([arguments], **self.options)(
-            bind(self.function, self.function.__qualname__, call_block=call_at(block_signature(dtype))))
         jit = {"cache": self.options["cache"], **CALLEE}
-        return BlockRunner(kernel, lambda kind: (numba.njit(**jit)(kinds[kind]), block_signature(dtype)))
+        return BlockRunner(self._kernel(dtype), lambda kind: (numba.njit(**jit)(kinds[kind]), block_signature(dtype)))
+
+    def _kernel(self, dtype):
+        """The kernel of a block slot in ``dtype``: one dispatcher, or a :class:`SerialOrParallel` pair."""
+        function = bind(self.function, self.function.__qualname__, call_block=call_at(self.blocks[0](dtype)))
+        arguments = [(ADDRESS, *self.signature(dtype))]
+        if self.work is None:
+            return numba.njit(arguments, **self.options)(function)
+
+        def compile(parallel):
+            name = self.function.__qualname__ if parallel else f"{self.function.__qualname__}_serial"
+            return numba.njit(arguments, **{**self.options, "parallel": parallel})(bind(function, name))
+
+        return SerialOrParallel(compile, list(inspect.signature(self.function).parameters).index(self.work))
 
     def compiled_functions(self, dtype):
         """The Numba dispatchers compiled for ``dtype``: the kernel's, then those of the blocks used."""
@@ -93,6 +112,42 @@ class PerDtype:
         return f"<lossjit kernel {self.function.__module__}.{self.function.__qualname__}>"
 
 
+class SerialOrParallel:
+    """``kernel(*args)``: ``compile(False)``, the serial compile of a kernel, for work below ``PARALLEL_THRESHOLD``
+    (``args[work]``: an array's size, or an integer), and ``compile(True)``, the parallel one, from there, each
+    compiled (or loaded from the cache) on its first use. Both run the same code, the same blocks in the same
+    order: the same bits."""
+
+    #: Every pair made in this process (for :func:`compile_parallel_kernels`).
+    made = []
+
+    def __init__(self, compile, work):
+        self._compile = compile
+        self._work = work
+        self._kernels = [None, None]  # serial, parallel
+        self.compiled_functions = []
+        SerialOrParallel.made.append(self)
+
+    def kernel(self, parallel):
+        """The serial or the parallel kernel, compiled on first use."""
+        if self._kernels[parallel] is None:
+            self._kernels[parallel] = self._compile(parallel)
+            self.compiled_functions.append(self._kernels[parallel])
+        return self._kernels[parallel]
+
+    def __call__(self, *args):
+        work = args[self._work]
+        parallel = (work.size if isinstance(work, np.ndarray) else work) >= PARALLEL_THRESHOLD
+        return (self._kernels[parallel] or self.kernel(parallel))(*args)
+
+
+def compile_parallel_kernels():
+    """Compile (or load from the cache) the parallel kernel of every :class:`SerialOrParallel` pair made so far: the
+    warm-up's small inputs ran the serial ones."""
+    for pair in SerialOrParallel.made:
+        pair.kernel(True)
+
+
 class BlockRunner:
     """A kernel with a block slot, in one dtype: ``runner(kind, *args)`` runs ``kernel(address, *args)``
     with the address of the block of ``kind``, compiled (or loaded from the cache) by
@@ -101,16 +156,22 @@ class BlockRunner:
 
     def __init__(self, kernel, compile_block):
         self.kernel = kernel
-        self.compiled_functions = [kernel]  # then each block used, whose code must stay alive
         self._compile_block = compile_block
+        self._blocks = []  # each block used, whose code must stay alive
         self._addresses = {}
         self._with_block = {}  # kind -> the kernel with that block's address bound (a call costs 0.1 us)
+
+    @property
+    def compiled_functions(self):
+        """The Numba dispatchers used: the kernel's (serial, parallel or both), then the blocks'."""
+        kernels = getattr(self.kernel, "compiled_functions", [self.kernel])
+        return [*kernels, *self._blocks]
 
     def block(self, kind):
         """The address of the block of ``kind``."""
         if kind not in self._addresses:
             dispatcher, signature = self._compile_block(kind)
-            self.compiled_functions.append(dispatcher)
+            self._blocks.append(dispatcher)
             self._addresses[kind] = address_of(dispatcher, signature)
             self._with_block[kind] = functools.partial(self.kernel, self._addresses[kind])
         return self._addresses[kind]
@@ -133,5 +194,5 @@ def bind(template, name, **names):
 
 
 def per_dtype(signature, **options):
-    """``@per_dtype(signature, parallel=True)`` above a kernel's function makes it a :class:`PerDtype`."""
+    """``@per_dtype(signature, blocks=..., work="y_pred")`` above a kernel's function makes it a :class:`PerDtype`."""
     return functools.partial(PerDtype, signature=signature, **options)
