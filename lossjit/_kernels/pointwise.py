@@ -197,13 +197,13 @@ def _weigh(values, weights, inner, start):
         run_start = run_stop
 
 
-def _direct(loops, mode, y_true, y_pred, params, scale, out, first, last):
-    """Blocks ``first`` to ``last - 1`` of an unweighted run whose element loops write their results straight to
-    ``out`` (a cheap loss's sums, the losses or the second derivatives): one call of the loops at ``loops`` per
-    block, the block sums added in block order (as :func:`_parallel` adds them)."""
+def _direct(loops, mode, y_true, y_pred, params, scale, out):
+    """An unweighted run whose element loops write their results straight to ``out`` (a cheap loss's sums, the
+    losses or the second derivatives): one call of the loops at ``loops`` per block, the block sums added in block
+    order (as :func:`_parallel` adds them)."""
     n = y_pred.size
     total = 0.0
-    for b in range(first, last):
+    for b in range((n + BLOCK_SIZE - 1) // BLOCK_SIZE):
         start = b * BLOCK_SIZE
         stop = start + BLOCK_SIZE if start + BLOCK_SIZE < n else n
         grads = out[start:stop] if mode == SUM_AND_GRAD else out[:0]
@@ -286,7 +286,7 @@ def _loops_signature(dtype):
 
 def _direct_signature(dtype):
     return types.float64(calls.ADDRESS, types.int64, typed.array(dtype), typed.array(dtype), typed.array(dtype),
-                         typed.scalar(dtype), typed.array(dtype, writeable=True), types.int64, types.int64)
+                         typed.scalar(dtype), typed.array(dtype, writeable=True))
 
 
 def _weigh_signature(dtype):
@@ -411,17 +411,16 @@ class PointwiseRunner:
 
     def __call__(self, mode, y_true, y_pred, weights, inner, params, scale, out):
         loops, direct = self._loops[2 * mode + (weights.size != 0)] or self.loops(mode, weights.size != 0)
-        n = y_pred.size
-        if n < self.driver.parallel_threshold:
-            n_blocks = (n + BLOCK_SIZE - 1) // BLOCK_SIZE
+        driver = self.driver
+        if y_pred.size < driver.parallel_threshold:
             if direct:
-                return self.driver.direct(loops, mode, y_true, y_pred, params, scale, out, 0, n_blocks)
-            weigh = self.driver.weigh_address() if weights.size else 0
-            return self.driver.blocks(loops, weigh, mode, y_true, y_pred, weights, inner, params, scale, out, 0,
-                                      n_blocks)
-        blocks = 0 if direct else self.driver.blocks_address()
-        weigh = self.driver.weigh_address() if weights.size else 0
-        return self.driver.parallel(blocks, weigh, loops, mode, y_true, y_pred, weights, inner, params, scale, out)
+                return driver.direct(loops, mode, y_true, y_pred, params, scale, out)
+            weigh = driver.weigh_address() if weights.size else 0
+            return driver.blocks(loops, weigh, mode, y_true, y_pred, weights, inner, params, scale, out, 0,
+                                 (y_pred.size + BLOCK_SIZE - 1) // BLOCK_SIZE)
+        blocks = 0 if direct else driver.blocks_address()
+        weigh = driver.weigh_address() if weights.size else 0
+        return driver.parallel(blocks, weigh, loops, mode, y_true, y_pred, weights, inner, params, scale, out)
 
 
 class PointwiseKernel(typed.PerDtype):
