@@ -1,6 +1,8 @@
 """Sequence losses: CTC against brute force and a NumPy forward DP; token cross-entropy with a mask."""
 
+import functools
 import itertools
+import types
 
 import numba
 import numpy as np
@@ -12,6 +14,19 @@ from numpy.testing import assert_allclose, assert_array_equal
 import lossjit as lj
 from lossjit._config import PARALLEL_THRESHOLD
 from reference import numerical_grad
+
+
+@functools.cache
+def ctc_helpers():
+    """The CTC kernel's helpers, which only compiled code calls (they have no Python wrapper), each called from
+    Python through a compiled function of its own."""
+    from lossjit._kernels import ctc
+
+    def from_python(helper):
+        return numba.njit(lambda *args: helper(*args))
+
+    names = ("_log_probabilities", "_states", "_scaled_posteriors", "_log_space_posteriors")
+    return types.SimpleNamespace(**{name: from_python(getattr(ctc, name)) for name in names})
 
 
 def log_softmax(logits):
@@ -381,7 +396,7 @@ def test_sequence_losses_are_registered():
 @pytest.mark.parametrize("from_logits", [True, False])
 def test_scaled_and_log_space_recursions_agree(from_logits, rng):
     """The probability-space recursion with rescaling and the log-space one give one loss and posterior."""
-    from lossjit._kernels import ctc as kernel
+    kernel = ctc_helpers()
 
     n_steps, n_classes, length = 30, 6, 8
     scores = rng.normal(scale=3.0, size=(n_steps, 1, n_classes))
@@ -410,7 +425,7 @@ def test_scaled_and_log_space_recursions_agree(from_logits, rng):
 def test_underflowing_emissions_fall_back_to_log_space():
     """Class 2 wins every step by 2000 nats, but the target needs blank and class 1: in probability space
     every emission underflows to 0, so the kernel must take the log-space fallback, which stays exact."""
-    from lossjit._kernels import ctc as kernel
+    kernel = ctc_helpers()
 
     logits = np.zeros((4, 1, 3))
     logits[:, :, :2] = -2000.0
@@ -466,7 +481,7 @@ LATE_FAILURES = [
 def test_backward_or_posterior_underflow_falls_back_to_log_space(scores, target, from_logits):
     """When a product in the recursions or the posterior normalisation underflows, the kernel takes the log-space
     recursion: loss and gradient match it and a float64 brute force over every alignment."""
-    from lossjit._kernels import ctc as kernel
+    kernel = ctc_helpers()
 
     scores = np.array(scores, dtype=np.float64)
     n_steps, n_classes = scores.shape

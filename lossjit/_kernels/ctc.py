@@ -46,7 +46,7 @@ import math
 import numpy as np
 from numba import njit, prange, types
 
-from .._config import CALLEE, ERROR_MODEL, FASTMATH, INLINE
+from .._config import CALLEE, INLINE
 from .typed import INT64, array, per_dtype
 from .vector_math import exp_nonpositive, largest, log_nonnegative, log_positive
 
@@ -73,7 +73,7 @@ def _state_label(labels, start, blank, s):
     return blank if s % 2 == 0 else labels[start + s // 2]
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)  # callable from Python: tests/test_sequence.py
+@njit(**CALLEE)
 def _log_probabilities(y_pred, n_samples, n_classes, n, n_steps, from_logits):
     """(lp, top, exps, sums): sample n's lp_t(k) as a float64 (n_steps, C) array, top_t = max_k lp_t(k),
     and for logits exps_t(k) = exp(z_t(k) - max_k z_t(k)) with their row sums (empty arrays for
@@ -121,7 +121,7 @@ def _log_probabilities(y_pred, n_samples, n_classes, n, n_steps, from_logits):
     return log_probs, top, exps, sums
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)  # callable from Python: tests/test_sequence.py
+@njit(**CALLEE)
 def _states(labels, start, length, blank):
     """(l', skip): the extended target and, per state, whether it may be entered from two states back.
 
@@ -152,7 +152,7 @@ def _normalise(values):
     return total
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)  # callable from Python: tests/test_sequence.py
+@njit(**CALLEE)
 def _scaled_posteriors(emissions, top, skip, n_states, want_posterior):
     """(log p(l | x), gamma_t(s) or an empty array) by the rescaled recursions in probability space
     (Rabiner's scaling, as in Graves et al., 2006).
@@ -268,7 +268,7 @@ def _beta(log_probs, labels, start, n_states, blank):
     return beta
 
 
-@njit(fastmath=FASTMATH, error_model=ERROR_MODEL)  # callable from Python: tests/test_sequence.py
+@njit(**CALLEE)
 def _log_space_posteriors(log_probs, labels, start, n_states, blank, want_posterior):
     """(log p(l | x), gamma_t(s) or an empty array) by the log-space recursions: exact with -inf
     log-probabilities, infeasible targets and any logit scale, and several times slower."""
