@@ -8,16 +8,17 @@ built-ins). Two kinds of compiled function run it:
   the element function inlined into them by Numba, so that a loop holds one loss's maths and nothing else
   and LLVM vectorises it. One small function per kind, compiled (or loaded from Numba's cache) for a loss
   and dtype on the first run that needs it: :func:`_values` (the losses), :func:`_values_and_grads`,
-  :func:`_second` (the second derivatives) and, for a cheap loss, :func:`_sums` (the sum of the losses
-  as they are computed, then the gradient). A cold ``lj.mse(y, p)`` compiles one loop;
+  :func:`_second` (the second derivatives) and the unweighted sums: for a cheap loss :func:`_sums` (the sum of
+  the losses as they are computed, then the gradient), for a costly one :func:`_buffered_sums` and
+  :func:`_buffered_sums_and_grads` (the losses of a chunk into a buffer, then added up). A cold
+  ``lj.mse(y, p)`` compiles one loop;
 * the **driver**, shared by every loss and compiled once per dtype, a function at a time as runs first need
   them, which does everything else. It splits the input into blocks of :data:`BLOCK_SIZE` elements and adds
   the losses up in float64, a sum per block and the block sums in block order, so the result is bitwise the
   same at any thread count. Below ``PARALLEL_THRESHOLD`` elements Python calls :func:`_direct` (an unweighted
-  run whose loops write straight to the output: a cheap loss's sums, the losses, the second derivatives: a
-  call of the loops per block) or :func:`_blocks` (a weighted run, or a sum whose losses wait in a buffer of
-  :data:`CHUNK` elements to be weighed by :func:`_weigh` and added up); from there :func:`_parallel` runs a
-  block per ``prange`` iteration, the way either would. The driver's modes: ``SUM`` (the sum of the weighted
+  run, whose loops do all its work: a call of the loops per block) or :func:`_blocks` (a weighted run, whose
+  losses wait in a buffer of :data:`CHUNK` elements to be weighed by :func:`_weigh` and added up); from there
+  :func:`_parallel` runs a block per ``prange`` iteration, the way either would. The driver's modes: ``SUM`` (the sum of the weighted
   losses), ``SUM_AND_GRAD`` (the same sum, bit for bit, and the gradient), ``LOSSES`` (the weighted losses per
   element) and ``HESSIAN`` (the second derivatives).
 
@@ -173,9 +174,46 @@ def _sums(y, p, params, scale, values, grads):
     return total
 
 
+def _buffered_sums(y, p, params, scale, values, grads):
+    """For a loss whose maths costs more than reading its inputs (``buffered``): the float64 sum of the l_i, a
+    chunk at a time computed into a buffer and then added up by one loop. The maths then runs 8 lanes wide in
+    float32, where a float64 sum in the same loop holds it to 4 (AVX2)."""
+    args = arguments(params)
+    buffer = np.empty(CHUNK, p.dtype)
+    total = 0.0
+    for start in range(0, p.size, CHUNK):
+        y_chunk = y[start:start + CHUNK]
+        p_chunk = p[start:start + CHUNK]
+        losses = buffer[:p_chunk.size]
+        for i in range(p_chunk.size):
+            losses[i] = call(y_chunk[i], p_chunk[i], args)[0]
+        for i in range(losses.size):  # as in _buffered_sums_and_grads: the same bits with or without the gradient
+            total += losses[i]
+    return total
+
+
+def _buffered_sums_and_grads(y, p, params, scale, values, grads):
+    """:func:`_buffered_sums`, and grads_i = scale dl/dp(y_i, p_i) from the loop that fills the buffer."""
+    args = arguments(params)
+    buffer = np.empty(CHUNK, p.dtype)
+    total = 0.0
+    for start in range(0, p.size, CHUNK):
+        y_chunk = y[start:start + CHUNK]
+        p_chunk = p[start:start + CHUNK]
+        grads_chunk = grads[start:start + CHUNK]
+        losses = buffer[:p_chunk.size]
+        for i in range(p_chunk.size):
+            result = call(y_chunk[i], p_chunk[i], args)
+            losses[i] = result[0]
+            grads_chunk[i] = scale * result[1]
+        for i in range(losses.size):
+            total += losses[i]
+    return total
+
+
 #: The kinds of element loops, in the order the driver numbers them.
-VALUES, VALUES_AND_GRADS, SECOND, SUMS = 0, 1, 2, 3
-_LOOPS = (_values, _values_and_grads, _second, _sums)
+VALUES, VALUES_AND_GRADS, SECOND, SUMS, BUFFERED_SUMS, BUFFERED_SUMS_AND_GRADS = 0, 1, 2, 3, 4, 5
+_LOOPS = (_values, _values_and_grads, _second, _sums, _buffered_sums, _buffered_sums_and_grads)
 
 
 def _weigh(values, weights, inner, start):
@@ -198,9 +236,9 @@ def _weigh(values, weights, inner, start):
 
 
 def _direct(loops, mode, y_true, y_pred, params, scale, out):
-    """An unweighted run whose element loops write their results straight to ``out`` (a cheap loss's sums, the
-    losses or the second derivatives): one call of the loops at ``loops`` per block, the block sums added in block
-    order (as :func:`_parallel` adds them)."""
+    """An unweighted run: one call of the element loops at ``loops`` per block, which write their results straight
+    to ``out`` (the losses, the second derivatives, the gradient) and return the block's sum, the block sums added in
+    block order (as :func:`_parallel` adds them)."""
     n = y_pred.size
     total = 0.0
     for b in range((n + BLOCK_SIZE - 1) // BLOCK_SIZE):
@@ -212,15 +250,13 @@ def _direct(loops, mode, y_true, y_pred, params, scale, out):
 
 
 def _blocks(loops, weigh, mode, y_true, y_pred, weights, inner, params, scale, out, first, last):
-    """Blocks ``first`` to ``last - 1`` of a weighted run, or of a sum from a buffer, in the driver's ``mode``, by a
-    loss's element loops at the address ``loops``, weighed by :func:`_weigh` at the address ``weigh`` (0 when
-    ``weights`` is empty). SUM: returns the float64 sum of w_i l_i, the
-    sum of the block sums in block order; SUM_AND_GRAD: also out_i = w_i scale dl_i/dp_i; LOSSES: out_i = w_i l_i;
-    HESSIAN: out_i = w_i scale d2l_i/dp_i^2 (these two return 0).
+    """Blocks ``first`` to ``last - 1`` of a weighted run in the driver's ``mode``, by a loss's element loops at the
+    address ``loops``, weighed by :func:`_weigh` at the address ``weigh``. SUM: returns the float64 sum of w_i l_i,
+    the sum of the block sums in block order; SUM_AND_GRAD: also out_i = w_i scale dl_i/dp_i; LOSSES:
+    out_i = w_i l_i; HESSIAN: out_i = w_i scale d2l_i/dp_i^2 (these two return 0).
 
     A sum takes a chunk at a time, whose losses go to a buffer, are weighed, and one loop here adds them up: a
-    loss's value is added by the same loop with or without its gradient. (Unweighted, a cheap loss's sums add up
-    as they compute, in :func:`_direct`.)"""
+    loss's value is added by the same loop with or without its gradient."""
     n = y_pred.size
     total = 0.0
     for b in range(first, last):
@@ -239,10 +275,9 @@ def _blocks(loops, weigh, mode, y_true, y_pred, weights, inner, params, scale, o
                 losses = buffer[:stop - start]
                 grads = out[start:stop]
                 call_loops(loops, y_true[start:stop], y_pred[start:stop], params, scale, losses, grads)
-                if weights.size:
-                    call_weigh(weigh, losses, weights, inner, start)
-                    if mode == SUM_AND_GRAD:
-                        call_weigh(weigh, grads, weights, inner, start)
+                call_weigh(weigh, losses, weights, inner, start)
+                if mode == SUM_AND_GRAD:
+                    call_weigh(weigh, grads, weights, inner, start)
                 for i in range(losses.size):  # the one loop that adds up buffered losses, with or without gradient
                     block_total += losses[i]
         total += block_total
@@ -252,7 +287,7 @@ def _blocks(loops, weigh, mode, y_true, y_pred, weights, inner, params, scale, o
 def _parallel(blocks, weigh, loops, mode, y_true, y_pred, weights, inner, params, scale, out):
     """A block per ``prange`` iteration, the block sums added in block order: the sum that :func:`_direct` or
     :func:`_blocks` returns for all blocks at once, bit for bit. ``blocks`` is the address of :func:`_blocks`
-    for a run that needs it, else 0: the block calls the element loops itself, as :func:`_direct` does (a call
+    for a weighted run, else 0: the block calls the element loops itself, as :func:`_direct` does (a call
     less per block is a tenth of a cheap loss's time)."""
     n = y_pred.size
     n_blocks = (n + BLOCK_SIZE - 1) // BLOCK_SIZE
@@ -396,17 +431,17 @@ class PointwiseRunner:
 
     def loops(self, mode, weighted):
         """(address, direct) for a run in ``mode``, with or without weights: the address of the element loops it
-        takes, and whether they write their results straight to the output (:func:`_direct`)."""
+        takes, and whether they do all its work (:func:`_direct`: unweighted) or :func:`_blocks` weighs them."""
         if self._loops[2 * mode + weighted] is None:
-            summed_as_computed = (mode == SUM or mode == SUM_AND_GRAD) and not weighted and not self.kernel.buffered
             if mode == HESSIAN:
                 kind = SECOND
-            elif summed_as_computed:
-                kind = SUMS
-            else:
+            elif mode == LOSSES or weighted:
                 kind = VALUES_AND_GRADS if mode == SUM_AND_GRAD else VALUES
-            direct = not weighted and (summed_as_computed or mode == LOSSES or mode == HESSIAN)
-            self._loops[2 * mode + weighted] = self.kernel.loops_address(self.dtype, kind), direct
+            elif self.kernel.buffered:
+                kind = BUFFERED_SUMS_AND_GRADS if mode == SUM_AND_GRAD else BUFFERED_SUMS
+            else:
+                kind = SUMS
+            self._loops[2 * mode + weighted] = self.kernel.loops_address(self.dtype, kind), not weighted
         return self._loops[2 * mode + weighted]
 
     def __call__(self, mode, y_true, y_pred, weights, inner, params, scale, out):
@@ -415,9 +450,8 @@ class PointwiseRunner:
         if y_pred.size < driver.parallel_threshold:
             if direct:
                 return driver.direct(loops, mode, y_true, y_pred, params, scale, out)
-            weigh = driver.weigh_address() if weights.size else 0
-            return driver.blocks(loops, weigh, mode, y_true, y_pred, weights, inner, params, scale, out, 0,
-                                 (y_pred.size + BLOCK_SIZE - 1) // BLOCK_SIZE)
+            return driver.blocks(loops, driver.weigh_address(), mode, y_true, y_pred, weights, inner, params, scale,
+                                 out, 0, (y_pred.size + BLOCK_SIZE - 1) // BLOCK_SIZE)
         blocks = 0 if direct else driver.blocks_address()
         weigh = driver.weigh_address() if weights.size else 0
         return driver.parallel(blocks, weigh, loops, mode, y_true, y_pred, weights, inner, params, scale, out)
@@ -431,8 +465,8 @@ class PointwiseKernel(typed.PerDtype):
     ``parameters`` maps the element function's parameters (after ``y`` and ``p``) to their defaults; a
     run takes their values as an array of the compute dtype. ``has_hessian`` says whether the element
     function returns a third value. ``buffered``: for a loss whose maths costs more than reading its inputs
-    (logs, exponentials), the sums put the losses in a small buffer that one loop adds up (the driver's
-    :func:`_blocks`): its maths then runs once per element with or without the gradient, and in float32
+    (logs, exponentials), the sums put the losses in a small buffer that one loop adds up
+    (:func:`_buffered_sums`): its maths then runs once per element with or without the gradient, and in float32
     8 lanes wide, where a float64 sum in the same loop holds every operation of it to 4 (AVX2). A cheap
     loss adds its losses up as it computes them (:func:`_sums`), which saves the buffer's trip.
     """
