@@ -9,8 +9,8 @@ built-ins). Two kinds of compiled function run it:
   and LLVM vectorises it. One small function per kind, compiled (or loaded from Numba's cache) for a loss
   and dtype on the first run that needs it: :func:`_values` (the losses), :func:`_values_and_grads`,
   :func:`_second` (the second derivatives) and the unweighted sums: for a cheap loss :func:`_sums` (the sum of
-  the losses as they are computed, then the gradient), for a costly one :func:`_buffered_sums` and
-  :func:`_buffered_sums_and_grads` (the losses of a chunk into a buffer, then added up). A cold
+  the losses as they are computed, then the gradient), for a costly one :func:`_buffered_sums` (the losses of a
+  chunk into a buffer, then added up; with or without the gradient, a compiled copy each). A cold
   ``lj.mse(y, p)`` compiles one loop;
 * the **driver**, shared by every loss and compiled once per dtype, a function at a time as runs first need
   them, which does everything else. It splits the input into blocks of :data:`BLOCK_SIZE` elements and adds
@@ -55,6 +55,7 @@ SUM, SUM_AND_GRAD, LOSSES, HESSIAN = 0, 1, 2, 3  # the driver's modes
 
 #: What the templates call: each copy sees its own (``typed.bind``); these only name them.
 element = call = arguments = call_blocks = call_loops = call_weigh = None
+WITH_GRADS = False
 
 #: Elements per chunk, which stay in the L1 cache: the losses of a chunk wait in a buffer this long to be
 #: weighed and added up, and a loss summed as computed reads its chunk again for the gradient.
@@ -177,7 +178,9 @@ def _sums(y, p, params, scale, values, grads):
 def _buffered_sums(y, p, params, scale, values, grads):
     """For a loss whose maths costs more than reading its inputs (``buffered``): the float64 sum of the l_i, a
     chunk at a time computed into a buffer and then added up by one loop. The maths then runs 8 lanes wide in
-    float32, where a float64 sum in the same loop holds it to 4 (AVX2)."""
+    float32, where a float64 sum in the same loop holds it to 4 (AVX2). With ``WITH_GRADS`` (one compiled copy
+    per value, whose other branch Numba prunes: a first value alone compiles the maths once) the loop that fills
+    the buffer also writes grads_i = scale dl/dp(y_i, p_i); the sum is the same loop: the same bits."""
     args = arguments(params)
     buffer = np.empty(CHUNK, p.dtype)
     total = 0.0
@@ -185,27 +188,15 @@ def _buffered_sums(y, p, params, scale, values, grads):
         y_chunk = y[start:start + CHUNK]
         p_chunk = p[start:start + CHUNK]
         losses = buffer[:p_chunk.size]
-        for i in range(p_chunk.size):
-            losses[i] = call(y_chunk[i], p_chunk[i], args)[0]
-        for i in range(losses.size):  # as in _buffered_sums_and_grads: the same bits with or without the gradient
-            total += losses[i]
-    return total
-
-
-def _buffered_sums_and_grads(y, p, params, scale, values, grads):
-    """:func:`_buffered_sums`, and grads_i = scale dl/dp(y_i, p_i) from the loop that fills the buffer."""
-    args = arguments(params)
-    buffer = np.empty(CHUNK, p.dtype)
-    total = 0.0
-    for start in range(0, p.size, CHUNK):
-        y_chunk = y[start:start + CHUNK]
-        p_chunk = p[start:start + CHUNK]
-        grads_chunk = grads[start:start + CHUNK]
-        losses = buffer[:p_chunk.size]
-        for i in range(p_chunk.size):
-            result = call(y_chunk[i], p_chunk[i], args)
-            losses[i] = result[0]
-            grads_chunk[i] = scale * result[1]
+        if WITH_GRADS:
+            grads_chunk = grads[start:start + CHUNK]
+            for i in range(p_chunk.size):
+                result = call(y_chunk[i], p_chunk[i], args)
+                losses[i] = result[0]
+                grads_chunk[i] = scale * result[1]
+        else:
+            for i in range(p_chunk.size):
+                losses[i] = call(y_chunk[i], p_chunk[i], args)[0]
         for i in range(losses.size):
             total += losses[i]
     return total
@@ -213,7 +204,8 @@ def _buffered_sums_and_grads(y, p, params, scale, values, grads):
 
 #: The kinds of element loops, in the order the driver numbers them.
 VALUES, VALUES_AND_GRADS, SECOND, SUMS, BUFFERED_SUMS, BUFFERED_SUMS_AND_GRADS = 0, 1, 2, 3, 4, 5
-_LOOPS = (_values, _values_and_grads, _second, _sums, _buffered_sums, _buffered_sums_and_grads)
+_LOOPS = (_values, _values_and_grads, _second, _sums, _buffered_sums, _buffered_sums)
+_LOOP_NAMES = ("values", "values_and_grads", "second", "sums", "buffered_sums", "buffered_sums_and_grads")
 
 
 def _weigh(values, weights, inner, start):
@@ -487,10 +479,11 @@ class PointwiseKernel(typed.PerDtype):
         cache) on first use. Their name carries the maths' fingerprint: Numba's cache keys on a function's name
         and file."""
         if (dtype, kind) not in self._loops:
-            template = _LOOPS[kind]
-            name = f"{self.name}_{dtype.name}_{self._fingerprint}{template.__name__}"
+            name = f"{self.name}_{dtype.name}_{self._fingerprint}_{_LOOP_NAMES[kind]}"
             arguments = numba.njit(inline="always")(_ARGUMENTS[len(self.parameters)])
-            loops = numba.njit(cache=True, **CALLEE)(typed.bind(template, name, call=self._call, arguments=arguments))
+            loops = numba.njit(cache=True, **CALLEE)(typed.bind(_LOOPS[kind], name, call=self._call,
+                                                                arguments=arguments,
+                                                                WITH_GRADS=kind == BUFFERED_SUMS_AND_GRADS))
             self._loops[dtype, kind] = loops, calls.address_of(loops, _loops_signature(dtype))
         return self._loops[dtype, kind][1]
 
