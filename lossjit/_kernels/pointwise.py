@@ -18,9 +18,9 @@ built-ins). Two kinds of compiled function run it:
   same at any thread count. Below ``PARALLEL_THRESHOLD`` elements Python calls :func:`_direct` (an unweighted
   run, whose loops do all its work: a call of the loops per block) or :func:`_blocks` (a weighted run, whose
   losses wait in a buffer of :data:`CHUNK` elements to be weighed by :func:`_weigh` and added up); from there
-  :func:`_parallel` runs a block per ``prange`` iteration, the way either would. The driver's modes: ``SUM`` (the sum of the weighted
-  losses), ``SUM_AND_GRAD`` (the same sum, bit for bit, and the gradient), ``LOSSES`` (the weighted losses per
-  element) and ``HESSIAN`` (the second derivatives).
+  :func:`_parallel` runs a block per ``prange`` iteration, the way either would. The driver's modes: ``SUM``
+  (the sum of the weighted losses), ``SUM_AND_GRAD`` (the same sum, bit for bit, and the gradient), ``LOSSES``
+  (the weighted losses per element) and ``HESSIAN`` (the second derivatives).
 
 The driver calls the element loops, :func:`_blocks` calls :func:`_weigh` and :func:`_parallel` calls
 :func:`_blocks` through the address of their compiled code (:mod:`.calls`): a call, not a copy linked into the

@@ -8,8 +8,8 @@ not empty. A family that computes one row at a time makes its blocks with :func:
 loss of one row. :func:`_kernel`, shared by every family (:class:`RowKernel`), cuts the rows into blocks of
 about ``BLOCK_SIZE`` elements and adds the block sums in block order: bitwise the same at any thread count. It is
 compiled per dtype twice, each on its first use: serially for inputs below ``PARALLEL_THRESHOLD`` elements, and
-with ``prange`` from there. A block is compiled alone, on its first use,
-and called through its address (:mod:`.calls`).
+with ``prange`` from there. A block is compiled alone, on its first use, and called through its address
+(:mod:`.calls`).
 
 Arrays are flat and C-contiguous: ``y_pred`` and ``target`` hold ``n_rows * n_classes`` elements,
 ``labels`` ``n_rows`` (or none, when ``target`` is given), ``class_weights`` ``n_classes`` (or none).
@@ -21,10 +21,9 @@ import numba
 import numpy as np
 from numba import prange, types
 
-from .._config import BLOCK_SIZE, CALLEE, KERNEL
-from .calls import ADDRESS, call_at
+from .._config import BLOCK_SIZE, CALLEE
 from .pointwise import fingerprint
-from .typed import INT64, BlockRunner, PerDtype, SerialOrParallel, array, bind
+from .typed import INT64, BlockRunner, PerDtype, array, bind
 
 #: Bound per dtype by :class:`RowKernel`: calls the compiled block at an address.
 call_block = None
@@ -90,21 +89,8 @@ def row_block(name, loss_of_row, scratch_rows):
     return bind(_row_block, f"{name}_{maths}", row_loss=loss_of_row, SCRATCH_ROWS=scratch_rows)
 
 
+#: dtype -> the driver (:func:`_kernel`, serial and parallel) that every family shares.
 _DRIVERS = {}
-
-
-def _driver(dtype):
-    """:func:`_kernel` for ``dtype``, serial or parallel by the size of ``y_pred``, shared by every family."""
-    if dtype not in _DRIVERS:
-        kernel = bind(_kernel, f"rows_{dtype.name}", call_block=call_at(block_signature(dtype)))
-
-        def compile(parallel):
-            name = f"rows_{dtype.name}" if parallel else f"rows_serial_{dtype.name}"
-            return numba.njit([(ADDRESS, *signature(dtype))], parallel=parallel, cache=True, **KERNEL)(
-                bind(kernel, name))
-
-        _DRIVERS[dtype] = SerialOrParallel(compile, 1)  # y_pred, after the block's address
-    return _DRIVERS[dtype]
 
 
 class RowKernel(PerDtype):
@@ -116,8 +102,10 @@ class RowKernel(PerDtype):
         self.__name__ = name
 
     def _compile(self, dtype):
+        if dtype not in _DRIVERS:
+            _DRIVERS[dtype] = self._kernel(dtype, f"rows_{dtype.name}")
         jit = numba.njit(cache=True, **CALLEE)
-        return BlockRunner(_driver(dtype), lambda kind: (jit(self.blocks[1][kind]), block_signature(dtype)))
+        return BlockRunner(_DRIVERS[dtype], lambda kind: (jit(self.blocks[1][kind]), block_signature(dtype)))
 
     def __repr__(self):
         return f"<lossjit row kernel {self.__name__}>"

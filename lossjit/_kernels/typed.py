@@ -81,16 +81,18 @@ class PerDtype:
         jit = {"cache": self.options["cache"], **CALLEE}
         return BlockRunner(self._kernel(dtype), lambda kind: (numba.njit(**jit)(kinds[kind]), block_signature(dtype)))
 
-    def _kernel(self, dtype):
-        """The kernel of a block slot in ``dtype``: one dispatcher, or a :class:`SerialOrParallel` pair."""
-        function = bind(self.function, self.function.__qualname__, call_block=call_at(self.blocks[0](dtype)))
+    def _kernel(self, dtype, name=None):
+        """The kernel of a block slot in ``dtype``, named ``name`` (the function's by default): one dispatcher, or a
+        :class:`SerialOrParallel` pair."""
+        name = name or self.function.__qualname__
+        function = bind(self.function, name, call_block=call_at(self.blocks[0](dtype)))
         arguments = [(ADDRESS, *self.signature(dtype))]
         if self.work is None:
             return numba.njit(arguments, **self.options)(function)
 
         def compile(parallel):
-            name = self.function.__qualname__ if parallel else f"{self.function.__qualname__}_serial"
-            return numba.njit(arguments, **{**self.options, "parallel": parallel})(bind(function, name))
+            return numba.njit(arguments, **{**self.options, "parallel": parallel})(
+                bind(function, name if parallel else f"{name}_serial"))
 
         return SerialOrParallel(compile, list(inspect.signature(self.function).parameters).index(self.work))
 
