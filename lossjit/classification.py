@@ -314,7 +314,8 @@ class _SoftmaxJob(_SoftmaxRows):
         return total if total > 0 else float("nan")
 
     def _kernel(self, scale, row_losses, grad):
-        kind = block_kind(self.from_logits, self.labels.size > 0, grad.size > 0)
+        kind = block_kind(self.from_logits, self.labels.size > 0, self.class_weights.size > 0 or self.smoothing > 0,
+                          grad.size > 0)
         total = softmax_cross_entropy[self.dtype](
             kind, self.y_pred, self.labels, self.target, block_class_weights(kind, self.class_weights, self.n_classes),
             (float(self.eps), float(self.smoothing), self.ignore_index), self.row_weights, self.inner, self.n_classes,

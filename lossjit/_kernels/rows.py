@@ -52,13 +52,14 @@ def _kernel(block, y_pred, labels, target, class_weights, params, row_weights, i
     """sum_n row_weight_n l_n in float64, the block sums added in block order; serial below ``PARALLEL_THRESHOLD``
     elements of ``y_pred``, parallel from there (:class:`.typed.SerialOrParallel`)."""
     n_rows = y_pred.size // n_classes
-    rows_per_block = max(1, BLOCK_SIZE // n_classes)
+    rows_per_block = BLOCK_SIZE // n_classes if n_classes <= BLOCK_SIZE else 1
     n_blocks = (n_rows + rows_per_block - 1) // rows_per_block
     partials = np.empty(n_blocks)
     for b in prange(n_blocks):
         start = b * rows_per_block
+        stop = start + rows_per_block if b < n_blocks - 1 else n_rows
         partials[b] = call_block(block, y_pred, labels, target, class_weights, params, row_weights, inner, n_classes,
-                                 scale, row_losses, grad, start, min(start + rows_per_block, n_rows))
+                                 scale, row_losses, grad, start, stop)
     total = 0.0
     for b in range(n_blocks):
         total += partials[b]

@@ -51,65 +51,66 @@ def _long_row_exps(logits, n_classes, work, peaks, sums):
 
 
 @njit(**CALLEE)
-def _short_row_exps(logits, n_classes, work, peaks, sums, summed_only):
+def _short_row_exps(logits, n_classes, work, peaks, sums):
     """Rows too short for a vector loop of their own: each shifted by its maximum into ``work``,
-    then one long ``exp`` loop over the whole block (vectorised even at 10 classes), then the sums.
-    ``exp_summand`` when the exps are only summed (the value alone: 1.05-1.1x)."""
+    then one long ``exp`` loop over the whole block (vectorised even at 10 classes), then the sums."""
     for r in range(peaks.size):
-        row = logits[r * n_classes:(r + 1) * n_classes]
-        shifted = work[r * n_classes:(r + 1) * n_classes]
-        peak = largest(row)
+        peak = largest(logits[r * n_classes:(r + 1) * n_classes])
         peaks[r] = peak
-        for c in range(n_classes):
-            shifted[c] = row[c] - peak
-    if summed_only:
-        for i in range(work.size):
-            work[i] = exp_summand(work[i])
-    else:
-        for i in range(work.size):
-            work[i] = exp_nonpositive(work[i])
+        for c in range(r * n_classes, (r + 1) * n_classes):
+            work[c] = logits[c] - peak
+    for i in range(work.size):
+        work[i] = exp_nonpositive(work[i])
     for r in range(peaks.size):
-        exps = work[r * n_classes:(r + 1) * n_classes]
         total_exp = 0.0
-        for c in range(n_classes):
-            total_exp += exps[c]
+        for c in range(r * n_classes, (r + 1) * n_classes):
+            total_exp += work[c]
         sums[r] = total_exp
 
 
-@njit(**CALLEE)
-def _shifted_exps(y_pred, n_classes, grad, start, stop):
-    """For logit rows [start, stop): (their logits, ``exp(z - max)`` per element, the row maxima, the row
-    sums of the exps (float64) and their logs).
+@njit(**INLINE)
+def _gradient_exps(y_pred, n_classes, grad, start, stop):
+    """For logit rows [start, stop) with a gradient: (their logits, ``exp(z - max)`` per element in the rows' part
+    of ``grad``, the row maxima, the row sums of the exps (float64) and their logs).
 
-    The exps go into the rows' part of ``grad`` (or a block buffer when grad is empty): by
-    :func:`_long_row_exps` for a gradient of long rows (one pass less over ``grad``: 1.2-1.4x at
-    1,000-32,000 classes) and :func:`_short_row_exps` otherwise (two functions: with both loops in
-    one, rows of 10 classes ran at 0.8-0.9x).
+    By :func:`_long_row_exps` for long rows (one pass less over ``grad``: 1.2-1.4x at 1,000-32,000 classes) and
+    :func:`_short_row_exps` otherwise (two functions: with both loops in one, rows of 10 classes ran at 0.8-0.9x).
     """
-    n_rows = stop - start
     logits = y_pred[start * n_classes:stop * n_classes]
-    if grad.size > 0:
-        work = grad[start * n_classes:stop * n_classes]
-    else:
-        work = np.empty(logits.size, y_pred.dtype)
-    peaks = np.empty(n_rows, y_pred.dtype)
-    sums = np.empty(n_rows)
-    if grad.size > 0 and n_classes >= _LONG_ROW:
+    work = grad[start * n_classes:stop * n_classes]
+    peaks = np.empty(stop - start, y_pred.dtype)
+    sums = np.empty(stop - start)
+    if n_classes >= _LONG_ROW:
         _long_row_exps(logits, n_classes, work, peaks, sums)
     else:
-        _short_row_exps(logits, n_classes, work, peaks, sums, grad.size == 0)
+        _short_row_exps(logits, n_classes, work, peaks, sums)
     return logits, work, peaks, sums, _logs(sums)
 
 
 @njit(**INLINE)
 def _summed_exps(y_pred, n_classes, start, stop):
-    """:func:`_shifted_exps` for the value alone: (logits, row maxima, logs of the row sums), the exps in a
-    block buffer, only summed."""
+    """For logit rows [start, stop) and the value alone: (their logits, the row maxima, the logs of the row sums of
+    ``exp(z - max)``). The shifted rows go into a block buffer, then one long ``exp_summand`` loop (vectorised even
+    at 10 classes; 1.05-1.1x ``exp_nonpositive``, whose results need not be stored exactly), then the sums.
+    The loops written out: as calls of inlined helpers they took ~0.25 s more to compile."""
     logits = y_pred[start * n_classes:stop * n_classes]
-    peaks = np.empty(stop - start, y_pred.dtype)
-    sums = np.empty(stop - start)
-    _short_row_exps(logits, n_classes, np.empty(logits.size, y_pred.dtype), peaks, sums, True)
-    return logits, peaks, _logs(sums)
+    n_rows = stop - start
+    peaks = np.empty(n_rows, y_pred.dtype)
+    work = np.empty(logits.size, y_pred.dtype)
+    for r in range(n_rows):
+        peak = largest(logits[r * n_classes:(r + 1) * n_classes])
+        peaks[r] = peak
+        for c in range(r * n_classes, (r + 1) * n_classes):
+            work[c] = logits[c] - peak
+    for i in range(work.size):
+        work[i] = exp_summand(work[i])
+    log_sums = np.empty(n_rows)
+    for r in range(n_rows):
+        total_exp = 0.0
+        for c in range(r * n_classes, (r + 1) * n_classes):
+            total_exp += work[c]
+        log_sums[r] = log_positive(total_exp)
+    return logits, peaks, log_sums
 
 
 @njit(**INLINE)
@@ -152,8 +153,7 @@ def _options(y_pred, params, scale):
 
 @njit(**INLINE)
 def _label_coefficients(y_pred, class_weights, smoothing, n_classes):
-    """(weighted, plain, 1 - eps, eps / C, sum_c w_c) of the labelled-logits blocks; ``plain``: no class weights
-    and no smoothing, where the loss is log(sum exp(z - max)) + (max - z_y)."""
+    """(weighted, 1 - eps, eps / C, sum_c w_c) of the general labelled-logits blocks."""
     weighted = class_weights.size > 0
     weight_total = float(n_classes)
     if weighted:
@@ -161,34 +161,79 @@ def _label_coefficients(y_pred, class_weights, smoothing, n_classes):
         for c in range(n_classes):
             weight_total += class_weights[c]
     # eps / C in the element dtype (float32 / int64 would be float64)
-    return (weighted, not weighted and smoothing == 0, _ONE - smoothing, smoothing / y_pred.dtype.type(n_classes),
-            weight_total)
+    return weighted, _ONE - smoothing, smoothing / y_pred.dtype.type(n_classes), weight_total
 
 
 def _labelled_logits(y_pred, labels, target, class_weights, params, row_weights, inner, n_classes, scale,
                      row_losses, grad, start, stop):
-    """The block of logits and class indices, the value alone (``grad`` is empty), with or without class weights
-    and smoothing.
+    """The block of logits and class indices without class weights or label smoothing, the value alone (``grad``
+    is empty): the row loss lse(z) - z_y = log(sum_c exp(z_c - max)) + (max - z_y), two non-negative terms (no
+    cancellation for large logits).
+
+    A loop without row slices (a slice per row took 40% of 10-class rows). A function apart from the other
+    labelled-logits blocks: a cold ``lj.cross_entropy`` compiles this one only.
+    """
+    ignore_index = params[2]
+    logits, peaks, log_sums = _summed_exps(y_pred, n_classes, start, stop)
+    total = 0.0
+    for r in range(stop - start):
+        label = labels[start + r]
+        w = _ONE if row_weights.size == 0 else row_weights[(start + r) // inner]
+        loss = 0.0 if label == ignore_index else log_sums[r] + (peaks[r] - logits[r * n_classes + label])
+        if row_losses.size > 0:
+            row_losses[start + r] = w * loss
+        total += w * loss
+    return total
+
+
+def _labelled_logits_and_gradient(y_pred, labels, target, class_weights, params, row_weights, inner, n_classes, scale,
+                                  row_losses, grad, start, stop):
+    """:func:`_labelled_logits` with the gradient grad = scale * s * (softmax(z) - [c = y]), s the row weight. After
+    :func:`_gradient_exps`, per row the loss and the gradient. Each loop either stores or sums, never both (so each
+    has one summation order)."""
+    ignore_index, scale = params[2], y_pred.dtype.type(scale)
+    logits, work, peaks, sums, log_sums = _gradient_exps(y_pred, n_classes, grad, start, stop)
+    total = 0.0
+    for r in range(stop - start):
+        exps = work[r * n_classes:(r + 1) * n_classes]
+        label = labels[start + r]
+        w = _ONE if row_weights.size == 0 else row_weights[(start + r) // inner]
+        loss = 0.0
+        if label == ignore_index:
+            exps[:] = 0
+        else:
+            loss = log_sums[r] + (peaks[r] - logits[r * n_classes + label])
+            share = 1.0 / sums[r]
+            row_scale = scale * w
+            label_exp = exps[label]
+            factor = y_pred.dtype.type(row_scale * share)  # the element dtype: see _target_logits
+            for c in range(n_classes):
+                exps[c] = factor * exps[c]
+            exps[label] = row_scale * (share * label_exp - _ONE)  # float64: no cancellation near 1
+        if row_losses.size > 0:
+            row_losses[start + r] = w * loss
+        total += w * loss
+    return total
+
+
+def _general_labelled_logits(y_pred, labels, target, class_weights, params, row_weights, inner, n_classes, scale,
+                             row_losses, grad, start, stop):
+    """The block of logits and class indices with class weights or label smoothing (or both), the value alone.
 
     With a_c = (1 - eps) w_y [c = y] + eps / C w_c (the module docstring; w_c = 1 without class
     weights) and A = sum_c a_c, the row loss sum_c a_c (lse(z) - z_c) is
     A log(sum_c exp(z_c - max)) + (1 - eps) w_y (max - z_y) + eps / C sum_c w_c (max - z_c),
     a sum of non-negative terms (no cancellation for large logits); the last only with smoothing.
-    A loop without row slices (a slice per row took 40% of 10-class rows). A function apart from
-    :func:`_labelled_logits_and_gradient`: a cold ``lj.cross_entropy`` compiles this one only.
     """
     eps, smoothing, ignore_index, scale = _options(y_pred, params, scale)
     logits, peaks, log_sums = _summed_exps(y_pred, n_classes, start, stop)
-    weighted, plain, keep, smoothing_share, weight_total = _label_coefficients(y_pred, class_weights, smoothing,
-                                                                               n_classes)
+    weighted, keep, smoothing_share, weight_total = _label_coefficients(y_pred, class_weights, smoothing, n_classes)
     total = 0.0
     for r in range(stop - start):
         label = labels[start + r]
         w = _ONE if row_weights.size == 0 else row_weights[(start + r) // inner]
         loss = 0.0
-        if label != ignore_index and plain:  # A = 1, one gap: the general formula cost 4-8% at 10 classes
-            loss = log_sums[r] + (peaks[r] - logits[r * n_classes + label])
-        elif label != ignore_index:
+        if label != ignore_index:
             label_weight = class_weights[label] if weighted else _ONE
             peak = peaks[r]
             loss = ((keep * label_weight + smoothing_share * weight_total) * log_sums[r]
@@ -202,40 +247,15 @@ def _labelled_logits(y_pred, labels, target, class_weights, params, row_weights,
     return total
 
 
-def _labelled_logits_and_gradient(y_pred, labels, target, class_weights, params, row_weights, inner, n_classes, scale,
-                                  row_losses, grad, start, stop):
-    """The block of logits and class indices with the gradient: the loss of :func:`_labelled_logits` and
-    grad = scale * s * (A softmax(z) - a), s the row weight. After :func:`_shifted_exps`, per row the loss and the
-    gradient. Each loop either stores or sums, never both (so each has one summation order).
-    """
+def _general_labelled_logits_and_gradient(y_pred, labels, target, class_weights, params, row_weights, inner,
+                                          n_classes, scale, row_losses, grad, start, stop):
+    """:func:`_general_labelled_logits` with the gradient grad = scale * s * (A softmax(z) - a), s the row weight,
+    as in :func:`_labelled_logits_and_gradient`."""
     eps, smoothing, ignore_index, scale = _options(y_pred, params, scale)
-    logits, work, peaks, sums, log_sums = _shifted_exps(y_pred, n_classes, grad, start, stop)
-    weighted, plain, keep, smoothing_share, weight_total = _label_coefficients(y_pred, class_weights, smoothing,
-                                                                               n_classes)
-    n_rows = stop - start
+    logits, work, peaks, sums, log_sums = _gradient_exps(y_pred, n_classes, grad, start, stop)
+    weighted, keep, smoothing_share, weight_total = _label_coefficients(y_pred, class_weights, smoothing, n_classes)
     total = 0.0
-    if plain:  # a loop of its own: the general one below ran it at 0.91x (100 classes)
-        for r in range(n_rows):
-            exps = work[r * n_classes:(r + 1) * n_classes]
-            label = labels[start + r]
-            w = _ONE if row_weights.size == 0 else row_weights[(start + r) // inner]
-            loss = 0.0
-            if label == ignore_index:
-                exps[:] = 0
-            else:
-                loss = log_sums[r] + (peaks[r] - logits[r * n_classes + label])
-                share = 1.0 / sums[r]
-                row_scale = scale * w
-                label_exp = exps[label]
-                factor = y_pred.dtype.type(row_scale * share)  # the element dtype: see _target_logits
-                for c in range(n_classes):
-                    exps[c] = factor * exps[c]
-                exps[label] = row_scale * (share * label_exp - _ONE)  # float64: no cancellation near 1
-            if row_losses.size > 0:
-                row_losses[start + r] = w * loss
-            total += w * loss
-        return total
-    for r in range(n_rows):
+    for r in range(stop - start):
         exps = work[r * n_classes:(r + 1) * n_classes]
         label = labels[start + r]
         w = _ONE if row_weights.size == 0 else row_weights[(start + r) // inner]
@@ -278,44 +298,71 @@ def _target_coefficient(w_c, t_c, keep, smoothing_share):
     return w_c * (keep * t_c + smoothing_share)
 
 
+@njit(**INLINE)
+def _target_row(row, t, class_weights, peak, keep, smoothing_share):
+    """(A, sum_c a_c (max - z_c)) of a row of logits z and class probabilities t, a_c of
+    :func:`_target_coefficient`: a 0 * inf term (a -inf logit without coefficient) counts 0."""
+    coefficient_sum = 0.0
+    gap_sum = 0.0
+    for c in range(row.size):
+        a = _target_coefficient(class_weights[c], t[c], keep, smoothing_share)
+        coefficient_sum += a
+        gap_sum += a * (peak - row[c])
+    if gap_sum != gap_sum:  # a NaN, or 0 * inf: again with _term (the test per class in the loop cost 1.1x)
+        gap_sum = 0.0
+        for c in range(row.size):
+            gap_sum += _term(_target_coefficient(class_weights[c], t[c], keep, smoothing_share), peak - row[c])
+    return coefficient_sum, gap_sum
+
+
 def _target_logits(y_pred, labels, target, class_weights, params, row_weights, inner, n_classes, scale,
                    row_losses, grad, start, stop):
-    """The block of logits and class probabilities t: a_c = w_c ((1 - eps) t_c + eps / C).
+    """The block of logits and class probabilities t, the value alone: a_c = w_c ((1 - eps) t_c + eps / C).
 
     With A = sum_c a_c the row loss sum_c a_c (lse(z) - z_c) is A log(sum_c exp(z_c - max))
-    + sum_c a_c (max - z_c), non-negative terms; grad = scale * s * (A softmax(z) - a), s the row
-    weight. After :func:`_shifted_exps`, per row one loop sums A and the gaps, one writes the gradient.
+    + sum_c a_c (max - z_c), non-negative terms.
     """
-    eps, smoothing, ignore_index, scale = _options(y_pred, params, scale)
-    logits, work, peaks, sums, log_sums = _shifted_exps(y_pred, n_classes, grad, start, stop)
+    smoothing = y_pred.dtype.type(params[1])
+    logits, peaks, log_sums = _summed_exps(y_pred, n_classes, start, stop)
     targets = target[start * n_classes:stop * n_classes]
     keep = _ONE - smoothing
     smoothing_share = smoothing / y_pred.dtype.type(n_classes)  # float32 / int64 would be float64
     total = 0.0
     for r in range(stop - start):
-        row = logits[r * n_classes:(r + 1) * n_classes]
-        t = targets[r * n_classes:(r + 1) * n_classes]
-        peak = peaks[r]
-        coefficient_sum = 0.0
-        gap_sum = 0.0
-        for c in range(n_classes):
-            a = _target_coefficient(class_weights[c], t[c], keep, smoothing_share)
-            coefficient_sum += a
-            gap_sum += a * (peak - row[c])
-        if gap_sum != gap_sum:  # a NaN, or 0 * inf: again with _term (the test per class in the loop cost 1.1x)
-            gap_sum = 0.0
-            for c in range(n_classes):
-                gap_sum += _term(_target_coefficient(class_weights[c], t[c], keep, smoothing_share), peak - row[c])
+        coefficient_sum, gap_sum = _target_row(logits[r * n_classes:(r + 1) * n_classes],
+                                               targets[r * n_classes:(r + 1) * n_classes], class_weights, peaks[r],
+                                               keep, smoothing_share)
         loss = coefficient_sum * log_sums[r] + gap_sum
         w = _ONE if row_weights.size == 0 else row_weights[(start + r) // inner]
-        if grad.size > 0:
-            exps = work[r * n_classes:(r + 1) * n_classes]
-            row_scale = scale * w
-            # In the element dtype: with a float64 factor, float32 loops converted every element (1.2x).
-            factor = y_pred.dtype.type(row_scale * coefficient_sum / sums[r])
-            for c in range(n_classes):
-                exps[c] = factor * exps[c] - row_scale * _target_coefficient(class_weights[c], t[c], keep,
-                                                                             smoothing_share)
+        if row_losses.size > 0:
+            row_losses[start + r] = w * loss
+        total += w * loss
+    return total
+
+
+def _target_logits_and_gradient(y_pred, labels, target, class_weights, params, row_weights, inner, n_classes,
+                                scale, row_losses, grad, start, stop):
+    """:func:`_target_logits` with the gradient grad = scale * s * (A softmax(z) - a), s the row weight. After
+    :func:`_gradient_exps`, per row one loop sums A and the gaps, one writes the gradient."""
+    eps, smoothing, ignore_index, scale = _options(y_pred, params, scale)
+    logits, work, peaks, sums, log_sums = _gradient_exps(y_pred, n_classes, grad, start, stop)
+    targets = target[start * n_classes:stop * n_classes]
+    keep = _ONE - smoothing
+    smoothing_share = smoothing / y_pred.dtype.type(n_classes)  # float32 / int64 would be float64
+    total = 0.0
+    for r in range(stop - start):
+        t = targets[r * n_classes:(r + 1) * n_classes]
+        coefficient_sum, gap_sum = _target_row(logits[r * n_classes:(r + 1) * n_classes], t, class_weights,
+                                               peaks[r], keep, smoothing_share)
+        loss = coefficient_sum * log_sums[r] + gap_sum
+        w = _ONE if row_weights.size == 0 else row_weights[(start + r) // inner]
+        exps = work[r * n_classes:(r + 1) * n_classes]
+        row_scale = scale * w
+        # In the element dtype: with a float64 factor, float32 loops converted every element (1.2x).
+        factor = y_pred.dtype.type(row_scale * coefficient_sum / sums[r])
+        for c in range(n_classes):
+            exps[c] = factor * exps[c] - row_scale * _target_coefficient(class_weights[c], t[c], keep,
+                                                                         smoothing_share)
         if row_losses.size > 0:
             row_losses[start + r] = w * loss
         total += w * loss
@@ -386,25 +433,28 @@ def _probabilities(y_pred, labels, target, class_weights, params, row_weights, i
 
 #: The blocks by kind of input, each the float64 sum of row_weight * l_n over rows [start, stop) in the signature of
 #: the shared row driver's blocks (:func:`.rows.block_signature`), compiled on its first use: class indices with
-#: logits (the value alone, or with the gradient), class probabilities with logits, or probabilities (either
-#: target). :func:`block_kind` names the one a call needs.
+#: logits (plain, or with class weights or label smoothing) or class probabilities with logits, each for the value
+#: alone and with the gradient, or probabilities (either target). :func:`block_kind` names the one a call needs.
 BLOCKS = {"labelled logits": _labelled_logits, "labelled logits and gradient": _labelled_logits_and_gradient,
-          "target logits": _target_logits, "probabilities": _probabilities}
+          "general labelled logits": _general_labelled_logits,
+          "general labelled logits and gradient": _general_labelled_logits_and_gradient,
+          "target logits": _target_logits, "target logits and gradient": _target_logits_and_gradient,
+          "probabilities": _probabilities}
 
 
-def block_kind(from_logits, has_labels, gradient):
-    """The key of :data:`BLOCKS` for a call; ``gradient``: the call writes one."""
+def block_kind(from_logits, has_labels, general, gradient):
+    """The key of :data:`BLOCKS` for a call; ``general``: with class weights or label smoothing; ``gradient``: the
+    call writes one."""
     if not from_logits:
         return "probabilities"
-    if has_labels:
-        return "labelled logits and gradient" if gradient else "labelled logits"
-    return "target logits"
+    kind = ("general labelled logits" if general else "labelled logits") if has_labels else "target logits"
+    return kind + " and gradient" if gradient else kind
 
 
 def block_class_weights(kind, class_weights, n_classes):
     """``class_weights``, or ones (empty means "no class weights") for the blocks that read a weight per class:
     those of target logits and of probabilities."""
-    if class_weights.size == 0 and kind in ("target logits", "probabilities"):
+    if class_weights.size == 0 and kind.startswith(("target logits", "probabilities")):
         return np.ones(n_classes, class_weights.dtype)
     return class_weights
 
