@@ -110,50 +110,63 @@ def _target_logit_terms(row, exps, target_row, alpha, k, peak, others, log_total
 
 
 @njit(**CALLEE)
-def _row_logits(y_pred, labels, target, eps, alpha, gamma, n_classes, r, scale, grad, exps, terms, slopes):
-    """Loss of row r from logits; writes its gradient times ``scale`` when grad is non-empty.
-
-    exps, terms and slopes are scratch arrays of n_classes elements.
-    """
-    first = r * n_classes
-    row = y_pred[first:first + n_classes]
-    peak = largest(row)  # vectorised, as the exps below: libm's exp per class and a max chain took ~10 ns a class
+def _row_exps(row, exps):
+    """(max z, k, o, log1p(o), 1 / (1 + o)) of a row of logits z, with k its first class at the maximum and
+    o = sum_{c != k} exp(z_c - z_k) (summed in float64, the results in the element dtype); exp(z_c - max) into
+    ``exps``. The maximum and the exps vectorised: libm's exp per class and a max chain took ~10 ns a class."""
+    n_classes = row.size
+    peak = largest(row)
     k = n_classes  # the first class at the peak, by a minimum that vectorises (a loop with a break does not)
     for c in range(n_classes):
-        k = min(k, c if row[c] == peak else n_classes)
+        candidate = c if row[c] == peak else n_classes
+        k = candidate if candidate < k else k
     k = 0 if k == n_classes else k  # no class at a NaN peak: then the whole row is NaN
     # No loop both sums and stores (see softmax.py): store, then sum.
     for c in range(n_classes):
         exps[c] = exp_nonpositive(row[c] - peak)
-    others_sum = _sum_but(exps, k)  # float64
-    cast = y_pred.dtype.type  # row values back to the element dtype
-    others = cast(others_sum)
-    log_total = cast(math.log1p(others_sum))
-    inv_total = cast(1.0 / (1.0 + others_sum))
-    if labels.size > 0:  # one class: b_c = 0 except b_y
-        label = labels[r]
-        a = _ONE if alpha.size == 0 else alpha[label]
-        f, g, m = _logit_terms(y_pred[first + label] - peak, exps[label], label == k, others, log_total, inv_total,
-                               gamma)
-        if grad.size > 0:
-            slope = scale * a * g
-            for c in range(n_classes):
-                grad[first + c] = slope * exps[c] * inv_total
-            grad[first + label] = -slope * m
-        return a * f
-    target_row = target[first:first + n_classes]
-    _target_logit_terms(row, exps, target_row, alpha, k, peak, others, log_total, inv_total, gamma, terms, slopes)
+    others = _sum_but(exps, k)
+    cast = row.dtype.type  # row values back to the element dtype
+    return peak, k, cast(others), cast(math.log1p(others)), cast(1.0 / (1.0 + others))
+
+
+@njit(**CALLEE)
+def _row_labelled_logits(y_pred, labels, target, eps, alpha, gamma, n_classes, r, scale, grad, exps, terms, slopes):
+    """Loss of row r from logits and a class index y; writes its gradient times ``scale`` when grad is non-empty.
+    Only b_y is non-zero: the gradient is b_y p_c, and -b_y m_y at c = y. ``exps`` is a scratch row."""
+    first = r * n_classes
+    peak, k, others, log_total, inv_total = _row_exps(y_pred[first:first + n_classes], exps)
+    label = labels[r]
+    a = _ONE if alpha.size == 0 else alpha[label]
+    f, g, m = _logit_terms(y_pred[first + label] - peak, exps[label], label == k, others, log_total, inv_total,
+                           gamma)
+    if grad.size > 0:
+        slope = scale * a * g
+        for c in range(n_classes):
+            grad[first + c] = slope * exps[c] * inv_total
+        grad[first + label] = -slope * m
+    return a * f
+
+
+@njit(**CALLEE)
+def _row_target_logits(y_pred, labels, target, eps, alpha, gamma, n_classes, r, scale, grad, exps, terms, slopes):
+    """Loss of row r from logits and class probabilities; writes its gradient times ``scale`` when grad is
+    non-empty. exps, terms and slopes are scratch rows."""
+    first = r * n_classes
+    row = y_pred[first:first + n_classes]
+    peak, k, others, log_total, inv_total = _row_exps(row, exps)
+    _target_logit_terms(row, exps, target[first:first + n_classes], alpha, k, peak, others, log_total, inv_total,
+                        gamma, terms, slopes)
     loss = 0.0
     for c in range(n_classes):
         loss += terms[c]
     if grad.size > 0:
         slope_others = _sum_but(slopes, k)  # sum_{c != k} b_c
-        slope_total = scale * cast(slope_others + slopes[k])
+        slope_total = scale * y_pred.dtype.type(slope_others + slopes[k])
         for c in range(n_classes):
             grad[first + c] = slope_total * exps[c] * inv_total - scale * slopes[c]
         p_k = inv_total
         m_k = others * inv_total
-        grad[first + k] = scale * (cast(slope_others) * p_k - slopes[k] * m_k)
+        grad[first + k] = scale * (y_pred.dtype.type(slope_others) * p_k - slopes[k] * m_k)
     return loss
 
 
@@ -247,12 +260,11 @@ def _block(kind, row):
 #: A block per kind of input, compiled on its first use, run by the shared row driver.
 softmax_focal = RowKernel("softmax_focal", {
     kind: _block(kind, row)
-    for kind, row in (("logits", _row_logits), ("labelled probabilities", _row_labelled_probabilities),
+    for kind, row in (("labelled logits", _row_labelled_logits), ("target logits", _row_target_logits),
+                      ("labelled probabilities", _row_labelled_probabilities),
                       ("target probabilities", _row_target_probabilities))})
 
 
 def block_kind(from_logits, has_labels):
-    """The kind of block for logits, or for probabilities against class indices or class probabilities."""
-    if from_logits:
-        return "logits"
-    return "labelled probabilities" if has_labels else "target probabilities"
+    """The kind of block for logits or probabilities, against class indices or class probabilities."""
+    return ("labelled " if has_labels else "target ") + ("logits" if from_logits else "probabilities")
