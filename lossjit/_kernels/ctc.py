@@ -47,7 +47,7 @@ import numpy as np
 from numba import njit, prange, types
 
 from .._config import CALLEE, INLINE
-from .typed import INT64, array, bind, per_dtype
+from .typed import INT64, array, per_dtype
 from .vector_math import exp_nonpositive, largest, log_nonnegative, log_positive
 
 _NEG_INF = -np.inf
@@ -297,18 +297,18 @@ def _clear_padding(n_samples, n_classes, n_steps_max, n_steps, n, grad):
 
 @njit(**INLINE)
 def _loss_and_gradient(log_likelihood, posterior, extended, exps, sums, n_samples, n_classes, n_states, n_steps, n,
-                       from_logits, zero_infinity, scale, gradient, grad):
-    """loss_n = -log p(l | x), and with ``gradient`` sample n's gradient times ``scale`` from the posterior (for an
-    infinite loss: NaN, or 0 with ``zero_infinity``)."""
+                       from_logits, zero_infinity, scale, grad):
+    """loss_n = -log p(l | x), and sample n's gradient times ``scale`` from the posterior when grad is non-empty
+    (for an infinite loss: NaN, or 0 with ``zero_infinity``)."""
     loss = -log_likelihood
     if loss == np.inf:
-        if gradient:
+        if grad.size > 0:
             fill = 0.0 if zero_infinity else np.nan
             for t in range(n_steps):
                 for k in range(n_classes):
                     grad[(t * n_samples + n) * n_classes + k] = fill
         return 0.0 if zero_infinity else loss
-    if not gradient:
+    if grad.size == 0:
         return loss
     occupation = np.empty(n_classes)
     for t in range(n_steps):
@@ -328,29 +328,21 @@ def _loss_and_gradient(log_likelihood, posterior, extended, exps, sums, n_sample
     return loss
 
 
-#: Bound per scaled block by :func:`_scaled_block`, as constants: Numba then compiles only the branches of the
-#: block's kind of input and whether it writes a gradient (a cold ``lj.ctc`` took 4.8 s with one block for all four
-#: kinds, 3.6 s with a block each). The helpers it calls are compiled once, for every block.
-FROM_LOGITS = False
-GRADIENT = False
-
-
 def _scaled_sample(y_pred, n_samples, n_classes, n_steps_max, labels, start, length, n_steps, n, blank, from_logits,
                    zero_infinity, scale, grad):
-    """loss_n in float64 by the scaled recursions, from logits if ``FROM_LOGITS`` (the argument ``from_logits`` is
-    the same), writing sample n's gradient times ``scale`` if ``GRADIENT``; NaN, and no gradient yet, where they
-    cannot be used (an emission or a scale out of float64's normal range): the kernel then runs
-    :func:`_log_space_sample` on that sample. The log-space code is a block of its own, compiled when an input
-    first needs it."""
+    """loss_n in float64 by the scaled recursions, writing sample n's gradient times ``scale`` when grad is
+    non-empty; NaN, and no gradient yet, where they cannot be used (an emission or a scale out of float64's
+    normal range): the kernel then runs :func:`_log_space_sample` on that sample. The log-space code is a block of
+    its own, compiled when an input first needs it."""
     _clear_padding(n_samples, n_classes, n_steps_max, n_steps, n, grad)
     if n_steps == 0:  # only the empty target has an (empty) alignment
         return 0.0 if length == 0 or zero_infinity else np.inf
     n_states = 2 * length + 1
-    log_probs, top, exps, sums = _log_probabilities(y_pred, n_samples, n_classes, n, n_steps, FROM_LOGITS)
+    log_probs, top, exps, sums = _log_probabilities(y_pred, n_samples, n_classes, n, n_steps, from_logits)
     extended, skip = _states(labels, start, length, blank)
     emissions = np.empty((n_steps, n_states))  # exp(lp_t(l'_s) - top_t)
     underflows = 0  # emissions that exp turns into 0 or a subnormal number (not those of -inf scores)
-    if FROM_LOGITS:  # the softmax numerators are the emissions: gathered, not computed again
+    if from_logits:  # the softmax numerators are the emissions: gathered, not computed again
         for t in range(n_steps):
             log_prob = log_probs[t]
             row_exps = exps[t]
@@ -372,11 +364,11 @@ def _scaled_sample(y_pred, n_samples, n_classes, n_steps_max, labels, start, len
             flat_emissions[i] = exp_nonpositive(shifted)
     if underflows > 0:
         return np.nan
-    log_likelihood, posterior = _scaled_posteriors(emissions, top, skip, n_states, GRADIENT)
+    log_likelihood, posterior = _scaled_posteriors(emissions, top, skip, n_states, grad.size > 0)
     if log_likelihood != log_likelihood:
         return np.nan
     return _loss_and_gradient(log_likelihood, posterior, extended, exps, sums, n_samples, n_classes, n_states, n_steps,
-                              n, FROM_LOGITS, zero_infinity, scale, GRADIENT, grad)
+                              n, from_logits, zero_infinity, scale, grad)
 
 
 def _log_space_sample(y_pred, n_samples, n_classes, n_steps_max, labels, start, length, n_steps, n, blank,
@@ -391,24 +383,11 @@ def _log_space_sample(y_pred, n_samples, n_classes, n_steps_max, labels, start, 
     extended = _states(labels, start, length, blank)[0]
     log_likelihood, posterior = _log_space_posteriors(log_probs, labels, start, n_states, blank, grad.size > 0)
     return _loss_and_gradient(log_likelihood, posterior, extended, exps, sums, n_samples, n_classes, n_states, n_steps,
-                              n, from_logits, zero_infinity, scale, grad.size > 0, grad)
+                              n, from_logits, zero_infinity, scale, grad)
 
 
-def scaled_kind(from_logits, gradient):
-    """The key of :data:`BLOCKS` of the scaled block for logits or log-probabilities, with or without a gradient."""
-    return "scaled " + ("logits" if from_logits else "log-probabilities") + (" and gradient" if gradient else "")
-
-
-def _scaled_block(from_logits, gradient):
-    name = "_" + scaled_kind(from_logits, gradient).replace(" ", "_").replace("-", "_")
-    return bind(_scaled_sample, name, FROM_LOGITS=from_logits, GRADIENT=gradient)
-
-
-#: The blocks: a sample by the scaled recursions (NaN where they cannot be used), one per kind of input and with or
-#: without a gradient (:func:`scaled_kind`), and by the log-space ones.
-BLOCKS = {**{scaled_kind(from_logits, gradient): _scaled_block(from_logits, gradient)
-             for from_logits in (False, True) for gradient in (False, True)},
-          "log space": _log_space_sample}
+#: The blocks: a sample by the scaled recursions (NaN where they cannot be used), and by the log-space ones.
+BLOCKS = {"scaled": _scaled_sample, "log space": _log_space_sample}
 
 
 #: Bound per dtype by ``per_dtype(blocks=...)``: calls the compiled block at an address (:mod:`.calls`).
