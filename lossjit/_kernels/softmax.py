@@ -25,6 +25,7 @@ from numba import njit
 
 from .._config import CALLEE, INLINE
 from .rows import RowKernel
+from .typed import bind
 from .vector_math import clip_probability, exp_nonpositive, exp_summand, largest, log_positive
 
 _ONE = np.float32(1.0)
@@ -50,36 +51,49 @@ def _long_row_exps(logits, n_classes, work, peaks, sums):
         sums[r] = total_exp
 
 
-@njit(**CALLEE)
-def _short_row_exps(logits, n_classes, work, peaks, sums):
+#: Bound per copy of :func:`_short_rows`: the exp it applies.
+exp = None
+
+
+def _short_rows(logits, n_classes, work, peaks, sums):
     """Rows too short for a vector loop of their own: each shifted by its maximum into ``work``,
     then one long ``exp`` loop over the whole block (vectorised even at 10 classes), then the sums."""
     for r in range(peaks.size):
-        peak = largest(logits[r * n_classes:(r + 1) * n_classes])
+        row = logits[r * n_classes:(r + 1) * n_classes]
+        shifted = work[r * n_classes:(r + 1) * n_classes]
+        peak = largest(row)
         peaks[r] = peak
-        for c in range(r * n_classes, (r + 1) * n_classes):
-            work[c] = logits[c] - peak
+        for c in range(n_classes):
+            shifted[c] = row[c] - peak
     for i in range(work.size):
-        work[i] = exp_nonpositive(work[i])
+        work[i] = exp(work[i])
     for r in range(peaks.size):
+        exps = work[r * n_classes:(r + 1) * n_classes]
         total_exp = 0.0
-        for c in range(r * n_classes, (r + 1) * n_classes):
-            total_exp += work[c]
+        for c in range(n_classes):
+            total_exp += exps[c]
         sums[r] = total_exp
 
 
-@njit(**INLINE)
-def _gradient_exps(y_pred, n_classes, grad, start, stop):
-    """For logit rows [start, stop) with a gradient: (their logits, ``exp(z - max)`` per element in the rows' part
+#: :func:`_short_rows` with the exps kept (for a gradient), and only summed (the value alone: ``exp_summand`` ran
+#: 1.05-1.1x as fast); two functions, so that a cold call compiles the one exp it uses.
+_short_row_exps = njit(**CALLEE)(bind(_short_rows, "_short_row_exps", exp=exp_nonpositive))
+_short_row_exp_sums = njit(**CALLEE)(bind(_short_rows, "_short_row_exp_sums", exp=exp_summand))
+
+
+@njit(**CALLEE)
+def _shifted_exps(y_pred, n_classes, grad, start, stop):
+    """For logit rows [start, stop) and a gradient: (their logits, ``exp(z - max)`` per element in the rows' part
     of ``grad``, the row maxima, the row sums of the exps (float64) and their logs).
 
     By :func:`_long_row_exps` for long rows (one pass less over ``grad``: 1.2-1.4x at 1,000-32,000 classes) and
     :func:`_short_row_exps` otherwise (two functions: with both loops in one, rows of 10 classes ran at 0.8-0.9x).
     """
+    n_rows = stop - start
     logits = y_pred[start * n_classes:stop * n_classes]
     work = grad[start * n_classes:stop * n_classes]
-    peaks = np.empty(stop - start, y_pred.dtype)
-    sums = np.empty(stop - start)
+    peaks = np.empty(n_rows, y_pred.dtype)
+    sums = np.empty(n_rows)
     if n_classes >= _LONG_ROW:
         _long_row_exps(logits, n_classes, work, peaks, sums)
     else:
@@ -89,28 +103,13 @@ def _gradient_exps(y_pred, n_classes, grad, start, stop):
 
 @njit(**INLINE)
 def _summed_exps(y_pred, n_classes, start, stop):
-    """For logit rows [start, stop) and the value alone: (their logits, the row maxima, the logs of the row sums of
-    ``exp(z - max)``). The shifted rows go into a block buffer, then one long ``exp_summand`` loop (vectorised even
-    at 10 classes; 1.05-1.1x ``exp_nonpositive``, whose results need not be stored exactly), then the sums.
-    The loops written out: as calls of inlined helpers they took ~0.25 s more to compile."""
+    """:func:`_shifted_exps` for the value alone: (logits, row maxima, logs of the row sums), the exps in a
+    block buffer, only summed."""
     logits = y_pred[start * n_classes:stop * n_classes]
-    n_rows = stop - start
-    peaks = np.empty(n_rows, y_pred.dtype)
-    work = np.empty(logits.size, y_pred.dtype)
-    for r in range(n_rows):
-        peak = largest(logits[r * n_classes:(r + 1) * n_classes])
-        peaks[r] = peak
-        for c in range(r * n_classes, (r + 1) * n_classes):
-            work[c] = logits[c] - peak
-    for i in range(work.size):
-        work[i] = exp_summand(work[i])
-    log_sums = np.empty(n_rows)
-    for r in range(n_rows):
-        total_exp = 0.0
-        for c in range(r * n_classes, (r + 1) * n_classes):
-            total_exp += work[c]
-        log_sums[r] = log_positive(total_exp)
-    return logits, peaks, log_sums
+    peaks = np.empty(stop - start, y_pred.dtype)
+    sums = np.empty(stop - start)
+    _short_row_exp_sums(logits, n_classes, np.empty(logits.size, y_pred.dtype), peaks, sums)
+    return logits, peaks, _logs(sums)
 
 
 @njit(**INLINE)
@@ -189,10 +188,10 @@ def _labelled_logits(y_pred, labels, target, class_weights, params, row_weights,
 def _labelled_logits_and_gradient(y_pred, labels, target, class_weights, params, row_weights, inner, n_classes, scale,
                                   row_losses, grad, start, stop):
     """:func:`_labelled_logits` with the gradient grad = scale * s * (softmax(z) - [c = y]), s the row weight. After
-    :func:`_gradient_exps`, per row the loss and the gradient. Each loop either stores or sums, never both (so each
+    :func:`_shifted_exps`, per row the loss and the gradient. Each loop either stores or sums, never both (so each
     has one summation order)."""
     ignore_index, scale = params[2], y_pred.dtype.type(scale)
-    logits, work, peaks, sums, log_sums = _gradient_exps(y_pred, n_classes, grad, start, stop)
+    logits, work, peaks, sums, log_sums = _shifted_exps(y_pred, n_classes, grad, start, stop)
     total = 0.0
     for r in range(stop - start):
         exps = work[r * n_classes:(r + 1) * n_classes]
@@ -252,7 +251,7 @@ def _general_labelled_logits_and_gradient(y_pred, labels, target, class_weights,
     """:func:`_general_labelled_logits` with the gradient grad = scale * s * (A softmax(z) - a), s the row weight,
     as in :func:`_labelled_logits_and_gradient`."""
     eps, smoothing, ignore_index, scale = _options(y_pred, params, scale)
-    logits, work, peaks, sums, log_sums = _gradient_exps(y_pred, n_classes, grad, start, stop)
+    logits, work, peaks, sums, log_sums = _shifted_exps(y_pred, n_classes, grad, start, stop)
     weighted, keep, smoothing_share, weight_total = _label_coefficients(y_pred, class_weights, smoothing, n_classes)
     total = 0.0
     for r in range(stop - start):
@@ -343,9 +342,9 @@ def _target_logits(y_pred, labels, target, class_weights, params, row_weights, i
 def _target_logits_and_gradient(y_pred, labels, target, class_weights, params, row_weights, inner, n_classes,
                                 scale, row_losses, grad, start, stop):
     """:func:`_target_logits` with the gradient grad = scale * s * (A softmax(z) - a), s the row weight. After
-    :func:`_gradient_exps`, per row one loop sums A and the gaps, one writes the gradient."""
+    :func:`_shifted_exps`, per row one loop sums A and the gaps, one writes the gradient."""
     eps, smoothing, ignore_index, scale = _options(y_pred, params, scale)
-    logits, work, peaks, sums, log_sums = _gradient_exps(y_pred, n_classes, grad, start, stop)
+    logits, work, peaks, sums, log_sums = _shifted_exps(y_pred, n_classes, grad, start, stop)
     targets = target[start * n_classes:stop * n_classes]
     keep = _ONE - smoothing
     smoothing_share = smoothing / y_pred.dtype.type(n_classes)  # float32 / int64 would be float64
