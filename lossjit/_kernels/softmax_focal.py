@@ -109,7 +109,7 @@ def _target_logit_terms(row, exps, target_row, alpha, k, peak, others, log_total
         slopes[k] = a * g
 
 
-@njit(**CALLEE)
+@njit(**INLINE)
 def _row_exps(row, exps):
     """(max z, k, o, log1p(o), 1 / (1 + o)) of a row of logits z, with k its first class at the maximum and
     o = sum_{c != k} exp(z_c - z_k) (summed in float64, the results in the element dtype); exp(z_c - max) into
@@ -118,8 +118,7 @@ def _row_exps(row, exps):
     peak = largest(row)
     k = n_classes  # the first class at the peak, by a minimum that vectorises (a loop with a break does not)
     for c in range(n_classes):
-        candidate = c if row[c] == peak else n_classes
-        k = candidate if candidate < k else k
+        k = min(k, c if row[c] == peak else n_classes)
     k = 0 if k == n_classes else k  # no class at a NaN peak: then the whole row is NaN
     # No loop both sums and stores (see softmax.py): store, then sum.
     for c in range(n_classes):
