@@ -324,8 +324,9 @@ def test_non_contiguous_read_only_and_memory_mapped_inputs(name, rng, tmp_path):
         assert again == value
         for grad, again_grad in zip(grads, again_grads):
             assert_array_equal(again_grad, grad)
-    runner = embedding_loss[np.float64]
-    assert all(len(dispatcher.signatures) == 1 for dispatcher in runner.compiled_functions)  # no second compile
+    if not numba.config.DISABLE_JIT:  # without the JIT (the coverage run) the kernels are Python functions
+        runner = embedding_loss[np.float64]
+        assert all(len(dispatcher.signatures) == 1 for dispatcher in runner.compiled_functions)  # no second compile
 
 
 @pytest.mark.parametrize("name", LOSSES)
