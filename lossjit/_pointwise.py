@@ -138,9 +138,11 @@ class PointwiseJob:
 
     def _run(self, mode, scale, out):
         # Compiled (or loaded from the cache) on the first run in this dtype, after every input check:
-        # the arguments have exactly the kernel's types (flat C-contiguous arrays of the compute dtype).
+        # the arguments have the kernel's types (flat C-contiguous arrays of the compute dtype), but for
+        # ``scale``, a Python float that the compiled code's entry rounds to the dtype as NumPy would (a NumPy
+        # float32 scalar took 0.3 us longer to pass: 3.1 -> 2.8 us for a 1,000-element float32 lj.mse).
         total = self.kernel[self.dtype](mode, self.y_true, self.y_pred, self.weights, self.inner, self.params,
-                                        self.dtype.type(scale), out)
+                                        scale, out)
         after_kernel(self.y_pred.size)
         return total
 

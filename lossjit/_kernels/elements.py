@@ -14,6 +14,7 @@ select rather than branch where they can (``a if c else b``), for the same reaso
 ``p`` gives NaN in every output (``d * _ZERO`` keeps a NaN where a constant would drop it).
 """
 
+import numba
 import numpy as np
 from numba import njit
 
@@ -26,6 +27,8 @@ _HALF = np.float32(0.5)
 _ONE = np.float32(1.0)
 _TWO = np.float32(2.0)
 _FOUR = np.float32(4.0)
+if numba.config.DISABLE_JIT:  # a Python float takes the other operand's dtype, as Numba's float32 constant does
+    _ZERO, _HALF, _ONE, _TWO, _FOUR = 0.0, 0.5, 1.0, 2.0, 4.0
 
 
 def mse(y, p):
