@@ -6,29 +6,23 @@ returns ``(l, dl/dp, d2l/dp2)``: the loss and its first two derivatives with res
 a user's function. Each is plain Python that Numba compiles, so it also runs uncompiled
 (``NUMBA_DISABLE_JIT=1``).
 
-Written for speed in float32 as in float64: constants are ``np.float32`` (float64 arithmetic
-promotes them losslessly, float32 arithmetic stays float32), parameters come in the compute dtype,
+Written for speed in float32 as in float64: constants are ``np.float32`` (:func:`.typed.constant`: float64
+arithmetic promotes them losslessly, float32 arithmetic stays float32), parameters come in the compute dtype,
 exp and log are :mod:`.vector_math`'s and the helpers below are inlined by Numba
 (``inline="always"``: left to LLVM, the larger ones stay calls), so loops of these functions vectorise. Comparisons
 select rather than branch where they can (``a if c else b``), for the same reason. NaN in ``y`` or
 ``p`` gives NaN in every output (``d * _ZERO`` keeps a NaN where a constant would drop it).
 """
 
-import numba
 import numpy as np
 from numba import njit
 
 from .._config import EPSILON, INLINE
+from .typed import constant
 from .vector_math import (clip_probability, exp_any, exp_nonpositive, log1p_unit, log_nonnegative, log_one_minus,
                           log_positive, sinh_small)
 
-_ZERO = np.float32(0.0)
-_HALF = np.float32(0.5)
-_ONE = np.float32(1.0)
-_TWO = np.float32(2.0)
-_FOUR = np.float32(4.0)
-if numba.config.DISABLE_JIT:  # a Python float takes the other operand's dtype, as Numba's float32 constant does
-    _ZERO, _HALF, _ONE, _TWO, _FOUR = 0.0, 0.5, 1.0, 2.0, 4.0
+_ZERO, _HALF, _ONE, _TWO, _FOUR = (constant(value) for value in (0.0, 0.5, 1.0, 2.0, 4.0))
 
 
 def mse(y, p):

@@ -35,22 +35,15 @@ dtype; sums over classes and rows are float64, over fixed blocks of rows added i
 order, so the result does not depend on the number of threads.
 """
 
-import numba
 import numpy as np
 from numba import njit
 
 from .._config import CALLEE, INLINE
 from .rows import RowKernel
+from .typed import constant
 from .vector_math import from_order_key, order_key
 
-_ZERO = np.float32(0.0)
-_ONE = np.float32(1.0)
-_TWO = np.float32(2.0)
-_MINUS_INFINITY = np.float32(-np.inf)
-if numba.config.DISABLE_JIT:
-    # Pure Python: Python floats are "weak" in NumPy and take the other operand's dtype,
-    # as Numba's float32 constants do when compiled (see pointwise.py).
-    _ZERO, _ONE, _TWO, _MINUS_INFINITY = 0.0, 1.0, 2.0, -np.inf
+_ZERO, _ONE, _TWO, _MINUS_INFINITY = (constant(value) for value in (0.0, 1.0, 2.0, -np.inf))
 
 
 @njit(**CALLEE)

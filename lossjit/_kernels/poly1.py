@@ -27,20 +27,15 @@ means ones, empty ``row_losses``/``grad`` mean "do not write". Element maths is 
 
 import math
 
-import numba
 import numpy as np
 from numba import njit
 
 from .._config import CALLEE, INLINE
 from .rows import RowKernel, row_block
+from .typed import constant
 from .vector_math import exp_nonpositive, largest
 
-_ZERO = np.float32(0.0)
-_ONE = np.float32(1.0)
-if numba.config.DISABLE_JIT:
-    # Pure Python: Python floats are "weak" in NumPy and take the other operand's dtype,
-    # as Numba's float32 constants do when compiled.
-    _ZERO, _ONE = 0.0, 1.0
+_ZERO, _ONE = constant(0.0), constant(1.0)
 
 
 @njit(**CALLEE)

@@ -23,7 +23,7 @@ from numba import prange, types
 
 from .._config import BLOCK_SIZE, CALLEE
 from .pointwise import fingerprint
-from .typed import INT64, BlockRunner, PerDtype, array, bind
+from .typed import INT64, BlockRunner, PerDtype, array, bind, constant
 
 #: Bound per dtype by :class:`RowKernel`: calls the compiled block at an address.
 call_block = None
@@ -31,9 +31,7 @@ call_block = None
 row_loss = None
 SCRATCH_ROWS = 1
 
-_ONE = np.float32(1.0)
-if numba.config.DISABLE_JIT:
-    _ONE = 1.0  # a Python float takes the other operand's dtype, as Numba's float32 constant does when compiled
+_ONE = constant(1.0)
 
 
 def signature(dtype):

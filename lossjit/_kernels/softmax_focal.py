@@ -31,21 +31,14 @@ Arrays are flat and C-contiguous: ``y_pred`` and ``target`` hold
 
 import math
 
-import numba
-import numpy as np
 from numba import njit
 
 from .._config import CALLEE, INLINE
 from .rows import RowKernel, row_block
-from .typed import bind
+from .typed import bind, constant
 from .vector_math import clip_probability, exp_nonpositive, largest, log_positive
 
-_ZERO = np.float32(0.0)
-_ONE = np.float32(1.0)
-if numba.config.DISABLE_JIT:
-    # Pure Python: Python floats are "weak" in NumPy and take the other operand's dtype,
-    # as Numba's float32 constants do when compiled (see pointwise.py).
-    _ZERO, _ONE = 0.0, 1.0
+_ZERO, _ONE = constant(0.0), constant(1.0)
 
 
 @njit(**CALLEE)

@@ -33,6 +33,13 @@ def scalar(dtype):
     return numba.from_dtype(np.dtype(dtype))
 
 
+def constant(value):
+    """A number in element maths: ``np.float32`` when compiled, which float64 arithmetic promotes losslessly and
+    float32 arithmetic keeps in float32; without the JIT (``NUMBA_DISABLE_JIT=1``) a Python float, which NumPy gives
+    the other operand's dtype in the same way (a NumPy float32 would round float64 maths to float32)."""
+    return float(value) if numba.config.DISABLE_JIT else np.float32(value)
+
+
 def array(dtype, ndim=1, *, writeable=False):
     """A C-contiguous array type: read-only unless the kernel writes into it."""
     return types.Array(scalar(dtype), ndim, "C", readonly=not writeable)
