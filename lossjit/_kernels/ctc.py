@@ -39,6 +39,10 @@ probability 0: loss ``inf`` and a NaN gradient, or 0 and a zero gradient with
 holds every target one after the other, sample n's from ``label_starts[n]``.
 Each sample is computed serially in float64 and writes only its own slices,
 so results do not depend on the number of threads.
+
+Every work array is made by ``np.empty`` with its dtype given, in three forms (1-D float64, 2-D float64,
+1-D int64), and filled by loops: each other way (``np.zeros``, ``np.full``, a default dtype, a bool array)
+compiles an allocation function of its own, ~0.1 s of a cold call each.
 """
 
 import math
@@ -48,7 +52,7 @@ from numba import njit, prange, types
 
 from .._config import CALLEE, INLINE
 from .typed import INT64, array, per_dtype
-from .vector_math import exp_nonpositive, largest, log_nonnegative, log_positive
+from .vector_math import exp_nonpositive, largest, log_positive
 
 _NEG_INF = -np.inf
 _SMALLEST_NORMAL = float(np.finfo(np.float64).tiny)  # below it a float64 loses digits (subnormal) or is 0
@@ -83,8 +87,8 @@ def _log_probabilities(y_pred, n_samples, n_classes, n, n_steps, from_logits):
     a few classes vectorise badly on their own), then subtract each row's log-sum-exp. The exps serve
     twice more: they are exp(lp_t(k) - top_t), the emissions, and exps_t / sums_t is softmax(z_t).
     """
-    log_probs = np.empty((n_steps, n_classes))
-    top = np.empty(n_steps)
+    log_probs = np.empty((n_steps, n_classes), np.float64)
+    top = np.empty(n_steps, np.float64)
     for t in range(n_steps):
         first = (t * n_samples + n) * n_classes
         row = y_pred[first:first + n_classes]
@@ -98,13 +102,13 @@ def _log_probabilities(y_pred, n_samples, n_classes, n, n_steps, from_logits):
             for k in range(n_classes):
                 out[k] = row[k]
     if not from_logits:
-        return log_probs, top, np.empty((0, 0)), np.empty(0)
-    exps = np.empty((n_steps, n_classes))
+        return log_probs, top, np.empty((0, 0), np.float64), np.empty(0, np.float64)
+    exps = np.empty((n_steps, n_classes), np.float64)
     flat_shifted = log_probs.reshape(-1)
     flat_exps = exps.reshape(-1)
     for i in range(flat_exps.size):
         flat_exps[i] = exp_nonpositive(flat_shifted[i])
-    sums = np.empty(n_steps)
+    sums = np.empty(n_steps, np.float64)
     for t in range(n_steps):
         total = 0.0
         row_exps = exps[t]
@@ -112,7 +116,7 @@ def _log_probabilities(y_pred, n_samples, n_classes, n, n_steps, from_logits):
             total += row_exps[k]
         sums[t] = total
     for t in range(n_steps):  # a loop of its own: vectorised, where libm's log is a call per row
-        top[t] = -log_nonnegative(sums[t])  # the shifted row's maximum is 0; NaN scores give NaN
+        top[t] = -log_positive(sums[t])  # the shifted row's maximum is 0, so sums_t >= 1; NaN scores give NaN
     for t in range(n_steps):
         out = log_probs[t]
         log_total = -top[t]
@@ -128,8 +132,11 @@ def _states(labels, start, length, blank):
     Both carry two padding states at the end (blank, no skip), so the recursions need no bounds tests.
     """
     n_states = 2 * length + 1
-    extended = np.full(n_states + 2, blank, np.int64)
-    skip = np.zeros(n_states + 2, np.bool_)
+    extended = np.empty(n_states + 2, np.int64)
+    skip = np.empty(n_states + 2, np.int64)  # 1 or 0
+    for s in range(n_states + 2):
+        extended[s] = blank
+        skip[s] = 0
     for i in range(length):
         s = 2 * i + 1
         extended[s] = labels[start + i]
@@ -166,13 +173,18 @@ def _scaled_posteriors(emissions, top, skip, n_states, want_posterior):
     later): the caller then runs the log-space recursion. Emissions must be 0 or normal numbers.
     """
     n_steps = emissions.shape[0]
-    failed = (np.nan, np.empty((0, 0)))
-    alpha = np.zeros((n_steps, n_states + 2))  # columns 0 and 1: s - 1 and s - 2 before the first state
+    failed = (np.nan, np.empty((0, 0), np.float64))
+    alpha = np.empty((n_steps, n_states + 2), np.float64)  # columns 0 and 1 hold 0: s - 1 and s - 2 before state 0
+    for t in range(n_steps):
+        alpha[t, 0] = 0.0
+        alpha[t, 1] = 0.0
     current = alpha[0, 2:]
+    for s in range(n_states):
+        current[s] = 0.0
     current[0] = emissions[0, 0]
     if n_states > 1:
         current[1] = emissions[0, 1]
-    scales = np.empty(n_steps)  # each step's mass before renormalising
+    scales = np.empty(n_steps, np.float64)  # each step's mass before renormalising
     for t in range(n_steps):  # indexed, without row slices per step (~15 ns each: 1.3x at (50, 16, 20))
         if t > 0:
             underflows = 0
@@ -195,13 +207,17 @@ def _scaled_posteriors(emissions, top, skip, n_states, want_posterior):
         return failed
     log_likelihood += math.log(end)
     if not want_posterior:
-        return log_likelihood, np.empty((0, 0))
+        return log_likelihood, np.empty((0, 0), np.float64)
 
-    beta = np.zeros((n_steps, n_states))
+    beta = np.empty((n_steps, n_states), np.float64)
+    for s in range(n_states):
+        beta[n_steps - 1, s] = 0.0
     beta[n_steps - 1, n_states - 1] = 1.0
     if n_states > 1:
         beta[n_steps - 1, n_states - 2] = 1.0
-    ahead = np.zeros(n_states + 2)  # beta_{t+1}(s) times its emission; two zero states past the end
+    ahead = np.empty(n_states + 2, np.float64)  # beta_{t+1}(s) times its emission; two zero states past the end
+    ahead[n_states] = 0.0
+    ahead[n_states + 1] = 0.0
     for t in range(n_steps - 2, -1, -1):
         following = beta[t + 1]
         emission = emissions[t + 1]
@@ -231,7 +247,10 @@ def _scaled_posteriors(emissions, top, skip, n_states, want_posterior):
 @njit(**CALLEE)
 def _alpha(log_probs, labels, start, n_states, blank):
     n_steps = log_probs.shape[0]
-    alpha = np.full((n_steps, n_states), _NEG_INF)
+    alpha = np.empty((n_steps, n_states), np.float64)
+    for t in range(n_steps):
+        for s in range(n_states):
+            alpha[t, s] = _NEG_INF
     alpha[0, 0] = log_probs[0, blank]
     if n_states > 1:
         alpha[0, 1] = log_probs[0, labels[start]]
@@ -250,7 +269,10 @@ def _alpha(log_probs, labels, start, n_states, blank):
 @njit(**CALLEE)
 def _beta(log_probs, labels, start, n_states, blank):
     n_steps = log_probs.shape[0]
-    beta = np.full((n_steps, n_states), _NEG_INF)
+    beta = np.empty((n_steps, n_states), np.float64)
+    for t in range(n_steps):
+        for s in range(n_states):
+            beta[t, s] = _NEG_INF
     beta[n_steps - 1, n_states - 1] = 0.0
     if n_states > 1:
         beta[n_steps - 1, n_states - 2] = 0.0
@@ -278,7 +300,7 @@ def _log_space_posteriors(log_probs, labels, start, n_states, blank, want_poster
     if n_states > 1:
         log_likelihood = _log_add_exp(log_likelihood, alpha[n_steps - 1, n_states - 2])
     if not want_posterior or log_likelihood == _NEG_INF:
-        return log_likelihood, np.empty((0, 0))
+        return log_likelihood, np.empty((0, 0), np.float64)
     posterior = _beta(log_probs, labels, start, n_states, blank)
     for t in range(n_steps):
         for s in range(n_states):
@@ -310,9 +332,10 @@ def _loss_and_gradient(log_likelihood, posterior, extended, exps, sums, n_sample
         return 0.0 if zero_infinity else loss
     if grad.size == 0:
         return loss
-    occupation = np.empty(n_classes)
+    occupation = np.empty(n_classes, np.float64)
     for t in range(n_steps):
-        occupation[:] = 0.0
+        for k in range(n_classes):
+            occupation[k] = 0.0
         for s in range(n_states):
             occupation[extended[s]] += posterior[t, s]
         first = (t * n_samples + n) * n_classes
@@ -340,7 +363,7 @@ def _scaled_sample(y_pred, n_samples, n_classes, n_steps_max, labels, start, len
     n_states = 2 * length + 1
     log_probs, top, exps, sums = _log_probabilities(y_pred, n_samples, n_classes, n, n_steps, from_logits)
     extended, skip = _states(labels, start, length, blank)
-    emissions = np.empty((n_steps, n_states))  # exp(lp_t(l'_s) - top_t)
+    emissions = np.empty((n_steps, n_states), np.float64)  # exp(lp_t(l'_s) - top_t)
     underflows = 0  # emissions that exp turns into 0 or a subnormal number (not those of -inf scores)
     if from_logits:  # the softmax numerators are the emissions: gathered, not computed again
         for t in range(n_steps):
