@@ -40,9 +40,8 @@ holds every target one after the other, sample n's from ``label_starts[n]``.
 Each sample is computed serially in float64 and writes only its own slices,
 so results do not depend on the number of threads.
 
-Every work array is made by ``np.empty`` with its dtype given, in three forms (1-D float64, 2-D float64,
-1-D int64), and filled by loops: each other way (``np.zeros``, ``np.full``, a default dtype, a bool array)
-compiles an allocation function of its own, ~0.1 s of a cold call each.
+Every work array is made by ``np.empty`` with its dtype (:data:`.typed.FLOAT64`, ``np.int64``), 1-D or 2-D, and
+filled by loops: each other way to make one compiles an allocation function of its own.
 """
 
 import math
@@ -51,7 +50,7 @@ import numpy as np
 from numba import njit, prange, types
 
 from .._config import CALLEE, INLINE
-from .typed import INT64, array, per_dtype
+from .typed import FLOAT64, INT64, array, per_dtype
 from .vector_math import exp_nonpositive, largest, log_positive
 
 _NEG_INF = -np.inf
@@ -87,8 +86,8 @@ def _log_probabilities(y_pred, n_samples, n_classes, n, n_steps, from_logits):
     a few classes vectorise badly on their own), then subtract each row's log-sum-exp. The exps serve
     twice more: they are exp(lp_t(k) - top_t), the emissions, and exps_t / sums_t is softmax(z_t).
     """
-    log_probs = np.empty((n_steps, n_classes), np.float64)
-    top = np.empty(n_steps, np.float64)
+    log_probs = np.empty((n_steps, n_classes), FLOAT64)
+    top = np.empty(n_steps, FLOAT64)
     for t in range(n_steps):
         first = (t * n_samples + n) * n_classes
         row = y_pred[first:first + n_classes]
@@ -102,13 +101,13 @@ def _log_probabilities(y_pred, n_samples, n_classes, n, n_steps, from_logits):
             for k in range(n_classes):
                 out[k] = row[k]
     if not from_logits:
-        return log_probs, top, np.empty((0, 0), np.float64), np.empty(0, np.float64)
-    exps = np.empty((n_steps, n_classes), np.float64)
+        return log_probs, top, np.empty((0, 0), FLOAT64), np.empty(0, FLOAT64)
+    exps = np.empty((n_steps, n_classes), FLOAT64)
     flat_shifted = log_probs.reshape(-1)
     flat_exps = exps.reshape(-1)
     for i in range(flat_exps.size):
         flat_exps[i] = exp_nonpositive(flat_shifted[i])
-    sums = np.empty(n_steps, np.float64)
+    sums = np.empty(n_steps, FLOAT64)
     for t in range(n_steps):
         total = 0.0
         row_exps = exps[t]
@@ -173,8 +172,8 @@ def _scaled_posteriors(emissions, top, skip, n_states, want_posterior):
     later): the caller then runs the log-space recursion. Emissions must be 0 or normal numbers.
     """
     n_steps = emissions.shape[0]
-    failed = (np.nan, np.empty((0, 0), np.float64))
-    alpha = np.empty((n_steps, n_states + 2), np.float64)  # columns 0 and 1 hold 0: s - 1 and s - 2 before state 0
+    failed = (np.nan, np.empty((0, 0), FLOAT64))
+    alpha = np.empty((n_steps, n_states + 2), FLOAT64)  # columns 0 and 1 hold 0: s - 1 and s - 2 before state 0
     for t in range(n_steps):
         alpha[t, 0] = 0.0
         alpha[t, 1] = 0.0
@@ -184,7 +183,7 @@ def _scaled_posteriors(emissions, top, skip, n_states, want_posterior):
     current[0] = emissions[0, 0]
     if n_states > 1:
         current[1] = emissions[0, 1]
-    scales = np.empty(n_steps, np.float64)  # each step's mass before renormalising
+    scales = np.empty(n_steps, FLOAT64)  # each step's mass before renormalising
     for t in range(n_steps):  # indexed, without row slices per step (~15 ns each: 1.3x at (50, 16, 20))
         if t > 0:
             underflows = 0
@@ -207,15 +206,15 @@ def _scaled_posteriors(emissions, top, skip, n_states, want_posterior):
         return failed
     log_likelihood += math.log(end)
     if not want_posterior:
-        return log_likelihood, np.empty((0, 0), np.float64)
+        return log_likelihood, np.empty((0, 0), FLOAT64)
 
-    beta = np.empty((n_steps, n_states), np.float64)
+    beta = np.empty((n_steps, n_states), FLOAT64)
     for s in range(n_states):
         beta[n_steps - 1, s] = 0.0
     beta[n_steps - 1, n_states - 1] = 1.0
     if n_states > 1:
         beta[n_steps - 1, n_states - 2] = 1.0
-    ahead = np.empty(n_states + 2, np.float64)  # beta_{t+1}(s) times its emission; two zero states past the end
+    ahead = np.empty(n_states + 2, FLOAT64)  # beta_{t+1}(s) times its emission; two zero states past the end
     ahead[n_states] = 0.0
     ahead[n_states + 1] = 0.0
     for t in range(n_steps - 2, -1, -1):
@@ -247,7 +246,7 @@ def _scaled_posteriors(emissions, top, skip, n_states, want_posterior):
 @njit(**CALLEE)
 def _alpha(log_probs, labels, start, n_states, blank):
     n_steps = log_probs.shape[0]
-    alpha = np.empty((n_steps, n_states), np.float64)
+    alpha = np.empty((n_steps, n_states), FLOAT64)
     for t in range(n_steps):
         for s in range(n_states):
             alpha[t, s] = _NEG_INF
@@ -269,7 +268,7 @@ def _alpha(log_probs, labels, start, n_states, blank):
 @njit(**CALLEE)
 def _beta(log_probs, labels, start, n_states, blank):
     n_steps = log_probs.shape[0]
-    beta = np.empty((n_steps, n_states), np.float64)
+    beta = np.empty((n_steps, n_states), FLOAT64)
     for t in range(n_steps):
         for s in range(n_states):
             beta[t, s] = _NEG_INF
@@ -300,7 +299,7 @@ def _log_space_posteriors(log_probs, labels, start, n_states, blank, want_poster
     if n_states > 1:
         log_likelihood = _log_add_exp(log_likelihood, alpha[n_steps - 1, n_states - 2])
     if not want_posterior or log_likelihood == _NEG_INF:
-        return log_likelihood, np.empty((0, 0), np.float64)
+        return log_likelihood, np.empty((0, 0), FLOAT64)
     posterior = _beta(log_probs, labels, start, n_states, blank)
     for t in range(n_steps):
         for s in range(n_states):
@@ -332,7 +331,7 @@ def _loss_and_gradient(log_likelihood, posterior, extended, exps, sums, n_sample
         return 0.0 if zero_infinity else loss
     if grad.size == 0:
         return loss
-    occupation = np.empty(n_classes, np.float64)
+    occupation = np.empty(n_classes, FLOAT64)
     for t in range(n_steps):
         for k in range(n_classes):
             occupation[k] = 0.0
@@ -363,7 +362,7 @@ def _scaled_sample(y_pred, n_samples, n_classes, n_steps_max, labels, start, len
     n_states = 2 * length + 1
     log_probs, top, exps, sums = _log_probabilities(y_pred, n_samples, n_classes, n, n_steps, from_logits)
     extended, skip = _states(labels, start, length, blank)
-    emissions = np.empty((n_steps, n_states), np.float64)  # exp(lp_t(l'_s) - top_t)
+    emissions = np.empty((n_steps, n_states), FLOAT64)  # exp(lp_t(l'_s) - top_t)
     underflows = 0  # emissions that exp turns into 0 or a subnormal number (not those of -inf scores)
     if from_logits:  # the softmax numerators are the emissions: gathered, not computed again
         for t in range(n_steps):

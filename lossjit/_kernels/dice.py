@@ -33,7 +33,7 @@ import numpy as np
 from numba import njit, prange, types
 
 from .._config import CALLEE
-from .typed import INT64, array, per_dtype, scalar
+from .typed import FLOAT64, INT64, array, per_dtype, scalar
 
 PROBABILITIES = 0
 SOFTMAX = 1
@@ -80,7 +80,7 @@ def _backward(labels, target, activation, n_classes, n_spatial, n, constant, slo
     """The gradient of sample n, from the probabilities kept in ``grad``: with respect to p_cs it is
     g_cs = constant_c - slope_c t_cs, then through the softmax or the sigmoid (Dice's and Tversky's alike)."""
     first = n * n_classes * n_spatial
-    g = np.empty(n_classes)
+    g = np.empty(n_classes, FLOAT64)
     for s in range(n_spatial):
         weighted_sum = 0.0
         for c in range(n_classes):
@@ -103,10 +103,12 @@ def _dice_sample(y_pred, labels, target, activation, smooth, alpha, beta, n_clas
     """Dice l_n in float64; writes its gradient times ``scale`` when grad is non-empty. ``alpha`` and
     ``beta`` are the Tversky block's, unused here: both blocks fill the kernel's one block slot."""
     first = n * n_classes * n_spatial
-    intersection = np.zeros(n_classes)
-    pred_sum = np.zeros(n_classes)
-    true_sum = np.zeros(n_classes)
-    p = np.empty(n_classes, dtype=y_pred.dtype)
+    intersection = np.empty(n_classes, FLOAT64)
+    pred_sum = np.empty(n_classes, FLOAT64)
+    true_sum = np.empty(n_classes, FLOAT64)
+    for c in range(n_classes):
+        intersection[c] = pred_sum[c] = true_sum[c] = 0.0
+    p = np.empty(n_classes, y_pred.dtype)
     for s in range(n_spatial):
         _probabilities(y_pred, activation, first, n_classes, n_spatial, s, p)
         for c in range(n_classes):
@@ -122,8 +124,8 @@ def _dice_sample(y_pred, labels, target, activation, smooth, alpha, beta, n_clas
     loss = 0.0
     for c in range(n_classes):
         loss += 1.0 - (2.0 * intersection[c] + smooth) / (pred_sum[c] + true_sum[c] + smooth)
-    constant = np.empty(n_classes)  # g_cs * scale = constant_c - slope_c * t_cs
-    slope = np.empty(n_classes)
+    constant = np.empty(n_classes, FLOAT64)  # g_cs * scale = constant_c - slope_c * t_cs
+    slope = np.empty(n_classes, FLOAT64)
     for c in range(n_classes):
         numerator = 2.0 * intersection[c] + smooth
         denominator = pred_sum[c] + true_sum[c] + smooth
@@ -137,10 +139,12 @@ def _dice_sample(y_pred, labels, target, activation, smooth, alpha, beta, n_clas
 def _tversky_sample(y_pred, labels, target, activation, smooth, alpha, beta, n_classes, n_spatial, n, scale, grad):
     """Tversky l_n in float64; writes its gradient times ``scale`` when grad is non-empty."""
     first = n * n_classes * n_spatial
-    intersection = np.zeros(n_classes)
-    false_positive = np.zeros(n_classes)
-    false_negative = np.zeros(n_classes)
-    p = np.empty(n_classes, dtype=y_pred.dtype)
+    intersection = np.empty(n_classes, FLOAT64)
+    false_positive = np.empty(n_classes, FLOAT64)
+    false_negative = np.empty(n_classes, FLOAT64)
+    for c in range(n_classes):
+        intersection[c] = false_positive[c] = false_negative[c] = 0.0
+    p = np.empty(n_classes, y_pred.dtype)
     for s in range(n_spatial):
         _probabilities(y_pred, activation, first, n_classes, n_spatial, s, p)
         for c in range(n_classes):
@@ -154,8 +158,8 @@ def _tversky_sample(y_pred, labels, target, activation, smooth, alpha, beta, n_c
     for c in range(n_classes):
         numerator = intersection[c] + smooth
         loss += 1.0 - numerator / (numerator + alpha * false_positive[c] + beta * false_negative[c])
-    constant = np.empty(n_classes)  # g_cs * scale = constant_c - slope_c * t_cs
-    slope = np.empty(n_classes)
+    constant = np.empty(n_classes, FLOAT64)  # g_cs * scale = constant_c - slope_c * t_cs
+    slope = np.empty(n_classes, FLOAT64)
     for c in range(n_classes):
         numerator = intersection[c] + smooth
         denominator = numerator + alpha * false_positive[c] + beta * false_negative[c]

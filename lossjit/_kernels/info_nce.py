@@ -25,7 +25,7 @@ import numpy as np
 from numba import njit, prange, types
 
 from .._config import CALLEE, INLINE
-from .typed import INT64, array, per_dtype
+from .typed import FLOAT64, INT64, array, per_dtype
 from .vector_math import exp_nonpositive, largest, log_positive
 
 #: How the rows' losses make the samples' (:func:`contrastive_pass`): sample i is row i (InfoNCE), the mean
@@ -176,8 +176,9 @@ def _columns(scores, n_cols, inverse_temperature, positive_offset, row_coefficie
     peaks = np.empty(width, scores.dtype)  # the running maxima of the scores, from row 0's
     chunk_peaks = np.empty(width, scores.dtype)
     logit_peaks = np.empty(width, scores.dtype)
-    sums = np.zeros(width)
+    sums = np.empty(width, FLOAT64)
     for j in range(width):
+        sums[j] = 0.0
         peaks[j] = scores[start + j]
         logit_peaks[j] = peaks[j] * inverse
     for first in range(0, n_rows, _CHUNK_ROWS):

@@ -102,7 +102,7 @@ def _kernel(block, y_true, a, b, b_inner, params, weights, inner, scale, losses,
     per_block = max(1, BLOCK_SIZE // b_inner)
     n_blocks = (b.size + per_block - 1) // per_block
     total = 0.0
-    partials = np.empty(n_blocks)
+    partials = np.empty(n_blocks, typed.FLOAT64)
     for k in prange(n_blocks):
         partials[k] = call_block(block, y_true, a, b, b_inner, params, weights, inner, scale, losses, grad_a,
                                  grad_b, k * per_block, min((k + 1) * per_block, b.size))

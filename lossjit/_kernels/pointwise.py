@@ -262,7 +262,7 @@ def _parallel(blocks, weigh, loops, mode, y_true, y_pred, weights, inner, params
     (a call less per block is a tenth of a cheap loss's time)."""
     n = y_pred.size
     n_blocks = (n + BLOCK_SIZE - 1) // BLOCK_SIZE
-    partials = np.empty(n_blocks)
+    partials = np.empty(n_blocks, typed.FLOAT64)
     for b in prange(n_blocks):
         if blocks == 0:
             start = b * BLOCK_SIZE

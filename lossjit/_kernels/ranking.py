@@ -37,7 +37,7 @@ import math
 import numpy as np
 from numba import prange, types
 
-from .typed import INT64, array, per_dtype
+from .typed import FLOAT64, INT64, array, per_dtype
 from .vector_math import exp_nonpositive, from_order_key, log1p_unit, order_key
 
 #: float32 constants: in float64 arithmetic they widen exactly, in float32 they keep it float32.
@@ -95,9 +95,11 @@ def _pairwise_logistic_list(y_true, y_pred, mask, n_items, q, scale, grad):
         if not valid[i]:
             ranks[i] = np.inf
     has_grad = grad.size > 0
-    pair_grads = np.zeros(n_items if has_grad else 0)  # sum of the pair derivatives per item, float64
-    pair_losses = np.empty(n_items, dtype=scores.dtype)  # one row of pairs, 0 outside P
-    slopes = np.empty(n_items if has_grad else 0, dtype=scores.dtype)  # sigma(-(s_i - s_j)) in P, else 0
+    pair_grads = np.empty(n_items if has_grad else 0, FLOAT64)  # sum of the pair derivatives per item
+    for i in range(pair_grads.size):
+        pair_grads[i] = 0.0
+    pair_losses = np.empty(n_items, scores.dtype)  # one row of pairs, 0 outside P
+    slopes = np.empty(n_items if has_grad else 0, scores.dtype)  # sigma(-(s_i - s_j)) in P, else 0
     total = 0.0
     n_pairs = 0
     for i in range(n_items):

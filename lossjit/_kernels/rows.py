@@ -23,7 +23,7 @@ from numba import prange, types
 
 from .._config import BLOCK_SIZE, CALLEE
 from .pointwise import fingerprint
-from .typed import INT64, BlockRunner, PerDtype, array, bind, constant
+from .typed import FLOAT64, INT64, BlockRunner, PerDtype, array, bind, constant
 
 #: Bound per dtype by :class:`RowKernel`: calls the compiled block at an address.
 call_block = None
@@ -52,7 +52,7 @@ def _kernel(block, y_pred, labels, target, class_weights, params, row_weights, i
     n_rows = y_pred.size // n_classes
     rows_per_block = BLOCK_SIZE // n_classes if n_classes <= BLOCK_SIZE else 1
     n_blocks = (n_rows + rows_per_block - 1) // rows_per_block
-    partials = np.empty(n_blocks)
+    partials = np.empty(n_blocks, FLOAT64)
     for b in prange(n_blocks):
         start = b * rows_per_block
         stop = start + rows_per_block if b < n_blocks - 1 else n_rows

@@ -25,7 +25,7 @@ from numba import njit
 
 from .._config import CALLEE, INLINE
 from .rows import RowKernel
-from .typed import bind
+from .typed import FLOAT64, bind
 from .vector_math import clip_probability, exp_nonpositive, exp_summand, largest, log_positive
 
 _ONE = np.float32(1.0)
@@ -93,7 +93,7 @@ def _shifted_exps(y_pred, n_classes, grad, start, stop):
     logits = y_pred[start * n_classes:stop * n_classes]
     work = grad[start * n_classes:stop * n_classes]
     peaks = np.empty(n_rows, y_pred.dtype)
-    sums = np.empty(n_rows)
+    sums = np.empty(n_rows, FLOAT64)
     if n_classes >= _LONG_ROW:
         _long_row_exps(logits, n_classes, work, peaks, sums)
     else:
@@ -108,7 +108,7 @@ def _summed_exps(y_pred, n_classes, start, stop):
     to copy into each value block)."""
     logits = y_pred[start * n_classes:stop * n_classes]
     peaks = np.empty(stop - start, y_pred.dtype)
-    log_sums = np.empty(stop - start)
+    log_sums = np.empty(stop - start, FLOAT64)
     _short_row_exp_sums(logits, n_classes, np.empty(logits.size, y_pred.dtype), peaks, log_sums)
     for r in range(log_sums.size):
         log_sums[r] = log_positive(log_sums[r])
@@ -119,7 +119,7 @@ def _summed_exps(y_pred, n_classes, start, stop):
 def _logs(sums):
     """The logs of the row sums of the exps (in [1, C]: NaN logits give NaN), in one vectorised loop instead of
     libm's ``log`` per row."""
-    logs = np.empty(sums.size)
+    logs = np.empty(sums.size, FLOAT64)
     for r in range(sums.size):
         logs[r] = log_positive(sums[r])
     return logs
