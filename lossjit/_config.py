@@ -5,6 +5,13 @@
 #: ``nnan``/``ninf`` flags would let LLVM drop NaN and infinity handling.
 FASTMATH = {"reassoc", "contract"}
 
+#: Numba fastmath flags of ``vector_math.py``'s functions (exp, log, log1p, sinh), whose accuracy in ulps the tests
+#: bound: contraction only. Reassociation would let LLVM reorder a polynomial's terms and a range reduction's
+#: subtractions as the target CPU's scheduling model prefers, so their error would depend on the machine: float64
+#: log1p was 3.4 ulp off on AMD Zen 3 with it, 2.7 without. A loop that calls them keeps ``FASTMATH`` for its own
+#: operations, its sums among them.
+EXACT_FASTMATH = {"contract"}
+
 #: Numba error model for all kernels. "numpy": a float division by zero gives
 #: inf or NaN as in NumPy. Numba's default ("python") checks every division
 #: for zero to raise ZeroDivisionError, and that branch stops LLVM from
@@ -17,6 +24,9 @@ ERROR_MODEL = "numpy"
 #: helper compiles in about half the time (a cold ``lj.binary_cross_entropy``, whose vector maths has a dozen
 #: helpers: 1.98 -> 1.50 s).
 CALLEE = {"fastmath": FASTMATH, "error_model": ERROR_MODEL, "no_cpython_wrapper": True, "no_cfunc_wrapper": True}
+
+#: ``CALLEE`` with ``EXACT_FASTMATH``: the options of ``vector_math.py``'s functions.
+EXACT_CALLEE = {**CALLEE, "fastmath": EXACT_FASTMATH}
 
 #: Numba options of a small or single-use helper that Numba inlines into its caller (``inline="always"``): it is
 #: compiled as part of the caller, instead of on its own and then once more as part of each caller that links it

@@ -44,8 +44,9 @@ the kernels need are supported (documented per function).
   exact there); -q below -1/4 first becomes 1 - 2q with one power of 2 out (exact), so
   the short series serves both; one division either way.
 
-exp and sinh stay within 2 ulp, log1p and log within 3 ulp of the correctly rounded result
-(tests/test_vector_math.py).
+exp and sinh stay within 2 ulp, log1p and log within 3 ulp of the exact result (tests/test_vector_math.py,
+against long double) on any CPU: these functions are compiled without reassociation (``EXACT_FASTMATH`` in
+``lossjit/_config.py``), which would let LLVM reorder their operations per target CPU.
 Numba's cache keys on a kernel file's contents, not on this module's: after
 editing it, empty ``NUMBA_CACHE_DIR`` and run ``python -m lossjit.warmup``.
 """
@@ -59,7 +60,7 @@ from llvmlite import ir
 from numba import njit, types
 from numba.core.extending import intrinsic, overload
 
-from .._config import CALLEE, INLINE
+from .._config import EXACT_CALLEE, INLINE
 
 _LOG2_E = 1.4426950408889634
 _LN2_HIGH = 6.93147180369123816490e-01  # log(2) = _LN2_HIGH + _LN2_LOW, _LN2_HIGH * k exact for |k| < 2^20
@@ -163,12 +164,12 @@ def _polynomial(coefficients, x):
     return _written_out(len(coefficients))(coefficients, x)
 
 
-@overload(_polynomial, jit_options=CALLEE)
+@overload(_polynomial, jit_options=EXACT_CALLEE)
 def _polynomial_compiled(coefficients, x):
     return _written_out(len(coefficients))
 
 
-@njit(**CALLEE)
+@njit(**EXACT_CALLEE)
 def _exp_reduced_64(clamped):
     """(exp(r), k) with x = k log 2 + r, |r| <= log(2)/2, for x clamped to a finite range (or NaN)."""
     finite = clamped if clamped == clamped else 0.0  # k from NaN would be an undefined integer
@@ -177,7 +178,7 @@ def _exp_reduced_64(clamped):
     return _polynomial(_EXP_TAYLOR, r), np.int64(k)
 
 
-@njit(**CALLEE)
+@njit(**EXACT_CALLEE)
 def _exp_reduced_32(clamped):
     finite = clamped if clamped == clamped else np.float32(0.0)
     k = np.floor(finite * _LOG2_E_32 + np.float32(0.5))
@@ -229,7 +230,7 @@ def _exp_32(x):
                            else (np.float32(4294967296.0) if huge else np.float32(1.0)))
 
 
-@njit(**CALLEE)
+@njit(**EXACT_CALLEE)
 def _atanh_log1p(x, two, series):
     """log(1 + x) = 2 atanh(s), s = x / (2 + x), by ``series`` in s^2 (``two`` = 2 in x's dtype).
 
@@ -239,7 +240,7 @@ def _atanh_log1p(x, two, series):
     return s * _polynomial(series, s * s)
 
 
-@njit(**CALLEE)
+@njit(**EXACT_CALLEE)
 def _log1p_reduce_64(x):
     """(k, f) with 1 + x = 2^k (1 + f) exactly, k in {-1, 0}, -1/4 <= f <= 1/2, for -1/2 <= x <= 1/2
     (f fit for the short series of :func:`_atanh_log1p`). Below -1/4, f = 2 x + 1, exact by Sterbenz's lemma."""
@@ -247,7 +248,7 @@ def _log1p_reduce_64(x):
     return (-1.0 if low else 0.0), (x * 2.0 + 1.0 if low else x)
 
 
-@njit(**CALLEE)
+@njit(**EXACT_CALLEE)
 def _log1p_reduce_32(x):
     low = x < np.float32(-0.25)
     return (np.float32(-1.0) if low else np.float32(0.0)), (x * np.float32(2.0) + np.float32(1.0) if low else x)
@@ -269,7 +270,7 @@ def _sinh_small_32(x):
     return x * _polynomial(_SINH_SERIES_32, x * x)
 
 
-@njit(**CALLEE)
+@njit(**EXACT_CALLEE)
 def _log_parts_64(x):
     """(k, f) with x = 2^k (1 + f), 1 + f in [sqrt(1/2), sqrt(2)) (f exact), for a positive normal x."""
     bits = _bits_of_float64(x)
@@ -280,7 +281,7 @@ def _log_parts_64(x):
     return np.float64(exponent + 1 if above else exponent), mantissa - 1.0
 
 
-@njit(**CALLEE)
+@njit(**EXACT_CALLEE)
 def _log_parts_32(x):
     bits = _bits_of_float32(x)
     exponent = (bits >> np.int32(23)) - np.int32(127)
@@ -346,7 +347,7 @@ def _log_one_minus_32(x):
 _ONE_32 = np.float32(1.0)  # 1 - eps keeps eps's dtype (float32 - float64 is float64, exact)
 
 
-@njit(**CALLEE)
+@njit(**EXACT_CALLEE)
 def clip_probability(p, eps):
     """(p clipped to [eps, 1 - eps], whether p lay inside), in p's dtype; NaN stays NaN and counts as inside."""
     below = p < eps
@@ -405,7 +406,7 @@ def _dtype_dispatched(name, doc, narrow, narrow_version, wide_version):
 
     def select(x):  # the implementation itself (named x, as ``function``'s argument): no wrapper to compile
         return narrow_version if x == narrow_type else wide_version
-    overload(function, jit_options=CALLEE)(select)
+    overload(function, jit_options=EXACT_CALLEE)(select)
     return function
 
 
