@@ -35,6 +35,33 @@ def pytest_configure(config):
     # Also when pytest runs from another directory and misses pyproject.toml's ini options.
     config.addinivalue_line("filterwarnings", f"error::{PERFORMANCE_WARNING_PATH}")
     assert NumbaPerformanceWarning.__module__ + "." + NumbaPerformanceWarning.__qualname__ == PERFORMANCE_WARNING_PATH
+    _retry_notebook_kernel_start()
+
+
+#: How many times nbval may start a notebook's Jupyter kernel before its cells error.
+KERNEL_START_ATTEMPTS = 3
+
+
+def _retry_notebook_kernel_start():
+    """nbval starts one Jupyter kernel per notebook. In a CI run on 2026-12-06 one died while starting, before any
+    cell ran ("Kernel died before replying to kernel_info"), and every cell of its notebook errored: a kernel that
+    fails to start is tried again, up to KERNEL_START_ATTEMPTS times. A notebook's own failures are untouched."""
+    try:
+        from nbval import kernel
+    except ImportError:  # nbval not installed: no notebooks to run
+        return
+    start = getattr(kernel.start_new_kernel, "__wrapped__", kernel.start_new_kernel)
+
+    def start_with_retries(*args, **kwargs):
+        for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+            try:
+                return start(*args, **kwargs)
+            except RuntimeError:  # nbval has logged it, and shut the dead kernel down
+                if attempt == KERNEL_START_ATTEMPTS:
+                    raise
+
+    start_with_retries.__wrapped__ = start
+    kernel.start_new_kernel = start_with_retries
 
 
 @pytest.fixture
