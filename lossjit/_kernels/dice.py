@@ -32,7 +32,7 @@ import math
 import numpy as np
 from numba import njit, prange, types
 
-from .._config import CALLEE
+from .._config import CALLEE, INLINE
 from .typed import FLOAT64, INT64, array, per_dtype, scalar
 
 PROBABILITIES = 0
@@ -98,16 +98,22 @@ def _backward(labels, target, activation, n_classes, n_spatial, n, constant, slo
                 grad[at] = g[c]
 
 
+@njit(**INLINE)
+def _class_sums(n_classes):
+    """Three float64 arrays of n_classes zeros, for a sample's sums per class (np.empty and a loop: np.zeros would
+    compile an allocation function of its own)."""
+    sums = np.empty(3 * n_classes, FLOAT64)
+    for i in range(sums.size):
+        sums[i] = 0.0
+    return sums[:n_classes], sums[n_classes:2 * n_classes], sums[2 * n_classes:]
+
+
 # IEEE division: with smooth = 0 a class empty in both maps gives 0 / 0 = NaN, not a ZeroDivisionError.
 def _dice_sample(y_pred, labels, target, activation, smooth, alpha, beta, n_classes, n_spatial, n, scale, grad):
     """Dice l_n in float64; writes its gradient times ``scale`` when grad is non-empty. ``alpha`` and
     ``beta`` are the Tversky block's, unused here: both blocks fill the kernel's one block slot."""
     first = n * n_classes * n_spatial
-    intersection = np.empty(n_classes, FLOAT64)
-    pred_sum = np.empty(n_classes, FLOAT64)
-    true_sum = np.empty(n_classes, FLOAT64)
-    for c in range(n_classes):
-        intersection[c] = pred_sum[c] = true_sum[c] = 0.0
+    intersection, pred_sum, true_sum = _class_sums(n_classes)
     p = np.empty(n_classes, y_pred.dtype)
     for s in range(n_spatial):
         _probabilities(y_pred, activation, first, n_classes, n_spatial, s, p)
@@ -139,11 +145,7 @@ def _dice_sample(y_pred, labels, target, activation, smooth, alpha, beta, n_clas
 def _tversky_sample(y_pred, labels, target, activation, smooth, alpha, beta, n_classes, n_spatial, n, scale, grad):
     """Tversky l_n in float64; writes its gradient times ``scale`` when grad is non-empty."""
     first = n * n_classes * n_spatial
-    intersection = np.empty(n_classes, FLOAT64)
-    false_positive = np.empty(n_classes, FLOAT64)
-    false_negative = np.empty(n_classes, FLOAT64)
-    for c in range(n_classes):
-        intersection[c] = false_positive[c] = false_negative[c] = 0.0
+    intersection, false_positive, false_negative = _class_sums(n_classes)
     p = np.empty(n_classes, y_pred.dtype)
     for s in range(n_spatial):
         _probabilities(y_pred, activation, first, n_classes, n_spatial, s, p)
