@@ -4,6 +4,7 @@ and its rows, not its figures; and its NumPy formulas against ``reference.py``.
 ``make bench`` is run by hand; this keeps the script from breaking unnoticed between runs.
 """
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -199,3 +200,20 @@ def test_side_by_side_times_each_row(monkeypatch):
     assert all(0 < t < 0.1 for t in times.values())
     assert "mse float32 1000 value+grad" in times
     assert "cross_entropy_probabilities float64 100x10 value" in times
+
+
+def test_compile_profile_counts_functions_and_allocations(tmp_path):
+    """``benchmarks/compile_profile.py`` on a cold call: the compiled functions and the allocation functions."""
+    import compile_profile
+
+    records = [("ol_np_empty.<locals>.impl", 0.1, 0.1), ("_block", 0.5, 0.7), ("_block", 0.25, 0.25)]
+    lines = compile_profile.report(1.5, records, top=5).splitlines()
+    assert lines[0] == "wall 1.500 s; 3 functions compiled, 0.850 s"
+    assert lines[1] == "allocation functions: 1, 0.100 s"
+    assert lines[3].split() == ["0.750", "0.950", "2", "_block"]
+
+    result = subprocess.run([sys.executable, str(BENCHMARKS / "compile_profile.py"), "lj.mse(np.ones(3), np.zeros(3))"],
+                            capture_output=True, text=True, check=True,
+                            env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)})
+    summary = result.stdout.splitlines()[0]
+    assert summary.startswith("wall ") and int(summary.split("; ")[1].split()[0]) > 0  # a cold call compiles
