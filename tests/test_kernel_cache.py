@@ -83,3 +83,23 @@ def test_pointwise_losses_share_a_driver_per_dtype():
               for name, kernel in (("mse", regression._MSE), ("mae", regression._MAE), ("huber", regression._HUBER),
                                    ("quantile", regression._QUANTILE))}
     assert driver["mse"] is driver["mae"] is driver["huber"] is driver["quantile"]  # with parameters or without
+
+
+_CTC_PROGRAM = """
+import json
+import numpy as np
+import lossjit as lj
+from lossjit._kernels import ctc
+value = float(lj.ctc([[1], [2]], np.full((3, 2, 3), -1.0)))
+helpers = [ctc.log_probabilities[np.float64], ctc.scaled_posteriors]
+print(json.dumps({"value": value, "loaded": [bool(helper.stats.cache_hits) for helper in helpers]}))
+"""
+
+
+def test_helpers_called_at_their_addresses_load_from_the_cache(tmp_path):
+    """CTC's blocks call two helpers at their addresses: the helpers are cached, so a new process loads them."""
+    environment = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    runs = [json.loads(subprocess.run([sys.executable, "-c", _CTC_PROGRAM], env=environment, capture_output=True,
+                                      text=True, check=True).stdout) for _ in range(2)]
+    assert [run["loaded"] for run in runs] == [[False, False], [True, True]]
+    assert runs[0]["value"] == runs[1]["value"]

@@ -18,15 +18,21 @@ from reference import numerical_grad
 
 @functools.cache
 def ctc_helpers():
-    """The CTC kernel's helpers, which only compiled code calls (they have no Python wrapper), each called from
-    Python through a compiled function of its own."""
+    """The CTC kernel's float64 helpers, which only compiled code calls (they have no Python wrapper), each called
+    from Python through a compiled function of its own: directly, or at its address as the blocks call it."""
     from lossjit._kernels import ctc
 
     def from_python(helper):
         return numba.njit(lambda *args: helper(*args))
 
-    names = ("_log_probabilities", "_states", "_scaled_posteriors", "_log_space_posteriors")
-    return types.SimpleNamespace(**{name: from_python(getattr(ctc, name)) for name in names})
+    def at_address(address, call):
+        return numba.njit(lambda *args: call(address, *args))
+
+    log_probabilities_at, posteriors_at = ctc.helper_addresses(np.dtype(np.float64))
+    return types.SimpleNamespace(
+        _log_probabilities=at_address(log_probabilities_at, ctc._call_log_probabilities),
+        _scaled_posteriors=at_address(posteriors_at, ctc._call_scaled_posteriors),
+        _states=from_python(ctc._states), _log_space_posteriors=from_python(ctc._log_space_posteriors))
 
 
 def log_softmax(logits):
@@ -413,7 +419,7 @@ def test_scaled_and_log_space_recursions_agree(from_logits, rng):
         assert exps.size == 0 and sums.size == 0
     extended, skip = kernel._states(labels, 0, length, 0)
     n_states = 2 * length + 1
-    emissions = np.exp(log_probs[:, extended[:n_states]] - top[:, None])
+    emissions = np.ascontiguousarray(np.exp(log_probs[:, extended[:n_states]] - top[:, None]))
     scaled = kernel._scaled_posteriors(emissions, top, skip, n_states, True)
     log_space = kernel._log_space_posteriors(log_probs, labels, 0, n_states, 0, True)
     assert np.isfinite(scaled[0])
@@ -433,7 +439,7 @@ def test_underflowing_emissions_fall_back_to_log_space():
     labels = np.array([[1]])
     log_probs, top = kernel._log_probabilities(logits.reshape(-1), 1, 3, 0, 4, True)[:2]
     extended, skip = kernel._states(labels[0], 0, 1, 0)
-    emissions = np.exp(log_probs[:, extended[:3]] - top[:, None])
+    emissions = np.ascontiguousarray(np.exp(log_probs[:, extended[:3]] - top[:, None]))
     assert np.isnan(kernel._scaled_posteriors(emissions, top, skip, 3, False)[0])
     value, grad = lj.ctc.value_and_grad(labels, logits, reduction="sum")
     expected = ctc_reference(log_softmax(logits), labels, np.array([4]), np.array([1]), reduction="sum")
@@ -489,7 +495,7 @@ def test_backward_or_posterior_underflow_falls_back_to_log_space(scores, target,
     log_probs, top = kernel._log_probabilities(scores.reshape(-1), 1, n_classes, 0, n_steps, from_logits)[:2]
     extended, skip = kernel._states(labels, 0, labels.size, 0)
     n_states = 2 * labels.size + 1
-    emissions = np.exp(log_probs[:, extended[:n_states]] - top[:, None])
+    emissions = np.ascontiguousarray(np.exp(log_probs[:, extended[:n_states]] - top[:, None]))
     log_space = kernel._log_space_posteriors(log_probs, labels, 0, n_states, 0, True)
     assert np.isnan(kernel._scaled_posteriors(emissions, top, skip, n_states, True)[0])  # the fallback is taken
 

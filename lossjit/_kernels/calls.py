@@ -10,12 +10,14 @@ So the block is compiled on its own, once, with Numba's on-disk cache (:func:`ad
 address of its code in this process), and the kernel takes that address as an argument and calls it
 through a pointer (:func:`call_at`): the kernel holds a call, not a copy. Since a kernel names no
 particular block, one kernel serves every block of the same signature: the pointwise losses of one
-dtype share one driver, which calls each loss's element loops the same way. With ``NUMBA_DISABLE_JIT=1`` the
-"address" is the Python function, and the call calls it.
+dtype share one driver, which calls each loss's element loops the same way. A block calls a big helper the
+same way when the kernel passes it the helper's address (:meth:`.typed.PerDtype.address`; CTC's recursions). With
+``NUMBA_DISABLE_JIT=1`` the "address" is the Python function, and the call calls it.
 """
 
 import numba
 from numba.core import cgutils, types
+from numba.core.typing.templates import Signature
 from numba.extending import intrinsic
 
 #: The Numba type of an address argument.
@@ -35,29 +37,32 @@ def address_of(dispatcher, signature):
 
 def call_at(signature):
     """``call(address, *args)`` for njit code: runs the function of ``signature`` whose compiled code is
-    at ``address`` (from :func:`address_of`), with ``args`` cast to ``signature``'s types."""
+    at ``address`` (from :func:`address_of`), with ``args`` cast to ``signature``'s types. ``signature`` may
+    also be a function of the arguments' Numba types that returns it (a callee compiled once per dtype)."""
     if numba.config.DISABLE_JIT:
         return _call_python
 
     @intrinsic
     def call(typingctx, address, *args):
-        if not isinstance(address, types.Integer) or len(args) != len(signature.args):
+        declared = signature if isinstance(signature, Signature) else signature(args)
+        if not isinstance(address, types.Integer) or len(args) != len(declared.args) or any(
+                typingctx.can_convert(actual, wanted) is None for actual, wanted in zip(args, declared.args)):
             return None
 
         def codegen(context, builder, call_signature, values):
             address_value, packed = values  # Numba passes *args packed in one tuple
-            arguments = [context.cast(builder, value, actual, declared)
-                         for value, actual, declared in zip(cgutils.unpack_tuple(builder, packed),
-                                                            call_signature.args[1].types, signature.args)]
-            function_type = context.call_conv.get_function_type(signature.return_type, signature.args)
+            arguments = [context.cast(builder, value, actual, wanted)
+                         for value, actual, wanted in zip(cgutils.unpack_tuple(builder, packed),
+                                                            call_signature.args[1].types, declared.args)]
+            function_type = context.call_conv.get_function_type(declared.return_type, declared.args)
             function = builder.inttoptr(address_value, function_type.as_pointer())
-            status, result = context.call_conv.call_function(builder, function, signature.return_type,
-                                                             signature.args, arguments)
+            status, result = context.call_conv.call_function(builder, function, declared.return_type,
+                                                             declared.args, arguments)
             with cgutils.if_unlikely(builder, status.is_error):
                 context.call_conv.return_status_propagate(builder, status)
             return result
 
-        return signature.return_type(address, types.StarArgTuple.from_types(args)), codegen
+        return declared.return_type(address, types.StarArgTuple.from_types(args)), codegen
 
     return call
 

@@ -29,6 +29,9 @@ infeasible target, -inf or NaN scores), the sample is recomputed by the log-spac
 above (:func:`_log_space_posteriors`), which are exact there and several times slower. Each way is a
 block of its own (:data:`BLOCKS`): the kernel runs the scaled one on every sample, and the log-space one
 only on the samples it left NaN, so a program compiles the log-space code when an input first needs it.
+The blocks' two big helpers, :func:`_log_probabilities` and :func:`_scaled_posteriors`, are compiled on their own
+and called at their addresses, which the kernel passes on (:func:`helper_addresses`): linked into a block, LLVM
+would optimise each again inside it (a cold ``lj.ctc`` ~20% longer).
 ``tests/test_sequence.py`` checks that both agree, also on scores thousands of nats apart.
 
 An infeasible target (``T_n`` too short for the labels and their repeats) has
@@ -44,12 +47,16 @@ Every work array is made by ``np.empty`` with its dtype (:data:`.typed.FLOAT64`,
 filled by loops: each other way to make one compiles an allocation function of its own.
 """
 
+import functools
 import math
 
 import numpy as np
 from numba import njit, prange, types
 
 from .._config import CALLEE, INLINE
+from numba.np.numpy_support import as_dtype
+
+from .calls import ADDRESS, address_of, call_at
 from .typed import FLOAT64, INT64, array, per_dtype
 from .vector_math import exp_nonpositive, largest, log_positive
 
@@ -76,7 +83,6 @@ def _state_label(labels, start, blank, s):
     return blank if s % 2 == 0 else labels[start + s // 2]
 
 
-@njit(**CALLEE)
 def _log_probabilities(y_pred, n_samples, n_classes, n, n_steps, from_logits):
     """(lp, top, exps, sums): sample n's lp_t(k) as a float64 (n_steps, C) array, top_t = max_k lp_t(k),
     and for logits exps_t(k) = exp(z_t(k) - max_k z_t(k)) with their row sums (empty arrays for
@@ -158,7 +164,6 @@ def _normalise(values):
     return total
 
 
-@njit(**CALLEE)
 def _scaled_posteriors(emissions, top, skip, n_states, want_posterior):
     """(log p(l | x), gamma_t(s) or an empty array) by the rescaled recursions in probability space
     (Rabiner's scaling, as in Graves et al., 2006).
@@ -241,6 +246,32 @@ def _scaled_posteriors(emissions, top, skip, n_states, want_posterior):
         if _normalise(row) == 0.0:
             return failed
     return log_likelihood, posterior
+
+
+def _log_probabilities_signature(dtype):
+    """(log_probs, top, exps, sums) of (y_pred, n_samples, n_classes, n, n_steps, from_logits)."""
+    rows, column = array(np.float64, 2, writeable=True), array(np.float64, writeable=True)
+    return types.Tuple((rows, column, rows, column))(array(dtype), INT64, INT64, INT64, INT64, types.boolean)
+
+
+#: (log p(l | x), posterior) of (emissions, top, skip, n_states, want_posterior), in float64 for either dtype.
+_SCALED_POSTERIORS_SIGNATURE = types.Tuple((types.float64, array(np.float64, 2, writeable=True)))(
+    array(np.float64, 2, writeable=True), array(np.float64, writeable=True), array(np.int64, writeable=True), INT64,
+    types.boolean)
+
+#: The blocks' two big helpers, each compiled once on its own (cached) and called at its address, which the kernel
+#: passes to the block (:mod:`.calls`): linked into a block, LLVM would optimise them again inside it, and in both
+#: blocks. A call per sample costs nothing next to the sample's recursions.
+log_probabilities = per_dtype(_log_probabilities_signature, **CALLEE)(_log_probabilities)
+scaled_posteriors = njit(cache=True, **CALLEE)(_scaled_posteriors)
+_call_log_probabilities = call_at(lambda arguments: _log_probabilities_signature(as_dtype(arguments[0].dtype)))
+_call_scaled_posteriors = call_at(_SCALED_POSTERIORS_SIGNATURE)
+
+
+@functools.cache
+def helper_addresses(dtype):
+    """The kernel's ``log_probabilities_at`` and ``posteriors_at`` for inputs of ``dtype`` (a NumPy dtype)."""
+    return log_probabilities.address(dtype), address_of(scaled_posteriors, _SCALED_POSTERIORS_SIGNATURE)
 
 
 @njit(**CALLEE)
@@ -351,7 +382,7 @@ def _loss_and_gradient(log_likelihood, posterior, extended, exps, sums, n_sample
 
 
 def _scaled_sample(y_pred, n_samples, n_classes, n_steps_max, labels, start, length, n_steps, n, blank, from_logits,
-                   zero_infinity, scale, grad):
+                   zero_infinity, scale, grad, log_probabilities_at, posteriors_at):
     """loss_n in float64 by the scaled recursions, writing sample n's gradient times ``scale`` when grad is
     non-empty; NaN, and no gradient yet, where they cannot be used (an emission or a scale out of float64's
     normal range): the kernel then runs :func:`_log_space_sample` on that sample. The log-space code is a block of
@@ -360,7 +391,8 @@ def _scaled_sample(y_pred, n_samples, n_classes, n_steps_max, labels, start, len
     if n_steps == 0:  # only the empty target has an (empty) alignment
         return 0.0 if length == 0 or zero_infinity else np.inf
     n_states = 2 * length + 1
-    log_probs, top, exps, sums = _log_probabilities(y_pred, n_samples, n_classes, n, n_steps, from_logits)
+    log_probs, top, exps, sums = _call_log_probabilities(log_probabilities_at, y_pred, n_samples, n_classes, n,
+                                                         n_steps, from_logits)
     extended, skip = _states(labels, start, length, blank)
     emissions = np.empty((n_steps, n_states), FLOAT64)  # exp(lp_t(l'_s) - top_t)
     underflows = 0  # emissions that exp turns into 0 or a subnormal number (not those of -inf scores)
@@ -386,7 +418,7 @@ def _scaled_sample(y_pred, n_samples, n_classes, n_steps_max, labels, start, len
             flat_emissions[i] = exp_nonpositive(shifted)
     if underflows > 0:
         return np.nan
-    log_likelihood, posterior = _scaled_posteriors(emissions, top, skip, n_states, grad.size > 0)
+    log_likelihood, posterior = _call_scaled_posteriors(posteriors_at, emissions, top, skip, n_states, grad.size > 0)
     if log_likelihood != log_likelihood:
         return np.nan
     return _loss_and_gradient(log_likelihood, posterior, extended, exps, sums, n_samples, n_classes, n_states, n_steps,
@@ -394,14 +426,15 @@ def _scaled_sample(y_pred, n_samples, n_classes, n_steps_max, labels, start, len
 
 
 def _log_space_sample(y_pred, n_samples, n_classes, n_steps_max, labels, start, length, n_steps, n, blank,
-                      from_logits, zero_infinity, scale, grad):
+                      from_logits, zero_infinity, scale, grad, log_probabilities_at, posteriors_at):
     """loss_n in float64 by the log-space recursions, writing sample n's gradient times ``scale`` when grad is
     non-empty: for the samples whose scaled recursions could not be used (:func:`_scaled_sample`)."""
     _clear_padding(n_samples, n_classes, n_steps_max, n_steps, n, grad)
     if n_steps == 0:
         return 0.0 if length == 0 or zero_infinity else np.inf
     n_states = 2 * length + 1
-    log_probs, top, exps, sums = _log_probabilities(y_pred, n_samples, n_classes, n, n_steps, from_logits)
+    log_probs, top, exps, sums = _call_log_probabilities(log_probabilities_at, y_pred, n_samples, n_classes, n,
+                                                         n_steps, from_logits)
     extended = _states(labels, start, length, blank)[0]
     log_likelihood, posterior = _log_space_posteriors(log_probs, labels, start, n_states, blank, grad.size > 0)
     return _loss_and_gradient(log_likelihood, posterior, extended, exps, sums, n_samples, n_classes, n_states, n_steps,
@@ -422,31 +455,34 @@ def _signature(dtype):
     integers = array(np.int64)
     return (array(dtype), INT64, INT64, integers, integers, integers, integers, integers, INT64, types.boolean,
             types.boolean, array(np.float64), types.float64, INT64, array(np.float64, writeable=True),
-            array(dtype, writeable=True))
+            array(dtype, writeable=True), ADDRESS, ADDRESS)
 
 
 def _sample_signature(dtype):
     """A block's (y_pred, n_samples, n_classes, n_steps_max, labels, start, length, n_steps, n, blank, from_logits,
-    zero_infinity, scale, grad)."""
+    zero_infinity, scale, grad, log_probabilities_at, posteriors_at)."""
     return types.float64(array(dtype), INT64, INT64, INT64, array(np.int64), INT64, INT64, INT64, INT64, INT64,
-                         types.boolean, types.boolean, types.float64, array(dtype, writeable=True))
+                         types.boolean, types.boolean, types.float64, array(dtype, writeable=True), ADDRESS, ADDRESS)
 
 
 @per_dtype(_signature, blocks=(_sample_signature, BLOCKS), work="work")
 def ctc_loss(block, y_pred, n_samples, n_classes, labels, label_starts, target_lengths, input_lengths, samples, blank,
-             from_logits, zero_infinity, sample_scales, scale, work, sample_losses, grad):
+             from_logits, zero_infinity, sample_scales, scale, work, sample_losses, grad, log_probabilities_at,
+             posteriors_at):
     """sum_n c_n loss_n in float64 over every sample, with per-sample factors c_n = sample_scales[n].
 
     Runs the block at ``block`` (:data:`BLOCKS`) on the samples listed in ``samples``: writes their c_n loss_n to
-    sample_losses and, if grad is non-empty, their gradient times scale * c_n. Serial while ``work`` (the scores
-    and the recursions' states) is below ``PARALLEL_THRESHOLD``, parallel over the samples from there.
+    sample_losses and, if grad is non-empty, their gradient times scale * c_n; passes the block the helpers'
+    addresses (:func:`helper_addresses`). Serial while ``work`` (the scores and the recursions' states) is below
+    ``PARALLEL_THRESHOLD``, parallel over the samples from there.
     """
     n_steps_max = y_pred.size // (n_samples * n_classes)
     for i in prange(samples.size):
         n = samples[i]
         sample_losses[n] = sample_scales[n] * call_block(
             block, y_pred, n_samples, n_classes, n_steps_max, labels, label_starts[n], target_lengths[n],
-            input_lengths[n], n, blank, from_logits, zero_infinity, scale * sample_scales[n], grad)
+            input_lengths[n], n, blank, from_logits, zero_infinity, scale * sample_scales[n], grad,
+            log_probabilities_at, posteriors_at)
     total = 0.0
     for n in range(n_samples):
         total += sample_losses[n]

@@ -110,6 +110,12 @@ class PerDtype:
 
         return SerialOrParallel(compile, list(inspect.signature(self.function).parameters).index(self.work))
 
+    def address(self, dtype):
+        """The address of the code compiled for ``dtype``: for a helper that compiled code calls at its address
+        (:func:`.calls.call_at`), compiled on its own rather than linked into, and optimised again in, each
+        caller."""
+        return address_of(self[dtype], self.signature(np.dtype(dtype)))
+
     def compiled_functions(self, dtype):
         """The Numba dispatchers compiled for ``dtype``: the kernel's, then those of the blocks used."""
         compiled = self[dtype]
