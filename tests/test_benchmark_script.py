@@ -217,3 +217,20 @@ def test_compile_profile_counts_functions_and_allocations(tmp_path):
                             env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)})
     summary = result.stdout.splitlines()[0]
     assert summary.startswith("wall ") and int(summary.split("; ")[1].split()[0]) > 0  # a cold call compiles
+
+
+def test_cold_calls_table_and_one_cold_call():
+    """``benchmarks/cold_calls.py``: its table from given times, and one real round for one loss."""
+    import cold_calls
+
+    lines = cold_calls.table({("mse", "float64"): [1.0, 3.0], ("ctc", "float32"): [4.0, 5.0]}, [1.0, 2.0])
+    assert lines[0] == "yardstick (plain parallel MSE value+grad): 1.00 2.00 s"
+    assert lines[2].split() == ["mse", "float64", "2.00", "1.25", "1.50"]
+    assert lines[3].split() == ["ctc", "float32", "4.50", "3.25", "4.00"]
+    assert lines[4] == "1 of 2 at most 2x the yardstick in every round"
+
+    result = subprocess.run([sys.executable, str(BENCHMARKS / "cold_calls.py"), "--losses", "mse", "--dtypes",
+                             "float32"], capture_output=True, text=True, check=True)
+    row = result.stdout.splitlines()[2].split()
+    assert row[:2] == ["mse", "float32"] and float(row[2]) > 0
+    assert "round 1/1: mse float32" in result.stderr

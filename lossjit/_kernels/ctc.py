@@ -52,10 +52,9 @@ import math
 
 import numpy as np
 from numba import njit, prange, types
-
-from .._config import CALLEE, INLINE
 from numba.np.numpy_support import as_dtype
 
+from .._config import CALLEE, INLINE
 from .calls import ADDRESS, address_of, call_at
 from .typed import FLOAT64, INT64, array, per_dtype
 from .vector_math import exp_nonpositive, largest, log_positive
