@@ -103,3 +103,16 @@ def test_helpers_called_at_their_addresses_load_from_the_cache(tmp_path):
                                       text=True, check=True).stdout) for _ in range(2)]
     assert [run["loaded"] for run in runs] == [[False, False], [True, True]]
     assert runs[0]["value"] == runs[1]["value"]
+
+
+def test_a_call_at_an_address_refuses_arguments_it_cannot_cast():
+    """A call at an address types its arguments against the callee's signature: a Fortran-ordered array where a
+    C-contiguous one is declared is a typing error, never a cast to the wrong layout."""
+    from lossjit._kernels import ctc
+
+    address = ctc.helper_addresses(np.dtype(np.float64))[1]
+    call = numba.njit(lambda *args: ctc._call_scaled_posteriors(address, *args))
+    emissions, top, skip = np.full((4, 3), 0.5), np.zeros(4), np.zeros(5, np.int64)
+    assert np.isfinite(call(emissions, top, skip, 3, False)[0])
+    with pytest.raises(numba.core.errors.TypingError):
+        call(np.asfortranarray(np.full((3, 4), 0.5).T), top, skip, 3, False)
