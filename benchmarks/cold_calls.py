@@ -49,16 +49,11 @@ print(time.perf_counter() - start)
 LOSS = """
 import sys
 import time
-import numpy as np
 import lossjit as lj
 from lossjit import warmup
 
-loss, dtype = lj.losses[sys.argv[1]], warmup.DTYPES[sys.argv[2]]
-if isinstance(loss, lj.PointwiseLoss):
-    log_input = loss.options.get("log_input", False)  # log-probabilities are <= 0
-    arrays, options = (np.ones(4, dtype), np.full(4, -0.5 if log_input else 0.5, dtype)), {}
-else:
-    arrays, options = warmup._row_loss_calls(dtype)[loss.name][0]
+loss = lj.losses[sys.argv[1]]
+arrays, options = warmup.first_call(loss, warmup.DTYPES[sys.argv[2]])
 start = time.perf_counter()
 loss(*arrays, **options)
 print(time.perf_counter() - start)

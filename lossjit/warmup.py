@@ -91,15 +91,28 @@ def _warm_rows(loss, dtype):
         loss(*arrays, **options)  # the value alone: cross-entropy's labelled logits have a block of their own
 
 
+def _pointwise_arrays(loss, dtype, options):
+    """(y_true, y_pred) of four elements valid for every pointwise loss with ``options``: y_true a count, a label
+    and a probability at once; y_pred a probability, or a log-probability (<= 0) where log_input is on."""
+    log_input = options.get("log_input", loss.options.get("log_input", False))
+    return np.ones(4, dtype), np.full(4, -0.5 if log_input else 0.5, dtype)
+
+
+def first_call(loss, dtype):
+    """(arrays, options) of the warm-up's first call of ``loss`` in ``dtype``: the call whose cold first run
+    ``benchmarks/cold_calls.py`` times."""
+    if isinstance(loss, lj.PointwiseLoss):
+        return _pointwise_arrays(loss, dtype, {}), {}
+    return _row_loss_calls(dtype)[loss.name][0]
+
+
 def _warm_pointwise(loss, dtype):
     """Each kind of element loops of ``loss`` (:mod:`lossjit._kernels.pointwise`), for each of its kernels: a flag
     such as from_logits or log_input picks another one."""
-    labels = np.ones(4, dtype)  # valid for every pointwise loss: a count, a label, a probability
     weights = np.ones(4, dtype)
     flags = [name for name, default in loss.options.items() if isinstance(default, bool)]
     for options in [{}] + [{name: not loss.options[name]} for name in flags]:
-        log_input = options.get("log_input", loss.options.get("log_input", False))
-        values = np.full(4, -0.5 if log_input else 0.5, dtype)  # log-probabilities are <= 0
+        labels, values = _pointwise_arrays(loss, dtype, options)
         loss.value_and_grad(labels, values, **options)  # the sums of a cheap loss (or losses and gradients)
         loss.value_and_grad(labels, values, sample_weight=weights, **options)  # losses and gradients
         loss(labels, values, reduction="none", **options)  # losses

@@ -6,11 +6,23 @@ import subprocess
 import sys
 
 import numba
+import numpy as np
 import pytest
 from numba.core import caching
 
+import lossjit as lj
 from checks import public_kernels
-from lossjit.warmup import _warm_up_in_processes, cache_lock, main, warm_up
+from lossjit.warmup import _warm_up_in_processes, cache_lock, first_call, main, warm_up
+
+
+def test_first_call_is_a_valid_call_of_every_built_in_loss():
+    """``first_call`` (what ``benchmarks/cold_calls.py`` times): arrays and options each loss accepts, with
+    log-probabilities for a loss whose log_input is on by default."""
+    for name in lj.BUILT_IN:
+        arrays, options = first_call(lj.losses[name], np.float64)
+        assert np.isfinite(lj.losses[name](*arrays, **options)), name
+    y_true, y_pred = first_call(lj.poisson, np.float32)[0]
+    assert y_pred.dtype == np.float32 and (y_pred <= 0).all() == lj.poisson.options["log_input"]
 
 
 @pytest.mark.skipif(numba.config.DISABLE_JIT, reason="nothing compiles without the JIT")
