@@ -38,6 +38,10 @@ INLINE = {"inline": "always", "fastmath": FASTMATH, "error_model": ERROR_MODEL}
 #: for calls from C (see ``CALLEE``).
 KERNEL = {"fastmath": FASTMATH, "error_model": ERROR_MODEL, "no_cfunc_wrapper": True}
 
+#: Most parameters a pointwise loss's element function may have (``lj.pointwise_loss``): its element loops are
+#: generated for each number up to this (``_kernels/generate_element_loops.py``).
+MAX_PARAMETERS = 6
+
 #: Elements per reduction block. Partial sums over fixed blocks, added in
 #: block order, make every reduction bitwise identical at any thread count.
 BLOCK_SIZE = 4096

@@ -7,7 +7,8 @@ import math
 import numpy as np
 
 from . import _validation as v
-from ._kernels.pointwise import HESSIAN, LOSSES, MAX_PARAMETERS, SUM, SUM_AND_GRAD, PointwiseKernel
+from ._config import MAX_PARAMETERS
+from ._kernels.pointwise import HESSIAN, LOSSES, SUM, SUM_AND_GRAD, PointwiseKernel
 from ._loss import PointwiseLoss
 from ._threads import after_kernel
 

@@ -230,3 +230,32 @@ def test_a_second_process_loads_the_kernels_from_the_cache(tmp_path):
     runs = [subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
                            env={**os.environ, **environment}).stdout.split() for _ in range(2)]
     assert runs == [["0", "4"], ["4", "0"]]  # the driver (in each loss's list) and each loss's element loops
+
+
+def test_element_loops_are_what_their_generator_writes():
+    """``element_loops.py`` is generated (``python -m lossjit._kernels.generate_element_loops``): edit the generator."""
+    from lossjit._kernels import generate_element_loops
+
+    assert generate_element_loops.PATH.read_text() == generate_element_loops.source()
+
+
+@pytest.mark.parametrize("n_parameters", range(lj._config.MAX_PARAMETERS + 1))
+def test_every_number_of_parameters_reaches_the_element_function(n_parameters):
+    """Each generated copy of the loops passes the parameters in order: l = sum_j (j + 1) a_j (p - y)^2."""
+    names = [f"a{j}" for j in range(n_parameters)]
+    source = (f"def weighted_square(y, p{''.join(f', {name}=1.0' for name in names)}):\n"
+              f"    c = 1.0{''.join(f' + {j + 1} * {name}' for j, name in enumerate(names))}\n"
+              f"    return c * (p - y) ** 2, 2 * c * (p - y), 2 * c\n")
+    scope = {}
+    exec(source, scope)
+    loss = lj.pointwise_loss(scope["weighted_square"])
+    options = {name: 0.5 ** (j + 1) for j, name in enumerate(names)}
+    c = 1.0 + sum((j + 1) * value for j, value in enumerate(options.values()))
+    y, p = np.zeros(5), np.arange(5.0)
+    value, grad = loss.value_and_grad(y, p, reduction="sum", **options)
+    assert_allclose(value, c * np.sum(p ** 2), rtol=1e-12)
+    assert_allclose(grad, 2 * c * p, rtol=1e-12)
+    assert_allclose(loss(y, p, reduction="none", **options), c * p ** 2, rtol=1e-12)
+    assert_allclose(loss.hessian(y, p, reduction="sum", **options), np.full(5, 2 * c), rtol=1e-12)
+    weighted = loss.value_and_grad(y, p, sample_weight=np.ones(5), reduction="sum", **options)
+    assert_allclose(weighted[0], value, rtol=1e-12)

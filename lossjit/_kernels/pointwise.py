@@ -6,10 +6,11 @@ built-ins). Two kinds of compiled function run it:
 
 * the loss's **element loops**, the only code compiled per loss: plain loops over a run of elements with
   the element function inlined into them by Numba, so that a loop holds one loss's maths and nothing else
-  and LLVM vectorises it. One small function per kind, compiled (or loaded from Numba's cache) for a loss
-  and dtype on the first run that needs it: :func:`_values` (the losses), :func:`_values_and_grads`,
-  :func:`_second` (the second derivatives) and, for a cheap loss's unweighted sums, :func:`_sums` (the sum of
-  the losses as they are computed, then the gradient). A cold ``lj.mse(y, p)`` compiles one loop;
+  and LLVM vectorises it. One small function per kind (``element_loops.py``, one copy per number of
+  parameters, which it reads once and passes to the element function by name), compiled (or loaded from
+  Numba's cache) for a loss and dtype on the first run that needs it: ``values`` (the losses),
+  ``values_and_grads``, ``second`` (the second derivatives) and, for a cheap loss's unweighted sums, ``sums``
+  (the sum of the losses as they are computed, then the gradient). A cold ``lj.mse(y, p)`` compiles one loop;
 * the **driver**, shared by every loss and compiled once per dtype, a function at a time as runs first need
   them, which does everything else. It splits the input into blocks of :data:`BLOCK_SIZE` elements and adds
   the losses up in float64, a sum per block and the block sums in block order, so the result is bitwise the
@@ -33,7 +34,7 @@ its file's contents; the element loops' names carry a fingerprint of the element
 Arrays are flat and C-contiguous. ``weights`` is empty (unweighted) or holds one weight per run of
 ``inner`` consecutive elements. Losses are computed in the input dtype (float32 maths stays in
 float32) and summed in float64, by one loop with or without the gradient (the driver's, or a cheap
-loss's :func:`_sums`): a loss's value is bitwise the same either way.
+loss's ``sums``): a loss's value is bitwise the same either way.
 """
 
 import functools
@@ -48,136 +49,16 @@ import numpy as np
 from numba import prange, types
 
 from .._config import BLOCK_SIZE, CALLEE, INLINE, KERNEL, PARALLEL_THRESHOLD
-from . import calls, typed
+from . import calls, element_loops, typed
+from .element_loops import CHUNK
 
 SUM, SUM_AND_GRAD, LOSSES, HESSIAN = 0, 1, 2, 3  # the driver's modes
 
-#: What the templates call: each copy sees its own (``typed.bind``); these only name them.
-element = call = arguments = call_blocks = call_loops = call_weigh = None
+#: What the driver's templates call: each copy sees its own (``typed.bind``); these only name them.
+call_blocks = call_loops = call_weigh = None
 
-#: Elements per chunk, which stay in the L1 cache: the losses of a chunk wait in a buffer this long to be
-#: weighed and added up, and a loss summed as computed reads its chunk again for the gradient.
-CHUNK = 512
-
-#: Most parameters an element function may have (one call template each, below).
-MAX_PARAMETERS = 6
-
-
-# The element function with its parameters spelled out: Numba inlines it into the loops (inlined by LLVM
-# instead, a large one such as the focal loss's stayed a call per element and its loop scalar, 5-13x
-# slower), and Numba cannot inline a call with ``*params``. ``_arguments_N`` reads the parameters out of
-# their array once, before the loops.
-def _call_0(y, p, params):
-    return element(y, p)
-
-
-def _call_1(y, p, params):
-    return element(y, p, params[0])
-
-
-def _call_2(y, p, params):
-    return element(y, p, params[0], params[1])
-
-
-def _call_3(y, p, params):
-    return element(y, p, params[0], params[1], params[2])
-
-
-def _call_4(y, p, params):
-    return element(y, p, params[0], params[1], params[2], params[3])
-
-
-def _call_5(y, p, params):
-    return element(y, p, params[0], params[1], params[2], params[3], params[4])
-
-
-def _call_6(y, p, params):
-    return element(y, p, params[0], params[1], params[2], params[3], params[4], params[5])
-
-
-def _arguments_0(params):
-    return ()
-
-
-def _arguments_1(params):
-    return (params[0],)
-
-
-def _arguments_2(params):
-    return (params[0], params[1])
-
-
-def _arguments_3(params):
-    return (params[0], params[1], params[2])
-
-
-def _arguments_4(params):
-    return (params[0], params[1], params[2], params[3])
-
-
-def _arguments_5(params):
-    return (params[0], params[1], params[2], params[3], params[4])
-
-
-def _arguments_6(params):
-    return (params[0], params[1], params[2], params[3], params[4], params[5])
-
-
-_CALLS = (_call_0, _call_1, _call_2, _call_3, _call_4, _call_5, _call_6)
-_ARGUMENTS = (_arguments_0, _arguments_1, _arguments_2, _arguments_3, _arguments_4, _arguments_5, _arguments_6)
-
-
-# A loss's element loops, one function per kind, compiled for the loss on the first run that needs it. Each
-# takes (y, p, params, scale, values, grads) and returns a float64 (0 but for _sums).
-def _values(y, p, params, scale, values, grads):
-    """values_i = l(y_i, p_i)."""
-    args = arguments(params)
-    for i in range(p.size):
-        values[i] = call(y[i], p[i], args)[0]
-    return 0.0
-
-
-def _values_and_grads(y, p, params, scale, values, grads):
-    """values_i = l(y_i, p_i) and grads_i = scale dl/dp(y_i, p_i), in one loop."""
-    args = arguments(params)
-    for i in range(p.size):
-        result = call(y[i], p[i], args)
-        values[i] = result[0]
-        grads[i] = scale * result[1]
-    return 0.0
-
-
-def _second(y, p, params, scale, values, grads):
-    """values_i = scale d2l/dp2(y_i, p_i) (a loss whose element function returns it)."""
-    args = arguments(params)
-    for i in range(p.size):
-        values[i] = scale * call(y[i], p[i], args)[2]
-    return 0.0
-
-
-def _sums(y, p, params, scale, values, grads):
-    """For a loss summed as computed: the float64 sum of the l_i and, unless ``grads`` is empty, in a second
-    loop over each chunk of elements while they are in the L1 cache, grads_i = scale dl/dp(y_i, p_i). The sum
-    is the same loop with or without the gradient: the same bits. A chunk is CHUNK float64 elements or as many
-    bytes of float32 (1,024 elements): fewer loop starts, 0-9% faster in float32 at 1e5-1e6 elements."""
-    args = arguments(params)
-    total = 0.0
-    chunk = CHUNK * 8 // p.itemsize
-    for start in range(0, p.size, chunk):
-        y_chunk = y[start:start + chunk]  # slices indexed from 0: loops LLVM vectorises
-        p_chunk = p[start:start + chunk]
-        for i in range(p_chunk.size):
-            total += call(y_chunk[i], p_chunk[i], args)[0]
-        if grads.size:
-            grads_chunk = grads[start:start + chunk]
-            for i in range(p_chunk.size):  # the same elements again, from the L1 cache
-                grads_chunk[i] = scale * call(y_chunk[i], p_chunk[i], args)[1]
-    return total
-
-
-#: The kinds of element loops, in the order the driver numbers them.
+#: The kinds of element loops (``element_loops.KINDS``), in the order the driver numbers them.
 VALUES, VALUES_AND_GRADS, SECOND, SUMS = 0, 1, 2, 3
-_LOOPS = (_values, _values_and_grads, _second, _sums)
 _LOOP_NAMES = ("values", "values_and_grads", "second", "sums")
 
 
@@ -437,9 +318,9 @@ class PointwiseKernel(typed.PerDtype):
     ``parameters`` maps the element function's parameters (after ``y`` and ``p``) to their defaults; a
     run takes their values as an array of the compute dtype. ``has_hessian`` says whether the element
     function returns a third value. ``buffered``: for a loss whose maths costs more than reading its inputs
-    (logs, exponentials), the sums run its :func:`_values` or :func:`_values_and_grads` into a small buffer that
+    (logs, exponentials), the sums run its ``values`` or ``values_and_grads`` loops into a small buffer that
     one loop of :func:`_blocks` adds up: its maths then runs once per element with or without the gradient, in a
-    loop of its own. A cheap loss adds its losses up as it computes them (:func:`_sums`), which saves the buffer's
+    loop of its own. A cheap loss adds its losses up as it computes them (``sums``), which saves the buffer's
     trip.
     """
 
@@ -460,9 +341,8 @@ class PointwiseKernel(typed.PerDtype):
         and file."""
         if (dtype, kind) not in self._loops:
             name = f"{self.name}_{dtype.name}_{self._fingerprint}_{_LOOP_NAMES[kind]}"
-            arguments = numba.njit(inline="always")(_ARGUMENTS[len(self.parameters)])
-            loops = numba.njit(cache=True, **CALLEE)(typed.bind(_LOOPS[kind], name, call=self._call,
-                                                                arguments=arguments))
+            template = element_loops.KINDS[kind][len(self.parameters)]
+            loops = numba.njit(cache=True, **CALLEE)(typed.bind(template, name, element=self._element))
             self._loops[dtype, kind] = loops, calls.address_of(loops, _loops_signature(dtype))
         return self._loops[dtype, kind][1]
 
@@ -475,10 +355,9 @@ class PointwiseKernel(typed.PerDtype):
         return self[dtype].compiled_functions
 
     @functools.cached_property
-    def _call(self):
-        """The element function with its parameters spelled out (``_call_N``), for Numba to inline."""
-        inline = numba.njit(**INLINE)
-        return inline(typed.bind(_CALLS[len(self.parameters)], f"{self.name}_call", element=inline(self.function)))
+    def _element(self):
+        """The element function, for Numba to inline into the element loops."""
+        return numba.njit(**INLINE)(self.function)
 
     @functools.cached_property
     def _fingerprint(self):
