@@ -115,7 +115,8 @@ class _CTCJob(PerSampleJob):
             return ctc_kernels.ctc_loss[self.dtype](
                 block, self.y_pred, self.n_samples, self.n_classes, self.labels, self.label_starts,
                 self.target_lengths, self.input_lengths, samples, self.blank, self.from_logits, self.zero_infinity,
-                sample_scales, float(scale), self.work, sample_losses, grad, *ctc_kernels.helper_addresses(self.dtype))
+                sample_scales, float(scale), self.work, sample_losses, grad,
+                *ctc_kernels.helper_addresses(self.dtype, grad.size > 0))
 
         total = run("scaled", np.arange(self.n_samples))
         if total != total:  # a NaN sample: the scaled recursions could not be used for it (or its scores are NaN)

@@ -91,17 +91,20 @@ import numpy as np
 import lossjit as lj
 from lossjit._kernels import ctc
 value = float(lj.ctc([[1], [2]], np.full((3, 2, 3), -1.0)))
-helpers = [ctc.log_probabilities[np.float64], ctc.scaled_posteriors]
-print(json.dumps({"value": value, "loaded": [bool(helper.stats.cache_hits) for helper in helpers]}))
+helpers = [ctc.log_probabilities[np.float64], ctc.scaled_forward]
+print(json.dumps({"value": value, "loaded": [bool(helper.stats.cache_hits) for helper in helpers],
+                  "backward": bool(ctc.scaled_backward.overloads)}))
 """
 
 
 def test_helpers_called_at_their_addresses_load_from_the_cache(tmp_path):
-    """CTC's blocks call two helpers at their addresses: the helpers are cached, so a new process loads them."""
+    """CTC's blocks call their helpers at their addresses: the helpers are cached, so a new process loads them; a
+    call without the gradient neither compiles nor loads the backward recursion."""
     environment = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
     runs = [json.loads(subprocess.run([sys.executable, "-c", _CTC_PROGRAM], env=environment, capture_output=True,
                                       text=True, check=True).stdout) for _ in range(2)]
     assert [run["loaded"] for run in runs] == [[False, False], [True, True]]
+    assert not any(run["backward"] for run in runs)
     assert runs[0]["value"] == runs[1]["value"]
 
 
@@ -110,9 +113,9 @@ def test_a_call_at_an_address_refuses_arguments_it_cannot_cast():
     C-contiguous one is declared is a typing error, never a cast to the wrong layout."""
     from lossjit._kernels import ctc
 
-    address = ctc.helper_addresses(np.dtype(np.float64))[1]
-    call = numba.njit(lambda *args: ctc._call_scaled_posteriors(address, *args))
+    address = ctc.helper_addresses(np.dtype(np.float64), False)[1]
+    call = numba.njit(lambda *args: ctc._call_scaled_forward(address, *args))
     emissions, top, skip = np.full((4, 3), 0.5), np.zeros(4), np.zeros(5, np.int64)
-    assert np.isfinite(call(emissions, top, skip, 3, False)[0])
+    assert np.isfinite(call(emissions, top, skip, 3)[0])
     with pytest.raises(numba.core.errors.TypingError):
-        call(np.asfortranarray(np.full((3, 4), 0.5).T), top, skip, 3, False)
+        call(np.asfortranarray(np.full((3, 4), 0.5).T), top, skip, 3)

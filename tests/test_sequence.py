@@ -28,10 +28,22 @@ def ctc_helpers():
     def at_address(address, call):
         return numba.njit(lambda *args: call(address, *args))
 
-    log_probabilities_at, posteriors_at = ctc.helper_addresses(np.dtype(np.float64))
+    log_probabilities_at, forward_at, backward_at = ctc.helper_addresses(np.dtype(np.float64), True)
+    forward = at_address(forward_at, ctc._call_scaled_forward)
+    backward = at_address(backward_at, ctc._call_scaled_backward)
+
+    def scaled_posteriors(emissions, top, skip, n_states, want_posterior):
+        """(log p, posterior or an empty array) by the scaled recursions as the scaled block runs them: NaN where
+        either recursion fails."""
+        log_likelihood, alpha = forward(emissions, top, skip, n_states)
+        if log_likelihood != log_likelihood or not want_posterior:
+            return log_likelihood, alpha[:0, :0]
+        posterior = backward(emissions, skip, alpha, n_states)
+        return (log_likelihood if posterior.size else np.nan), posterior
+
     return types.SimpleNamespace(
         _log_probabilities=at_address(log_probabilities_at, ctc._call_log_probabilities),
-        _scaled_posteriors=at_address(posteriors_at, ctc._call_scaled_posteriors),
+        _scaled_posteriors=scaled_posteriors,
         _states=from_python(ctc._states), _log_space_posteriors=from_python(ctc._log_space_posteriors))
 
 

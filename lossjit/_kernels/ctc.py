@@ -20,7 +20,7 @@ occupation of class k at time t is
     d loss_n / d lp_t(k) = -gamma_t(k)                    (log-probabilities)
     d loss_n / d z_t(k) = softmax(z_t)_k - gamma_t(k)     (logits)
 
-Two ways compute this. The fast one (:func:`_scaled_posteriors`) runs the same recursions in
+Two ways compute this. The fast one (:func:`_scaled_forward`, :func:`_scaled_backward`) runs the same recursions in
 probability space, renormalising alpha_t and beta_t at every step and adding up the logs of the
 scales: no exp or log per state. It is exact unless a positive value leaves float64's normal
 range, so whenever one would (an emission more than 708 nats below the best class of its step, a
@@ -29,9 +29,10 @@ infeasible target, -inf or NaN scores), the sample is recomputed by the log-spac
 above (:func:`_log_space_posteriors`), which are exact there and several times slower. Each way is a
 block of its own (:data:`BLOCKS`): the kernel runs the scaled one on every sample, and the log-space one
 only on the samples it left NaN, so a program compiles the log-space code when an input first needs it.
-The blocks' two big helpers, :func:`_log_probabilities` and :func:`_scaled_posteriors`, are compiled on their own
-and called at their addresses, which the kernel passes on (:func:`helper_addresses`): linked into a block, LLVM
-would optimise each again inside it (a cold ``lj.ctc`` ~20% longer).
+The blocks' big helpers, :func:`_log_probabilities` and the scaled recursions, are compiled on their own and
+called at their addresses, which the kernel passes on (:func:`helper_addresses`): linked into a block, LLVM
+would optimise each again inside it (a cold ``lj.ctc`` ~20% longer). The backward recursion, which only a gradient
+needs, is compiled on the first call that asks for one.
 ``tests/test_sequence.py`` checks that both agree, also on scores thousands of nats apart.
 
 An infeasible target (``T_n`` too short for the labels and their repeats) has
@@ -163,17 +164,16 @@ def _normalise(values):
     return total
 
 
-def _scaled_posteriors(emissions, top, skip, n_states, want_posterior):
-    """(log p(l | x), gamma_t(s) or an empty array) by the rescaled recursions in probability space
-    (Rabiner's scaling, as in Graves et al., 2006).
+def _scaled_forward(emissions, top, skip, n_states):
+    """(log p(l | x), alpha) by the rescaled forward recursion in probability space (Rabiner's scaling, as in
+    Graves et al., 2006): alpha_t renormalised to sum 1 at every step and the logs of the scales accumulated.
 
-    ``emissions[t, s] = exp(lp_t(l'_s) - top_t)`` lie in [0, 1]. alpha_t and beta_t are renormalised to
-    sum 1 at every step and the logs of the scales accumulated, so a step costs a few multiply-adds
-    per state and one log, where the log-space recursion needs an exp and a log1p per state and
-    alternative. gamma_t(s) = alpha_t(s) beta_t(s) / sum_s alpha_t(s) beta_t(s). Returns NaN for
-    log p when a step's mass is 0, subnormal or not finite (an infeasible target, -inf or NaN
-    scores) or a positive product underflows (it would silently drop alignments that may dominate
-    later): the caller then runs the log-space recursion. Emissions must be 0 or normal numbers.
+    ``emissions[t, s] = exp(lp_t(l'_s) - top_t)`` lie in [0, 1]; a step costs a few multiply-adds per state and one
+    log, where the log-space recursion needs an exp and a log1p per state and alternative. ``alpha`` has two zero
+    columns before state 0 (s - 1 and s - 2 there). Returns NaN for log p when a step's mass is 0, subnormal or not
+    finite (an infeasible target, -inf or NaN scores) or a positive product underflows (it would silently drop
+    alignments that may dominate later): the caller then runs the log-space recursion. Emissions must be 0 or
+    normal numbers.
     """
     n_steps = emissions.shape[0]
     failed = (np.nan, np.empty((0, 0), FLOAT64))
@@ -208,10 +208,15 @@ def _scaled_posteriors(emissions, top, skip, n_states, want_posterior):
     end = last[n_states - 1] + (last[n_states - 2] if n_states > 1 else 0.0)
     if not end > 0.0:
         return failed
-    log_likelihood += math.log(end)
-    if not want_posterior:
-        return log_likelihood, np.empty((0, 0), FLOAT64)
+    return log_likelihood + math.log(end), alpha
 
+
+def _scaled_backward(emissions, skip, alpha, n_states):
+    """gamma_t(s) = alpha_t(s) beta_t(s) / sum_s alpha_t(s) beta_t(s), with beta_t by the rescaled backward
+    recursion (as :func:`_scaled_forward`, whose ``alpha`` it takes): an empty array when a product underflows or a
+    step's mass is 0 or subnormal, for the caller to run the log-space recursion. Only a gradient needs it."""
+    n_steps = emissions.shape[0]
+    failed = np.empty((0, 0), FLOAT64)
     beta = np.empty((n_steps, n_states), FLOAT64)
     for s in range(n_states):
         beta[n_steps - 1, s] = 0.0
@@ -244,7 +249,7 @@ def _scaled_posteriors(emissions, top, skip, n_states, want_posterior):
             row[s] *= occupied[s]
         if _normalise(row) == 0.0:
             return failed
-    return log_likelihood, posterior
+    return posterior
 
 
 def _log_probabilities_signature(dtype):
@@ -253,24 +258,32 @@ def _log_probabilities_signature(dtype):
     return types.Tuple((rows, column, rows, column))(array(dtype), INT64, INT64, INT64, INT64, types.boolean)
 
 
-#: (log p(l | x), posterior) of (emissions, top, skip, n_states, want_posterior), in float64 for either dtype.
-_SCALED_POSTERIORS_SIGNATURE = types.Tuple((types.float64, array(np.float64, 2, writeable=True)))(
-    array(np.float64, 2, writeable=True), array(np.float64, writeable=True), array(np.int64, writeable=True), INT64,
-    types.boolean)
+_ROWS = array(np.float64, 2, writeable=True)
 
-#: The blocks' two big helpers, each compiled once on its own (cached) and called at its address, which the kernel
+#: (log p(l | x), alpha) of (emissions, top, skip, n_states), and the posterior of (emissions, skip, alpha, n_states),
+#: in float64 for either dtype.
+_SCALED_FORWARD_SIGNATURE = types.Tuple((types.float64, _ROWS))(
+    _ROWS, array(np.float64, writeable=True), array(np.int64, writeable=True), INT64)
+_SCALED_BACKWARD_SIGNATURE = _ROWS(_ROWS, array(np.int64, writeable=True), _ROWS, INT64)
+
+#: The blocks' big helpers, each compiled once on its own (cached) and called at its address, which the kernel
 #: passes to the block (:mod:`.calls`): linked into a block, LLVM would optimise them again inside it, and in both
-#: blocks. A call per sample costs nothing next to the sample's recursions.
+#: blocks. A call per sample costs nothing next to the sample's recursions. The backward recursion only runs for a
+#: gradient: a program that asks for values only does not compile it.
 log_probabilities = per_dtype(_log_probabilities_signature, **CALLEE)(_log_probabilities)
-scaled_posteriors = njit(cache=True, **CALLEE)(_scaled_posteriors)
+scaled_forward = njit(cache=True, **CALLEE)(_scaled_forward)
+scaled_backward = njit(cache=True, **CALLEE)(_scaled_backward)
 _call_log_probabilities = call_at(lambda arguments: _log_probabilities_signature(as_dtype(arguments[0].dtype)))
-_call_scaled_posteriors = call_at(_SCALED_POSTERIORS_SIGNATURE)
+_call_scaled_forward = call_at(_SCALED_FORWARD_SIGNATURE)
+_call_scaled_backward = call_at(_SCALED_BACKWARD_SIGNATURE)
 
 
 @functools.cache
-def helper_addresses(dtype):
-    """The kernel's ``log_probabilities_at`` and ``posteriors_at`` for inputs of ``dtype`` (a NumPy dtype)."""
-    return log_probabilities.address(dtype), address_of(scaled_posteriors, _SCALED_POSTERIORS_SIGNATURE)
+def helper_addresses(dtype, gradient):
+    """The kernel's ``log_probabilities_at``, ``forward_at`` and ``backward_at`` for inputs of ``dtype`` (a NumPy
+    dtype), ``backward_at`` 0 (never called) without a ``gradient``."""
+    backward_at = address_of(scaled_backward, _SCALED_BACKWARD_SIGNATURE) if gradient else 0
+    return log_probabilities.address(dtype), address_of(scaled_forward, _SCALED_FORWARD_SIGNATURE), backward_at
 
 
 @njit(**CALLEE)
@@ -381,7 +394,7 @@ def _loss_and_gradient(log_likelihood, posterior, extended, exps, sums, n_sample
 
 
 def _scaled_sample(y_pred, n_samples, n_classes, n_steps_max, labels, start, length, n_steps, n, blank, from_logits,
-                   zero_infinity, scale, grad, log_probabilities_at, posteriors_at):
+                   zero_infinity, scale, grad, log_probabilities_at, forward_at, backward_at):
     """loss_n in float64 by the scaled recursions, writing sample n's gradient times ``scale`` when grad is
     non-empty; NaN, and no gradient yet, where they cannot be used (an emission or a scale out of float64's
     normal range): the kernel then runs :func:`_log_space_sample` on that sample. The log-space code is a block of
@@ -417,15 +430,20 @@ def _scaled_sample(y_pred, n_samples, n_classes, n_steps_max, labels, start, len
             flat_emissions[i] = exp_nonpositive(shifted)
     if underflows > 0:
         return np.nan
-    log_likelihood, posterior = _call_scaled_posteriors(posteriors_at, emissions, top, skip, n_states, grad.size > 0)
+    log_likelihood, alpha = _call_scaled_forward(forward_at, emissions, top, skip, n_states)
     if log_likelihood != log_likelihood:
         return np.nan
+    posterior = alpha  # not read without a gradient
+    if grad.size > 0:
+        posterior = _call_scaled_backward(backward_at, emissions, skip, alpha, n_states)
+        if posterior.size == 0:
+            return np.nan
     return _loss_and_gradient(log_likelihood, posterior, extended, exps, sums, n_samples, n_classes, n_states, n_steps,
                               n, from_logits, zero_infinity, scale, grad)
 
 
 def _log_space_sample(y_pred, n_samples, n_classes, n_steps_max, labels, start, length, n_steps, n, blank,
-                      from_logits, zero_infinity, scale, grad, log_probabilities_at, posteriors_at):
+                      from_logits, zero_infinity, scale, grad, log_probabilities_at, forward_at, backward_at):
     """loss_n in float64 by the log-space recursions, writing sample n's gradient times ``scale`` when grad is
     non-empty: for the samples whose scaled recursions could not be used (:func:`_scaled_sample`)."""
     _clear_padding(n_samples, n_classes, n_steps_max, n_steps, n, grad)
@@ -454,20 +472,21 @@ def _signature(dtype):
     integers = array(np.int64)
     return (array(dtype), INT64, INT64, integers, integers, integers, integers, integers, INT64, types.boolean,
             types.boolean, array(np.float64), types.float64, INT64, array(np.float64, writeable=True),
-            array(dtype, writeable=True), ADDRESS, ADDRESS)
+            array(dtype, writeable=True), ADDRESS, ADDRESS, ADDRESS)
 
 
 def _sample_signature(dtype):
     """A block's (y_pred, n_samples, n_classes, n_steps_max, labels, start, length, n_steps, n, blank, from_logits,
-    zero_infinity, scale, grad, log_probabilities_at, posteriors_at)."""
+    zero_infinity, scale, grad, log_probabilities_at, forward_at, backward_at)."""
     return types.float64(array(dtype), INT64, INT64, INT64, array(np.int64), INT64, INT64, INT64, INT64, INT64,
-                         types.boolean, types.boolean, types.float64, array(dtype, writeable=True), ADDRESS, ADDRESS)
+                         types.boolean, types.boolean, types.float64, array(dtype, writeable=True), ADDRESS, ADDRESS,
+                         ADDRESS)
 
 
 @per_dtype(_signature, blocks=(_sample_signature, BLOCKS), work="work")
 def ctc_loss(block, y_pred, n_samples, n_classes, labels, label_starts, target_lengths, input_lengths, samples, blank,
              from_logits, zero_infinity, sample_scales, scale, work, sample_losses, grad, log_probabilities_at,
-             posteriors_at):
+             forward_at, backward_at):
     """sum_n c_n loss_n in float64 over every sample, with per-sample factors c_n = sample_scales[n].
 
     Runs the block at ``block`` (:data:`BLOCKS`) on the samples listed in ``samples``: writes their c_n loss_n to
@@ -481,7 +500,7 @@ def ctc_loss(block, y_pred, n_samples, n_classes, labels, label_starts, target_l
         sample_losses[n] = sample_scales[n] * call_block(
             block, y_pred, n_samples, n_classes, n_steps_max, labels, label_starts[n], target_lengths[n],
             input_lengths[n], n, blank, from_logits, zero_infinity, scale * sample_scales[n], grad,
-            log_probabilities_at, posteriors_at)
+            log_probabilities_at, forward_at, backward_at)
     total = 0.0
     for n in range(n_samples):
         total += sample_losses[n]
