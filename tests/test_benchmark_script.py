@@ -219,6 +219,22 @@ def test_compile_profile_counts_functions_and_allocations(tmp_path):
     assert summary.startswith("wall ") and int(summary.split("; ")[1].split()[0]) > 0  # a cold call compiles
 
 
+def test_compile_profile_counts_about_the_same_calls_in_each_run(tmp_path):
+    """``--count-calls``: a cold call's Python calls, within 3% in two processes with empty caches, and far fewer
+    once the cache holds the kernel."""
+    def calls(cache):
+        result = subprocess.run([sys.executable, str(BENCHMARKS / "compile_profile.py"), "--count-calls",
+                                 "lj.huber(np.ones(3), np.zeros(3))"], capture_output=True, text=True, check=True,
+                                env={**os.environ, "NUMBA_CACHE_DIR": str(cache)})
+        count, words = result.stdout.split(maxsplit=1)
+        assert words.strip() == "Python calls"
+        return int(count.replace(",", ""))
+
+    cold = [calls(tmp_path / "first"), calls(tmp_path / "second")]
+    assert min(cold) > 100_000 and abs(cold[0] - cold[1]) < 0.03 * cold[0]
+    assert calls(tmp_path / "first") < cold[0] / 2  # loaded from the cache
+
+
 def test_cold_calls_table_and_one_cold_call():
     """``benchmarks/cold_calls.py``: its table from given times, and one real round for one loss."""
     import cold_calls
