@@ -77,7 +77,8 @@ class _DiceJob(PerSampleJob):
         sample_losses = np.empty(self.n_samples)
         total = kernels.dice_loss[self.dtype](self.block, self.y_pred, self.labels, self.target, self.activation,
                                               self.smooth, self.alpha, self.beta, self.n_classes, self.n_spatial,
-                                              self.weights, self.inner, self.dtype.type(scale), sample_losses, grad)
+                                              self.weights, self.inner, self.dtype.type(scale), sample_losses, grad,
+                                              kernels.backward_address(self.dtype, grad.size > 0))
         return total, sample_losses
 
 

@@ -108,6 +108,27 @@ def test_helpers_called_at_their_addresses_load_from_the_cache(tmp_path):
     assert runs[0]["value"] == runs[1]["value"]
 
 
+_LAZY_BACKWARD_PROGRAM = """
+import json
+import numpy as np
+import lossjit as lj
+from lossjit._kernels import dice
+maps = np.full((2, 3, 4), 0.25)
+lj.tversky(maps, maps)
+lj.dice(maps, maps)
+without = dice.backward.compiled_dtypes()
+lj.tversky.value_and_grad(maps, maps)
+print(json.dumps({"without": [str(d) for d in without], "with": [str(d) for d in dice.backward.compiled_dtypes()]}))
+"""
+
+
+def test_a_value_without_gradient_leaves_the_backward_pass_alone(tmp_path):
+    """Dice's and Tversky's backward pass, called at its address, is compiled by the first gradient, not before."""
+    result = subprocess.run([sys.executable, "-c", _LAZY_BACKWARD_PROGRAM], capture_output=True, text=True, check=True,
+                            env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)})
+    assert json.loads(result.stdout) == {"without": [], "with": ["float64"]}
+
+
 def test_a_call_at_an_address_refuses_arguments_it_cannot_cast():
     """A call at an address types its arguments against the callee's signature: a Fortran-ordered array where a
     C-contiguous one is declared is a typing error, never a cast to the wrong layout."""

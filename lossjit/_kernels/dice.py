@@ -27,12 +27,15 @@ of ``inner`` samples. Sums over one sample run serially in float64, so the
 result does not depend on the number of threads.
 """
 
+import functools
 import math
 
 import numpy as np
 from numba import njit, prange, types
+from numba.np.numpy_support import as_dtype
 
 from .._config import CALLEE, INLINE
+from .calls import ADDRESS, call_at
 from .typed import FLOAT64, INT64, array, per_dtype, scalar
 
 PROBABILITIES = 0
@@ -75,7 +78,6 @@ def _target(labels, target, n, c, s, n_classes, n_spatial):
     return _ONE if labels[n * n_spatial + s] == c else _ZERO
 
 
-@njit(**CALLEE)
 def _backward(labels, target, activation, n_classes, n_spatial, n, constant, slope, grad):
     """The gradient of sample n, from the probabilities kept in ``grad``: with respect to p_cs it is
     g_cs = constant_c - slope_c t_cs, then through the softmax or the sigmoid (Dice's and Tversky's alike)."""
@@ -98,6 +100,24 @@ def _backward(labels, target, activation, n_classes, n_spatial, n, constant, slo
                 grad[at] = g[c]
 
 
+def _backward_signature(dtype):
+    return types.none(array(np.int64), array(dtype), INT64, INT64, INT64, INT64, array(np.float64, writeable=True),
+                      array(np.float64, writeable=True), array(dtype, writeable=True))
+
+
+#: The backward pass, shared by both blocks, compiled once per dtype on its own (cached) and called at its address
+#: (:mod:`.calls`), which the kernel passes on: only a gradient needs it, so a call without one does not compile it,
+#: and it is not optimised again inside each block.
+backward = per_dtype(_backward_signature, **CALLEE)(_backward)
+_call_backward = call_at(lambda arguments: _backward_signature(as_dtype(arguments[-1].dtype)))
+
+
+@functools.cache
+def backward_address(dtype, gradient):
+    """The kernel's ``backward_at`` for inputs of ``dtype`` (a NumPy dtype): 0 (never called) without a gradient."""
+    return backward.address(dtype) if gradient else 0
+
+
 @njit(**INLINE)
 def _class_sums(n_classes):
     """Three float64 arrays of n_classes zeros, for a sample's sums per class (np.empty and a loop: np.zeros would
@@ -109,9 +129,11 @@ def _class_sums(n_classes):
 
 
 # IEEE division: with smooth = 0 a class empty in both maps gives 0 / 0 = NaN, not a ZeroDivisionError.
-def _dice_sample(y_pred, labels, target, activation, smooth, alpha, beta, n_classes, n_spatial, n, scale, grad):
-    """Dice l_n in float64; writes its gradient times ``scale`` when grad is non-empty. ``alpha`` and
-    ``beta`` are the Tversky block's, unused here: both blocks fill the kernel's one block slot."""
+def _dice_sample(y_pred, labels, target, activation, smooth, alpha, beta, n_classes, n_spatial, n, scale, grad,
+                 backward_at):
+    """Dice l_n in float64; writes its gradient times ``scale`` when grad is non-empty, by the backward pass at
+    ``backward_at``. ``alpha`` and ``beta`` are the Tversky block's, unused here: both blocks fill the kernel's one
+    block slot."""
     first = n * n_classes * n_spatial
     intersection, pred_sum, true_sum = _class_sums(n_classes)
     p = np.empty(n_classes, y_pred.dtype)
@@ -138,12 +160,14 @@ def _dice_sample(y_pred, labels, target, activation, smooth, alpha, beta, n_clas
         constant[c] = scale * numerator / (denominator * denominator) / n_classes
         slope[c] = scale * 2.0 / denominator / n_classes
     if grad.size > 0:
-        _backward(labels, target, activation, n_classes, n_spatial, n, constant, slope, grad)
+        _call_backward(backward_at, labels, target, activation, n_classes, n_spatial, n, constant, slope, grad)
     return loss / n_classes
 
 
-def _tversky_sample(y_pred, labels, target, activation, smooth, alpha, beta, n_classes, n_spatial, n, scale, grad):
-    """Tversky l_n in float64; writes its gradient times ``scale`` when grad is non-empty."""
+def _tversky_sample(y_pred, labels, target, activation, smooth, alpha, beta, n_classes, n_spatial, n, scale, grad,
+                    backward_at):
+    """Tversky l_n in float64; writes its gradient times ``scale`` when grad is non-empty, by the backward pass at
+    ``backward_at``."""
     first = n * n_classes * n_spatial
     intersection, false_positive, false_negative = _class_sums(n_classes)
     p = np.empty(n_classes, y_pred.dtype)
@@ -172,7 +196,7 @@ def _tversky_sample(y_pred, labels, target, activation, smooth, alpha, beta, n_c
         constant[c] = scale * alpha * numerator / squared / n_classes
         slope[c] = scale * growth / squared / n_classes
     if grad.size > 0:
-        _backward(labels, target, activation, n_classes, n_spatial, n, constant, slope, grad)
+        _call_backward(backward_at, labels, target, activation, n_classes, n_spatial, n, constant, slope, grad)
     return loss / n_classes
 
 
@@ -184,27 +208,29 @@ def _signature(dtype):
     """Maps, labels, targets and weights read-only; float64 sample losses and the gradient written."""
     values = array(dtype)
     return (values, array(np.int64), values, INT64, types.float64, types.float64, types.float64, INT64, INT64, values,
-            INT64, scalar(dtype), array(np.float64, writeable=True), array(dtype, writeable=True))
+            INT64, scalar(dtype), array(np.float64, writeable=True), array(dtype, writeable=True), ADDRESS)
 
 
 def _sample_signature(dtype):
-    """block(y_pred, labels, target, activation, smooth, alpha, beta, n_classes, n_spatial, n, scale, grad)."""
+    """block(y_pred, labels, target, activation, smooth, alpha, beta, n_classes, n_spatial, n, scale, grad,
+    backward_at)."""
     values = array(dtype)
     return types.float64(values, array(np.int64), values, INT64, types.float64, types.float64, types.float64, INT64,
-                         INT64, INT64, types.float64, array(dtype, writeable=True))
+                         INT64, INT64, types.float64, array(dtype, writeable=True), ADDRESS)
 
 
 @per_dtype(_signature, blocks=(_sample_signature, {"dice": _dice_sample, "tversky": _tversky_sample}), work="y_pred")
 def dice_loss(sample, y_pred, labels, target, activation, smooth, alpha, beta, n_classes, n_spatial, sample_weights,
-              inner, scale, sample_losses, grad):
+              inner, scale, sample_losses, grad, backward_at):
     """sum_n w_n l_n in float64; writes w_n l_n to sample_losses and, if non-empty, the gradient times scale.
-    ``sample`` is the address of a block's code: :func:`_dice_sample`'s or :func:`_tversky_sample`'s. Serial
+    ``sample`` is the address of a block's code: :func:`_dice_sample`'s or :func:`_tversky_sample`'s, which it
+    passes ``backward_at`` (:func:`backward_address`). Serial
     below ``PARALLEL_THRESHOLD`` elements of ``y_pred`` (``work``, :class:`.typed.PerDtype`), parallel from there."""
     n_samples = sample_losses.size
     for n in prange(n_samples):
         w = 1.0 if sample_weights.size == 0 else sample_weights[n // inner]
         sample_losses[n] = w * call_block(sample, y_pred, labels, target, activation, smooth, alpha, beta, n_classes,
-                                          n_spatial, n, scale * w, grad)
+                                          n_spatial, n, scale * w, grad, backward_at)
     total = 0.0
     for n in range(n_samples):
         total += sample_losses[n]
