@@ -6,10 +6,11 @@ value and gradient, compiled in the same round.
 
 Each figure is a fresh Python process with an empty Numba cache (a temporary ``NUMBA_CACHE_DIR`` of its own): the
 yardstick times its kernel's first call, a loss's process imports lossjit and then times the loss's first call on
-the warm-up's small inputs (``lossjit/warmup.py``: the serial kernel and the block of that call compile). A round
-runs the yardstick, then every loss; a ratio divides a loss's time by its round's yardstick, so a slow spell of the
-machine moves both. The table gives, per loss and dtype, the median time and the median and largest ratio over the
-rounds; the issue's target is a ratio of at most 2 for every loss.
+the warm-up's small inputs (``lossjit/warmup.py``: the serial kernel and the block of that call compile). The
+yardstick runs right before each loss, and a ratio divides the loss's time by that yardstick's: the machine's speed
+drifts within minutes (by 20-40% on a shared one), and a yardstick timed once per round of a few minutes gave ratios
+that moved with the drift. The table gives, per loss and dtype, the median time and the median and largest ratio
+over the rounds; the issue's target is a ratio of at most 2 for every loss.
 """
 
 import argparse
@@ -73,29 +74,33 @@ def first_call_seconds(program, *arguments):
 
 
 def measure(losses, dtypes, rounds, progress=None):
-    """({(loss, dtype): [seconds per round]}, [the yardstick's seconds per round])."""
-    times, yardsticks = {(loss, dtype): [] for loss in losses for dtype in dtypes}, []
+    """{(loss, dtype): [(seconds, the seconds of the yardstick run right before) per round]}."""
+    pairs = {(loss, dtype): [] for loss in losses for dtype in dtypes}
     for round_number in range(1, rounds + 1):
-        yardsticks.append(first_call_seconds(YARDSTICK))
-        for loss, dtype in times:
-            times[loss, dtype].append(first_call_seconds(LOSS, loss, dtype))
+        for loss, dtype in pairs:
+            yardstick = first_call_seconds(YARDSTICK)
+            pairs[loss, dtype].append((first_call_seconds(LOSS, loss, dtype), yardstick))
             if progress:
-                progress(f"round {round_number}/{rounds}: {loss} {dtype} {times[loss, dtype][-1]:.2f} s")
-    return times, yardsticks
+                progress(f"round {round_number}/{rounds}: {loss} {dtype} {pairs[loss, dtype][-1][0]:.2f} s "
+                         f"(yardstick {yardstick:.2f} s)")
+    return pairs
 
 
-def table(times, yardsticks):
-    """The report's lines: one per loss and dtype, then a summary."""
-    lines = [f"yardstick (plain parallel MSE value+grad): {' '.join(f'{s:.2f}' for s in yardsticks)} s",
+def table(pairs):
+    """The report's lines: the yardstick, then one line per loss and dtype, then a summary."""
+    yardsticks = [yardstick for runs in pairs.values() for _, yardstick in runs]
+    lines = [f"yardstick (plain parallel MSE value+grad), before each loss: median "
+             f"{statistics.median(yardsticks):.2f} s, {min(yardsticks):.2f}-{max(yardsticks):.2f} s",
              f"{'loss':24s}{'dtype':>9s}{'median s':>10s}{'median x':>10s}{'largest x':>11s}"]
     medians, largest = [], []
-    for (loss, dtype), seconds in times.items():
-        ratios = [s / y for s, y in zip(seconds, yardsticks)]
+    for (loss, dtype), runs in pairs.items():
+        ratios = [seconds / yardstick for seconds, yardstick in runs]
         medians.append(statistics.median(ratios))
         largest.append(max(ratios))
-        lines.append(f"{loss:24s}{dtype:>9s}{statistics.median(seconds):10.2f}{medians[-1]:10.2f}{largest[-1]:11.2f}")
-    lines.append(f"at most {TARGET_RATIO:g}x the yardstick: {sum(r <= TARGET_RATIO for r in medians)} of {len(medians)} "
-                 f"by the median, {sum(r <= TARGET_RATIO for r in largest)} in every round")
+        lines.append(f"{loss:24s}{dtype:>9s}{statistics.median(seconds for seconds, _ in runs):10.2f}"
+                     f"{medians[-1]:10.2f}{largest[-1]:11.2f}")
+    lines.append(f"at most {TARGET_RATIO:g}x the yardstick: {sum(r <= TARGET_RATIO for r in medians)} of "
+                 f"{len(medians)} by the median, {sum(r <= TARGET_RATIO for r in largest)} in every round")
     return lines
 
 
@@ -109,9 +114,9 @@ def main(argv=None):
     options = parser.parse_args(argv)
     if options.rounds < 1:
         parser.error(f"--rounds must be at least 1, got {options.rounds}")
-    times, yardsticks = measure(options.losses, options.dtypes, options.rounds,
-                                lambda text: print(text, file=sys.stderr, flush=True))
-    print("\n".join(table(times, yardsticks)))
+    pairs = measure(options.losses, options.dtypes, options.rounds,
+                    lambda text: print(text, file=sys.stderr, flush=True))
+    print("\n".join(table(pairs)))
 
 
 if __name__ == "__main__":

@@ -239,8 +239,9 @@ def test_cold_calls_table_and_one_cold_call():
     """``benchmarks/cold_calls.py``: its table from given times, and one real round for one loss."""
     import cold_calls
 
-    lines = cold_calls.table({("mse", "float64"): [1.0, 3.0], ("ctc", "float32"): [4.0, 5.0]}, [1.0, 2.0])
-    assert lines[0] == "yardstick (plain parallel MSE value+grad): 1.00 2.00 s"
+    lines = cold_calls.table({("mse", "float64"): [(1.0, 1.0), (3.0, 2.0)],
+                              ("ctc", "float32"): [(4.0, 1.0), (5.0, 2.0)]})
+    assert lines[0] == "yardstick (plain parallel MSE value+grad), before each loss: median 1.50 s, 1.00-2.00 s"
     assert lines[2].split() == ["mse", "float64", "2.00", "1.25", "1.50"]
     assert lines[3].split() == ["ctc", "float32", "4.50", "3.25", "4.00"]
     assert lines[4] == "at most 2x the yardstick: 1 of 2 by the median, 1 in every round"
