@@ -44,14 +44,19 @@ class CompileTimes(event.Listener):
         self.records.append((getattr(function, "__qualname__", "?"), seconds - nested, seconds))
 
 
-def profile(statement):
-    """(wall seconds, records) of running ``statement`` with ``lj`` and ``np`` in scope."""
+def _scope():
+    """The globals a statement runs with: lossjit as ``lj``, NumPy as ``np``."""
     import numpy as np
 
     import lossjit as lj
 
+    return {"lj": lj, "np": np}
+
+
+def profile(statement):
+    """(wall seconds, records) of running ``statement`` with ``lj`` and ``np`` in scope."""
     times = CompileTimes()
-    scope = {"lj": lj, "np": np}
+    scope = _scope()
     with event.install_listener("numba:compile", times):
         start = time.perf_counter()
         exec(statement, scope)
@@ -61,17 +66,13 @@ def profile(statement):
 
 def count_calls(statement):
     """The Python function calls made by running ``statement`` with ``lj`` and ``np`` in scope."""
-    import numpy as np
-
-    import lossjit as lj
-
+    scope = _scope()
     calls = 0
 
     def count(frame, event, argument):
         nonlocal calls
         calls += event == "call"
 
-    scope = {"lj": lj, "np": np}
     sys.setprofile(count)
     try:
         exec(statement, scope)

@@ -53,7 +53,6 @@ import math
 
 import numpy as np
 from numba import njit, prange, types
-from numba.np.numpy_support import as_dtype
 
 from .._config import CALLEE, INLINE
 from .calls import ADDRESS, address_of, call_at
@@ -252,18 +251,18 @@ def _scaled_backward(emissions, skip, alpha, n_states):
     return posterior
 
 
+#: The float64 work arrays the helpers return: rows (time steps by classes or states) and a column.
+_ROWS, _COLUMN = array(np.float64, 2, writeable=True), array(np.float64, writeable=True)
+
+
 def _log_probabilities_signature(dtype):
     """(log_probs, top, exps, sums) of (y_pred, n_samples, n_classes, n, n_steps, from_logits)."""
-    rows, column = array(np.float64, 2, writeable=True), array(np.float64, writeable=True)
-    return types.Tuple((rows, column, rows, column))(array(dtype), INT64, INT64, INT64, INT64, types.boolean)
+    return types.Tuple((_ROWS, _COLUMN, _ROWS, _COLUMN))(array(dtype), INT64, INT64, INT64, INT64, types.boolean)
 
-
-_ROWS = array(np.float64, 2, writeable=True)
 
 #: (log p(l | x), alpha) of (emissions, top, skip, n_states), and the posterior of (emissions, skip, alpha, n_states),
 #: in float64 for either dtype.
-_SCALED_FORWARD_SIGNATURE = types.Tuple((types.float64, _ROWS))(
-    _ROWS, array(np.float64, writeable=True), array(np.int64, writeable=True), INT64)
+_SCALED_FORWARD_SIGNATURE = types.Tuple((types.float64, _ROWS))(_ROWS, _COLUMN, array(np.int64, writeable=True), INT64)
 _SCALED_BACKWARD_SIGNATURE = _ROWS(_ROWS, array(np.int64, writeable=True), _ROWS, INT64)
 
 #: The blocks' big helpers, each compiled once on its own (cached) and called at its address, which the kernel
@@ -273,7 +272,7 @@ _SCALED_BACKWARD_SIGNATURE = _ROWS(_ROWS, array(np.int64, writeable=True), _ROWS
 log_probabilities = per_dtype(_log_probabilities_signature, **CALLEE)(_log_probabilities)
 scaled_forward = njit(cache=True, **CALLEE)(_scaled_forward)
 scaled_backward = njit(cache=True, **CALLEE)(_scaled_backward)
-_call_log_probabilities = call_at(lambda arguments: _log_probabilities_signature(as_dtype(arguments[0].dtype)))
+_call_log_probabilities = log_probabilities.caller(0)  # the dtype of y_pred, its first argument
 _call_scaled_forward = call_at(_SCALED_FORWARD_SIGNATURE)
 _call_scaled_backward = call_at(_SCALED_BACKWARD_SIGNATURE)
 

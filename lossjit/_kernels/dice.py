@@ -32,10 +32,9 @@ import math
 
 import numpy as np
 from numba import njit, prange, types
-from numba.np.numpy_support import as_dtype
 
 from .._config import CALLEE, INLINE
-from .calls import ADDRESS, call_at
+from .calls import ADDRESS
 from .typed import FLOAT64, INT64, array, per_dtype, scalar
 
 PROBABILITIES = 0
@@ -109,7 +108,7 @@ def _backward_signature(dtype):
 #: (:mod:`.calls`), which the kernel passes on: only a gradient needs it, so a call without one does not compile it,
 #: and it is not optimised again inside each block.
 backward = per_dtype(_backward_signature, **CALLEE)(_backward)
-_call_backward = call_at(lambda arguments: _backward_signature(as_dtype(arguments[-1].dtype)))
+_call_backward = backward.caller(-1)  # the dtype of grad, its last argument
 
 
 @functools.cache

@@ -20,6 +20,7 @@ import types as python_types
 import numba
 import numpy as np
 from numba import types
+from numba.np.numpy_support import as_dtype
 
 from .._config import CALLEE, KERNEL, PARALLEL_THRESHOLD
 from .calls import ADDRESS, address_of, call_at
@@ -115,6 +116,11 @@ class PerDtype:
         (:func:`.calls.call_at`), compiled on its own rather than linked into, and optimised again in, each
         caller."""
         return address_of(self[dtype], self.signature(np.dtype(dtype)))
+
+    def caller(self, dtype_argument):
+        """``call(address, *args)`` for njit code (:func:`.calls.call_at`): runs this function, compiled for the dtype
+        of ``args[dtype_argument]``, at the address :meth:`address` gave for that dtype."""
+        return call_at(lambda arguments: self.signature(as_dtype(arguments[dtype_argument].dtype)))
 
     def compiled_functions(self, dtype):
         """The Numba dispatchers compiled for ``dtype``: the kernel's, then those of the blocks used."""
