@@ -433,7 +433,7 @@ def test_scaled_and_log_space_recursions_agree(from_logits, rng):
     n_states = 2 * length + 1
     emissions = np.ascontiguousarray(np.exp(log_probs[:, extended[:n_states]] - top[:, None]))
     scaled = kernel._scaled_posteriors(emissions, top, skip, n_states, True)
-    log_space = kernel._log_space_posteriors(log_probs, labels, 0, n_states, 0, True)
+    log_space = kernel._log_space_posteriors(log_probs, extended, skip, n_states, True)
     assert np.isfinite(scaled[0])
     assert_allclose(scaled[0], log_space[0], rtol=1e-13)
     assert_allclose(scaled[1], log_space[1], rtol=1e-10, atol=1e-14)
@@ -508,7 +508,7 @@ def test_backward_or_posterior_underflow_falls_back_to_log_space(scores, target,
     extended, skip = kernel._states(labels, 0, labels.size, 0)
     n_states = 2 * labels.size + 1
     emissions = np.ascontiguousarray(np.exp(log_probs[:, extended[:n_states]] - top[:, None]))
-    log_space = kernel._log_space_posteriors(log_probs, labels, 0, n_states, 0, True)
+    log_space = kernel._log_space_posteriors(log_probs, extended, skip, n_states, True)
     assert np.isnan(kernel._scaled_posteriors(emissions, top, skip, n_states, True)[0])  # the fallback is taken
 
     value, grad = lj.ctc.value_and_grad(labels[None], scores[:, None], from_logits=from_logits, reduction="sum")

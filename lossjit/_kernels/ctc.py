@@ -64,9 +64,10 @@ _SMALLEST_NORMAL = float(np.finfo(np.float64).tiny)  # below it a float64 loses 
 _LOG_SMALLEST_NORMAL = math.log(_SMALLEST_NORMAL)  # -708.4
 
 
-@njit(**INLINE)
+@njit(**CALLEE)
 def _log_add_exp(a, b):
-    """log(exp(a) + exp(b)) without overflow; exact when either is -inf."""
+    """log(exp(a) + exp(b)) without overflow; exact when either is -inf. Compiled once and inlined by LLVM: inlined
+    by Numba (``INLINE``), its front end would run again at each of its five call sites."""
     if a == _NEG_INF:
         return b
     if b == _NEG_INF:
@@ -74,12 +75,6 @@ def _log_add_exp(a, b):
     if a >= b:
         return a + math.log1p(math.exp(b - a))
     return b + math.log1p(math.exp(a - b))
-
-
-@njit(**INLINE)
-def _state_label(labels, start, blank, s):
-    """l'_s: blank on even states, label s // 2 on odd ones."""
-    return blank if s % 2 == 0 else labels[start + s // 2]
 
 
 def _log_probabilities(y_pred, n_samples, n_classes, n, n_steps, from_logits):
@@ -286,29 +281,28 @@ def helper_addresses(dtype, gradient):
 
 
 @njit(**CALLEE)
-def _alpha(log_probs, labels, start, n_states, blank):
+def _alpha(log_probs, extended, skip, n_states):
     n_steps = log_probs.shape[0]
     alpha = np.empty((n_steps, n_states), FLOAT64)
     for t in range(n_steps):
         for s in range(n_states):
             alpha[t, s] = _NEG_INF
-    alpha[0, 0] = log_probs[0, blank]
+    alpha[0, 0] = log_probs[0, extended[0]]
     if n_states > 1:
-        alpha[0, 1] = log_probs[0, labels[start]]
+        alpha[0, 1] = log_probs[0, extended[1]]
     for t in range(1, n_steps):
         for s in range(n_states):
-            label = _state_label(labels, start, blank, s)
             a = alpha[t - 1, s]
             if s >= 1:
                 a = _log_add_exp(a, alpha[t - 1, s - 1])
-            if s >= 2 and label != blank and label != _state_label(labels, start, blank, s - 2):
+            if skip[s]:
                 a = _log_add_exp(a, alpha[t - 1, s - 2])
-            alpha[t, s] = a + log_probs[t, label]
+            alpha[t, s] = a + log_probs[t, extended[s]]
     return alpha
 
 
 @njit(**CALLEE)
-def _beta(log_probs, labels, start, n_states, blank):
+def _beta(log_probs, extended, skip, n_states):
     n_steps = log_probs.shape[0]
     beta = np.empty((n_steps, n_states), FLOAT64)
     for t in range(n_steps):
@@ -319,30 +313,28 @@ def _beta(log_probs, labels, start, n_states, blank):
         beta[n_steps - 1, n_states - 2] = 0.0
     for t in range(n_steps - 2, -1, -1):
         for s in range(n_states):
-            label = _state_label(labels, start, blank, s)
-            b = beta[t + 1, s] + log_probs[t + 1, label]
+            b = beta[t + 1, s] + log_probs[t + 1, extended[s]]
             if s + 1 < n_states:
-                b = _log_add_exp(b, beta[t + 1, s + 1] + log_probs[t + 1, _state_label(labels, start, blank, s + 1)])
-            if s + 2 < n_states:
-                skip_label = _state_label(labels, start, blank, s + 2)
-                if skip_label != blank and skip_label != label:
-                    b = _log_add_exp(b, beta[t + 1, s + 2] + log_probs[t + 1, skip_label])
+                b = _log_add_exp(b, beta[t + 1, s + 1] + log_probs[t + 1, extended[s + 1]])
+            if skip[s + 2]:  # the padding states past the end never skip
+                b = _log_add_exp(b, beta[t + 1, s + 2] + log_probs[t + 1, extended[s + 2]])
             beta[t, s] = b
     return beta
 
 
 @njit(**CALLEE)
-def _log_space_posteriors(log_probs, labels, start, n_states, blank, want_posterior):
-    """(log p(l | x), gamma_t(s) or an empty array) by the log-space recursions: exact with -inf
-    log-probabilities, infeasible targets and any logit scale, and several times slower."""
+def _log_space_posteriors(log_probs, extended, skip, n_states, want_posterior):
+    """(log p(l | x), gamma_t(s) or an empty array) by the log-space recursions over the extended target and its
+    skips (:func:`_states`): exact with -inf log-probabilities, infeasible targets and any logit scale, and several
+    times slower."""
     n_steps = log_probs.shape[0]
-    alpha = _alpha(log_probs, labels, start, n_states, blank)
+    alpha = _alpha(log_probs, extended, skip, n_states)
     log_likelihood = alpha[n_steps - 1, n_states - 1]
     if n_states > 1:
         log_likelihood = _log_add_exp(log_likelihood, alpha[n_steps - 1, n_states - 2])
     if not want_posterior or log_likelihood == _NEG_INF:
         return log_likelihood, np.empty((0, 0), FLOAT64)
-    posterior = _beta(log_probs, labels, start, n_states, blank)
+    posterior = _beta(log_probs, extended, skip, n_states)
     for t in range(n_steps):
         for s in range(n_states):
             posterior[t, s] = math.exp(alpha[t, s] + posterior[t, s] - log_likelihood)
@@ -451,8 +443,8 @@ def _log_space_sample(y_pred, n_samples, n_classes, n_steps_max, labels, start, 
     n_states = 2 * length + 1
     log_probs, top, exps, sums = _call_log_probabilities(log_probabilities_at, y_pred, n_samples, n_classes, n,
                                                          n_steps, from_logits)
-    extended = _states(labels, start, length, blank)[0]
-    log_likelihood, posterior = _log_space_posteriors(log_probs, labels, start, n_states, blank, grad.size > 0)
+    extended, skip = _states(labels, start, length, blank)
+    log_likelihood, posterior = _log_space_posteriors(log_probs, extended, skip, n_states, grad.size > 0)
     return _loss_and_gradient(log_likelihood, posterior, extended, exps, sums, n_samples, n_classes, n_states, n_steps,
                               n, from_logits, zero_infinity, scale, grad)
 
