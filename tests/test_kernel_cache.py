@@ -93,13 +93,13 @@ from lossjit._kernels import ctc
 value = float(lj.ctc([[1], [2]], np.full((3, 2, 3), -1.0)))
 helpers = [ctc.log_probabilities[np.float64], ctc.scaled_forward]
 print(json.dumps({"value": value, "loaded": [bool(helper.stats.cache_hits) for helper in helpers],
-                  "backward": bool(ctc.scaled_backward.overloads)}))
+                  "backward": bool(ctc.scaled_backward.overloads) or bool(ctc.sample_gradient.compiled_dtypes())}))
 """
 
 
 def test_helpers_called_at_their_addresses_load_from_the_cache(tmp_path):
     """CTC's blocks call their helpers at their addresses: the helpers are cached, so a new process loads them; a
-    call without the gradient neither compiles nor loads the backward recursion."""
+    call without the gradient neither compiles nor loads the backward recursion or the gradient."""
     environment = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
     runs = [json.loads(subprocess.run([sys.executable, "-c", _CTC_PROGRAM], env=environment, capture_output=True,
                                       text=True, check=True).stdout) for _ in range(2)]

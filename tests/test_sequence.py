@@ -28,7 +28,7 @@ def ctc_helpers():
     def at_address(address, call):
         return numba.njit(lambda *args: call(address, *args))
 
-    log_probabilities_at, forward_at, backward_at = ctc.helper_addresses(np.dtype(np.float64), True)
+    log_probabilities_at, forward_at, backward_at, _ = ctc.helper_addresses(np.dtype(np.float64), True)
     forward = at_address(forward_at, ctc._call_scaled_forward)
     backward = at_address(backward_at, ctc._call_scaled_backward)
 

@@ -29,10 +29,10 @@ infeasible target, -inf or NaN scores), the sample is recomputed by the log-spac
 above (:func:`_log_space_posteriors`), which are exact there and several times slower. Each way is a
 block of its own (:data:`BLOCKS`): the kernel runs the scaled one on every sample, and the log-space one
 only on the samples it left NaN, so a program compiles the log-space code when an input first needs it.
-The blocks' big helpers, :func:`_log_probabilities` and the scaled recursions, are compiled on their own and
-called at their addresses, which the kernel passes on (:func:`helper_addresses`): linked into a block, LLVM
-would optimise each again inside it (a cold ``lj.ctc`` ~20% longer). The backward recursion, which only a gradient
-needs, is compiled on the first call that asks for one.
+The blocks' big helpers, :func:`_log_probabilities`, the scaled recursions and the gradient (:func:`_gradient`), are
+compiled on their own and called at their addresses, which the kernel passes on (:func:`helper_addresses`): linked
+into a block, LLVM would optimise each again inside it (a cold ``lj.ctc`` ~20% longer). The backward recursion and
+the gradient, which only a gradient needs, are compiled on the first call that asks for one.
 ``tests/test_sequence.py`` checks that both agree, also on scores thousands of nats apart.
 
 An infeasible target (``T_n`` too short for the labels and their repeats) has
@@ -274,10 +274,13 @@ _call_scaled_backward = call_at(_SCALED_BACKWARD_SIGNATURE)
 
 @functools.cache
 def helper_addresses(dtype, gradient):
-    """The kernel's ``log_probabilities_at``, ``forward_at`` and ``backward_at`` for inputs of ``dtype`` (a NumPy
-    dtype), ``backward_at`` 0 (never called) without a ``gradient``."""
-    backward_at = address_of(scaled_backward, _SCALED_BACKWARD_SIGNATURE) if gradient else 0
-    return log_probabilities.address(dtype), address_of(scaled_forward, _SCALED_FORWARD_SIGNATURE), backward_at
+    """The kernel's ``log_probabilities_at``, ``forward_at``, ``backward_at`` and ``gradient_at`` for inputs of
+    ``dtype`` (a NumPy dtype); the last two 0 (never called) without a ``gradient``."""
+    forward_at = address_of(scaled_forward, _SCALED_FORWARD_SIGNATURE)
+    if not gradient:
+        return log_probabilities.address(dtype), forward_at, 0, 0
+    backward_at = address_of(scaled_backward, _SCALED_BACKWARD_SIGNATURE)
+    return log_probabilities.address(dtype), forward_at, backward_at, sample_gradient.address(dtype)
 
 
 @njit(**CALLEE)
@@ -350,21 +353,9 @@ def _clear_padding(n_samples, n_classes, n_steps_max, n_steps, n, grad):
                 grad[(t * n_samples + n) * n_classes + k] = 0.0
 
 
-@njit(**INLINE)
-def _loss_and_gradient(log_likelihood, posterior, extended, exps, sums, n_samples, n_classes, n_states, n_steps, n,
-                       from_logits, zero_infinity, scale, grad):
-    """loss_n = -log p(l | x), and sample n's gradient times ``scale`` from the posterior when grad is non-empty
-    (for an infinite loss: NaN, or 0 with ``zero_infinity``)."""
-    loss = -log_likelihood
-    if loss == np.inf:
-        if grad.size > 0:
-            fill = 0.0 if zero_infinity else np.nan
-            for t in range(n_steps):
-                for k in range(n_classes):
-                    grad[(t * n_samples + n) * n_classes + k] = fill
-        return 0.0 if zero_infinity else loss
-    if grad.size == 0:
-        return loss
+def _gradient(posterior, extended, exps, sums, n_samples, n_classes, n_states, n_steps, n, from_logits, scale, grad):
+    """Sample n's gradient times ``scale`` from its posterior gamma_t(s): softmax(z_t)_k - gamma_t(k) in the logits,
+    or -gamma_t(k) in the log-probabilities, gamma_t(k) the sum over the states s of class k."""
     occupation = np.empty(n_classes, FLOAT64)
     for t in range(n_steps):
         for k in range(n_classes):
@@ -381,11 +372,41 @@ def _loss_and_gradient(log_likelihood, posterior, extended, exps, sums, n_sample
         else:
             for k in range(n_classes):
                 row[k] = -scale * occupation[k]
+
+
+def _gradient_signature(dtype):
+    """(posterior, extended, exps, sums, n_samples, n_classes, n_states, n_steps, n, from_logits, scale, grad)."""
+    return types.none(_ROWS, array(np.int64, writeable=True), _ROWS, _COLUMN, INT64, INT64, INT64, INT64, INT64,
+                      types.boolean, types.float64, array(dtype, writeable=True))
+
+
+#: The gradient from the posterior, shared by both blocks, compiled once per dtype on its own and called at its
+#: address (``gradient_at``, 0 for a call without the gradient, which then does not compile it).
+sample_gradient = per_dtype(_gradient_signature, **CALLEE)(_gradient)
+_call_gradient = sample_gradient.caller(-1)  # the dtype of grad, its last argument
+
+
+@njit(**INLINE)
+def _loss_and_gradient(log_likelihood, posterior, extended, exps, sums, n_samples, n_classes, n_states, n_steps, n,
+                       from_logits, zero_infinity, scale, grad, gradient_at):
+    """loss_n = -log p(l | x), and sample n's gradient times ``scale`` from the posterior when grad is non-empty, by
+    :func:`_gradient` at ``gradient_at`` (for an infinite loss: NaN, or 0 with ``zero_infinity``)."""
+    loss = -log_likelihood
+    if loss == np.inf:
+        if grad.size > 0:
+            fill = 0.0 if zero_infinity else np.nan
+            for t in range(n_steps):
+                for k in range(n_classes):
+                    grad[(t * n_samples + n) * n_classes + k] = fill
+        return 0.0 if zero_infinity else loss
+    if grad.size > 0:
+        _call_gradient(gradient_at, posterior, extended, exps, sums, n_samples, n_classes, n_states, n_steps, n,
+                       from_logits, scale, grad)
     return loss
 
 
 def _scaled_sample(y_pred, n_samples, n_classes, n_steps_max, labels, start, length, n_steps, n, blank, from_logits,
-                   zero_infinity, scale, grad, log_probabilities_at, forward_at, backward_at):
+                   zero_infinity, scale, grad, log_probabilities_at, forward_at, backward_at, gradient_at):
     """loss_n in float64 by the scaled recursions, writing sample n's gradient times ``scale`` when grad is
     non-empty; NaN, and no gradient yet, where they cannot be used (an emission or a scale out of float64's
     normal range): the kernel then runs :func:`_log_space_sample` on that sample. The log-space code is a block of
@@ -430,11 +451,12 @@ def _scaled_sample(y_pred, n_samples, n_classes, n_steps_max, labels, start, len
         if posterior.size == 0:
             return np.nan
     return _loss_and_gradient(log_likelihood, posterior, extended, exps, sums, n_samples, n_classes, n_states, n_steps,
-                              n, from_logits, zero_infinity, scale, grad)
+                              n, from_logits, zero_infinity, scale, grad, gradient_at)
 
 
 def _log_space_sample(y_pred, n_samples, n_classes, n_steps_max, labels, start, length, n_steps, n, blank,
-                      from_logits, zero_infinity, scale, grad, log_probabilities_at, forward_at, backward_at):
+                      from_logits, zero_infinity, scale, grad, log_probabilities_at, forward_at, backward_at,
+                      gradient_at):
     """loss_n in float64 by the log-space recursions, writing sample n's gradient times ``scale`` when grad is
     non-empty: for the samples whose scaled recursions could not be used (:func:`_scaled_sample`)."""
     _clear_padding(n_samples, n_classes, n_steps_max, n_steps, n, grad)
@@ -446,7 +468,7 @@ def _log_space_sample(y_pred, n_samples, n_classes, n_steps_max, labels, start, 
     extended, skip = _states(labels, start, length, blank)
     log_likelihood, posterior = _log_space_posteriors(log_probs, extended, skip, n_states, grad.size > 0)
     return _loss_and_gradient(log_likelihood, posterior, extended, exps, sums, n_samples, n_classes, n_states, n_steps,
-                              n, from_logits, zero_infinity, scale, grad)
+                              n, from_logits, zero_infinity, scale, grad, gradient_at)
 
 
 #: The blocks: a sample by the scaled recursions (NaN where they cannot be used), and by the log-space ones.
@@ -463,21 +485,21 @@ def _signature(dtype):
     integers = array(np.int64)
     return (array(dtype), INT64, INT64, integers, integers, integers, integers, integers, INT64, types.boolean,
             types.boolean, array(np.float64), types.float64, INT64, array(np.float64, writeable=True),
-            array(dtype, writeable=True), ADDRESS, ADDRESS, ADDRESS)
+            array(dtype, writeable=True), ADDRESS, ADDRESS, ADDRESS, ADDRESS)
 
 
 def _sample_signature(dtype):
     """A block's (y_pred, n_samples, n_classes, n_steps_max, labels, start, length, n_steps, n, blank, from_logits,
-    zero_infinity, scale, grad, log_probabilities_at, forward_at, backward_at)."""
+    zero_infinity, scale, grad, log_probabilities_at, forward_at, backward_at, gradient_at)."""
     return types.float64(array(dtype), INT64, INT64, INT64, array(np.int64), INT64, INT64, INT64, INT64, INT64,
                          types.boolean, types.boolean, types.float64, array(dtype, writeable=True), ADDRESS, ADDRESS,
-                         ADDRESS)
+                         ADDRESS, ADDRESS)
 
 
 @per_dtype(_signature, blocks=(_sample_signature, BLOCKS), work="work")
 def ctc_loss(block, y_pred, n_samples, n_classes, labels, label_starts, target_lengths, input_lengths, samples, blank,
              from_logits, zero_infinity, sample_scales, scale, work, sample_losses, grad, log_probabilities_at,
-             forward_at, backward_at):
+             forward_at, backward_at, gradient_at):
     """sum_n c_n loss_n in float64 over every sample, with per-sample factors c_n = sample_scales[n].
 
     Runs the block at ``block`` (:data:`BLOCKS`) on the samples listed in ``samples``: writes their c_n loss_n to
@@ -491,7 +513,7 @@ def ctc_loss(block, y_pred, n_samples, n_classes, labels, label_starts, target_l
         sample_losses[n] = sample_scales[n] * call_block(
             block, y_pred, n_samples, n_classes, n_steps_max, labels, label_starts[n], target_lengths[n],
             input_lengths[n], n, blank, from_logits, zero_infinity, scale * sample_scales[n], grad,
-            log_probabilities_at, forward_at, backward_at)
+            log_probabilities_at, forward_at, backward_at, gradient_at)
     total = 0.0
     for n in range(n_samples):
         total += sample_losses[n]
