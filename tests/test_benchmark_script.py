@@ -251,3 +251,25 @@ def test_cold_calls_table_and_one_cold_call():
     row = result.stdout.splitlines()[2].split()
     assert row[:2] == ["mse", "float32"] and float(row[2]) > 0
     assert "round 1/1: mse float32" in result.stderr
+
+
+def test_plain_ctc_kernel_and_its_table():
+    """``benchmarks/plain_ctc.py``: its textbook kernel (run as Python) gives lj.ctc's per-sample losses, and its
+    table from given times."""
+    import plain_ctc
+
+    rng = np.random.default_rng(7)
+    logits = rng.normal(size=(6, 3, 4))
+    targets = np.array([[1, 2, 2], [3, 1, 1], [1, 1, 1]])  # padded past each target length
+    target_lengths, input_lengths = np.array([3, 1, 2]), np.array([6, 4, 5])
+    expected = lj.ctc(targets, logits, input_lengths=input_lengths, target_lengths=target_lengths, reduction="none")
+    assert_allclose(plain_ctc.ctc_values(logits, targets, target_lengths, input_lengths, 0), expected, rtol=1e-12)
+
+    times = [{"yardstick": 1.0, "lj.ctc, float64": 4.0, "plain CTC kernel, serial": 2.0,
+              "plain CTC kernel, parallel": 3.0},
+             {"yardstick": 2.0, "lj.ctc, float64": 5.0, "plain CTC kernel, serial": 3.0,
+              "plain CTC kernel, parallel": 5.0}]
+    lines = plain_ctc.table(times)
+    assert lines[1].split() == ["yardstick", "1.50", "1.00"]
+    assert lines[2].split() == ["lj.ctc,", "float64", "4.50", "3.25"]
+    assert lines[4].split()[-2:] == ["4.00", "2.75"]
