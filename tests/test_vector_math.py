@@ -1,12 +1,15 @@
 """The vectorisable exp, log1p, log, log(1 - q) and sinh against NumPy's in long double, in ulps of the result's
 dtype; the row maximum and the integer order keys behind it."""
 
+import operator
+
 import numba
 import numpy as np
 import pytest
 from numba import njit
 
 from lossjit._config import ERROR_MODEL, FASTMATH
+from lossjit._kernels import vector_math
 from lossjit._kernels.vector_math import (_EXP_POLYNOMIAL_32, exp_any, exp_nonpositive, exp_summand, from_order_key,
                                          largest, log1p_unit, log_nonnegative, log_one_minus, log_positive, order_key,
                                          sinh_small)
@@ -92,6 +95,23 @@ def test_float32_exp_polynomial_within_its_stated_error():
     r = np.linspace(-np.log(2) / 2, np.log(2) / 2, 200_001)
     polynomial = np.polynomial.polynomial.polyval(r, np.array(_EXP_POLYNOMIAL_32, np.float64))
     assert np.abs(polynomial / np.exp(r) - 1).max() <= 1.8e-8
+
+
+@pytest.mark.parametrize("length", [3, 14])
+def test_polynomial_is_its_sum_of_powers_in_its_arguments_type(length):
+    """Compiled, the polynomial's multiply-adds are emitted into the caller (an intrinsic): the sum of powers of the
+    Python evaluation, for Horner's rule (under 12 terms) and the split tail; coefficients of another type than x are
+    a typing error, not mixed-precision code."""
+    coefficients = tuple(1.0 / (k + 1) for k in range(length))
+    x = 0.3
+    expected = sum(c * x**k for k, c in enumerate(coefficients))
+    assert vector_math._sum_of_powers(coefficients, x, operator.mul, operator.add) == pytest.approx(expected, 1e-15)
+    if numba.config.DISABLE_JIT:
+        return
+    polynomial = njit(lambda x: vector_math._polynomial(coefficients, x))
+    assert polynomial(x) == pytest.approx(expected, rel=1e-15)
+    with pytest.raises(numba.core.errors.TypingError):
+        polynomial(np.float32(x))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
