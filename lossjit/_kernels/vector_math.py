@@ -158,8 +158,9 @@ else:
     @intrinsic
     def _polynomial(typingctx, coefficients, x):
         """sum_k coefficients[k] x^k for small x (:func:`_sum_of_powers`), a constant tuple of x's type, emitted as
-        LLVM IR into the caller with ``EXACT_FASTMATH``'s flags: the same instructions as the expression compiled by
-        Numba, without a function of its own per length to compile (0.05-0.08 s each in a cold call)."""
+        LLVM IR into the caller with ``EXACT_FASTMATH``'s flags: the multiply-adds Numba compiled from the expression
+        written out, the same bits, without a function of its own per length to compile (0.05-0.08 s each in a cold
+        call)."""
         if not (isinstance(coefficients, types.UniTuple) and coefficients.dtype == x):
             return None  # the coefficients in x's type, or a typing error
         flags = tuple(sorted(EXACT_FASTMATH))
@@ -430,7 +431,7 @@ if numba.config.DISABLE_JIT:
         np.int32, _from_order_key_32, _from_order_key_64)
 else:
     def _flip_magnitudes(builder, bits):
-        """bits ^ ((bits >> (width - 1)) & (2^(width - 1) - 1)): a negative float's magnitude bits reversed, so
+        """bits ^ ((bits >> (width - 1)) & (2^(width - 1) - 1)): a negative float's magnitude bits inverted, so
         that its bits order as the float does; it undoes itself."""
         width = bits.type.width
         sign = builder.ashr(bits, ir.Constant(bits.type, width - 1))
