@@ -31,7 +31,8 @@ EXACT_CALLEE = {**CALLEE, "fastmath": EXACT_FASTMATH}
 #: Numba options of a small or single-use helper that Numba inlines into its caller (``inline="always"``): it is
 #: compiled as part of the caller, instead of on its own and then once more as part of each caller that links it
 #: (LLVM optimises a callee again inside every compiled caller: a wrapper around a row function cost as much as
-#: the function).
+#: the function). Numba runs the helper's front end again at every call site, so a helper called at several places
+#: of one function is ``CALLEE`` instead, which LLVM inlines (CTC's log-add-exp: ``_kernels/ctc.py``).
 INLINE = {"inline": "always", "fastmath": FASTMATH, "error_model": ERROR_MODEL}
 
 #: Numba options of a kernel that Python calls: the shared ``fastmath`` and ``error_model``, and no wrapper
