@@ -76,6 +76,8 @@ def ctc_values(logits, targets, target_lengths, input_lengths, blank):
     return losses
 
 
+_FOLDER = os.path.dirname(os.path.abspath(__file__))  # where the timed programs import this module from
+
 #: The program timed for ``parallel`` "True" or "False": the kernel's first call on the warm-up's CTC input.
 PLAIN = """
 import sys
@@ -95,8 +97,8 @@ print(time.perf_counter() - start)
 PROGRAMS = {
     "yardstick": (YARDSTICK, ()),
     "lj.ctc, float64": (LOSS, ("ctc", "float64")),
-    "plain CTC kernel, serial": (PLAIN.format(folder=os.path.dirname(os.path.abspath(__file__)), parallel=False), ()),
-    "plain CTC kernel, parallel": (PLAIN.format(folder=os.path.dirname(os.path.abspath(__file__)), parallel=True), ()),
+    "plain CTC kernel, serial": (PLAIN.format(folder=_FOLDER, parallel=False), ()),
+    "plain CTC kernel, parallel": (PLAIN.format(folder=_FOLDER, parallel=True), ()),
 }
 
 

@@ -360,26 +360,57 @@ def clip_probability(p, eps):
     return (eps if below else (_ONE_32 - eps if above else p)), not (below or above)
 
 
-_LOW_BITS_32 = np.int32(0x7FFFFFFF)
-_LOW_BITS_64 = np.int64(0x7FFFFFFFFFFFFFFF)
+if numba.config.DISABLE_JIT:
+    _LOW_BITS_32 = np.int32(0x7FFFFFFF)
+    _LOW_BITS_64 = np.int64(0x7FFFFFFFFFFFFFFF)
 
+    def order_key(x):
+        """An integer whose order is x's order as a float (-0 < +0; NaN past the infinities), in x's width."""
+        if isinstance(x, np.float32):
+            bits = _bits_of_float32(x)
+            return np.int32(bits ^ np.int32(np.int32(bits >> np.int32(31)) & _LOW_BITS_32))
+        bits = _bits_of_float64(x)
+        return bits ^ ((bits >> np.int64(63)) & _LOW_BITS_64)
 
-def _order_key_32(x):
-    bits = _bits_of_float32(x)
-    return np.int32(bits ^ np.int32(np.int32(bits >> np.int32(31)) & _LOW_BITS_32))
+    def from_order_key(x):
+        """The float whose :func:`order_key` is ``x``."""
+        if isinstance(x, np.int32):
+            return _float32_from_bits(np.int32(x ^ np.int32(np.int32(x >> np.int32(31)) & _LOW_BITS_32)))
+        return _float64_from_bits(x ^ ((x >> np.int64(63)) & _LOW_BITS_64))
+else:
+    def _flip_magnitudes(builder, bits):
+        """bits ^ ((bits >> (width - 1)) & (2^(width - 1) - 1)): a negative float's magnitude bits inverted, so
+        that its bits order as the float does; it undoes itself."""
+        width = bits.type.width
+        sign = builder.ashr(bits, ir.Constant(bits.type, width - 1))
+        return builder.xor(bits, builder.and_(sign, ir.Constant(bits.type, (1 << (width - 1)) - 1)))
 
+    _INTEGER_OF = {types.float32: types.int32, types.float64: types.int64}
+    _FLOAT_OF = {types.int32: types.float32, types.int64: types.float64}
 
-def _order_key_64(x):
-    bits = _bits_of_float64(x)
-    return bits ^ ((bits >> np.int64(63)) & _LOW_BITS_64)
+    @intrinsic
+    def order_key(typingctx, x):
+        """An integer whose order is x's order as a float (-0 < +0; NaN past the infinities), in x's width: a few
+        instructions emitted into the caller, where a function per width took 0.02-0.04 s to compile."""
+        if x not in _INTEGER_OF:
+            return None
 
+        def codegen(context, builder, signature, args):
+            return _flip_magnitudes(builder, builder.bitcast(args[0], ir.IntType(x.bitwidth)))
 
-def _from_order_key_32(x):
-    return _float32_from_bits(np.int32(x ^ np.int32(np.int32(x >> np.int32(31)) & _LOW_BITS_32)))
+        return _INTEGER_OF[x](x), codegen
 
+    @intrinsic
+    def from_order_key(typingctx, x):
+        """The float whose :func:`order_key` is ``x``."""
+        if x not in _FLOAT_OF:
+            return None
+        float_type = ir.FloatType() if x == types.int32 else ir.DoubleType()
 
-def _from_order_key_64(x):
-    return _float64_from_bits(x ^ ((x >> np.int64(63)) & _LOW_BITS_64))
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(_flip_magnitudes(builder, args[0]), float_type)
+
+        return _FLOAT_OF[x](x), codegen
 
 
 @njit(**INLINE)
@@ -422,47 +453,6 @@ exp_summand = _dtype_dispatched(
     "exp_summand", "exp(x) for x <= 0 (and NaN), at least exp(-87) in float32 (exp(-708) in float64), in x's dtype, "
     "vectorisable: for the terms of a sum that holds a 1.",
     np.float32, _exp_summand_32, _exp_summand_64)
-if numba.config.DISABLE_JIT:
-    order_key = _dtype_dispatched(
-        "order_key", "An integer whose order is x's order as a float (-0 < +0; NaN past the infinities), in x's "
-        "width.", np.float32, _order_key_32, _order_key_64)
-    from_order_key = _dtype_dispatched(
-        "from_order_key", "The float whose :func:`order_key` is ``x``.",
-        np.int32, _from_order_key_32, _from_order_key_64)
-else:
-    def _flip_magnitudes(builder, bits):
-        """bits ^ ((bits >> (width - 1)) & (2^(width - 1) - 1)): a negative float's magnitude bits inverted, so
-        that its bits order as the float does; it undoes itself."""
-        width = bits.type.width
-        sign = builder.ashr(bits, ir.Constant(bits.type, width - 1))
-        return builder.xor(bits, builder.and_(sign, ir.Constant(bits.type, (1 << (width - 1)) - 1)))
-
-    _INTEGER_OF = {types.float32: types.int32, types.float64: types.int64}
-    _FLOAT_OF = {types.int32: types.float32, types.int64: types.float64}
-
-    @intrinsic
-    def order_key(typingctx, x):
-        """An integer whose order is x's order as a float (-0 < +0; NaN past the infinities), in x's width: a few
-        instructions emitted into the caller, where a function per width took 0.02-0.04 s to compile."""
-        if x not in _INTEGER_OF:
-            return None
-
-        def codegen(context, builder, signature, args):
-            return _flip_magnitudes(builder, builder.bitcast(args[0], ir.IntType(x.bitwidth)))
-
-        return _INTEGER_OF[x](x), codegen
-
-    @intrinsic
-    def from_order_key(typingctx, x):
-        """The float whose :func:`order_key` is ``x``."""
-        if x not in _FLOAT_OF:
-            return None
-        float_type = ir.FloatType() if x == types.int32 else ir.DoubleType()
-
-        def codegen(context, builder, signature, args):
-            return builder.bitcast(_flip_magnitudes(builder, args[0]), float_type)
-
-        return _FLOAT_OF[x](x), codegen
 exp_any = _dtype_dispatched(
     "exp_any", "exp(x) for any x (and +-inf, NaN), in x's dtype, vectorisable.",
     np.float32, _exp_32, _exp_64)
