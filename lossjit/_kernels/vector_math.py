@@ -361,22 +361,19 @@ def clip_probability(p, eps):
 
 
 if numba.config.DISABLE_JIT:
-    _LOW_BITS_32 = np.int32(0x7FFFFFFF)
-    _LOW_BITS_64 = np.int64(0x7FFFFFFFFFFFFFFF)
+    def _flip_magnitudes(bits):
+        """bits ^ ((bits >> (width - 1)) & (2^(width - 1) - 1)) on a NumPy int32 or int64, in its type."""
+        integer = type(bits)
+        width = 8 * bits.itemsize
+        return integer(bits ^ ((bits >> integer(width - 1)) & integer((1 << (width - 1)) - 1)))
 
     def order_key(x):
         """An integer whose order is x's order as a float (-0 < +0; NaN past the infinities), in x's width."""
-        if isinstance(x, np.float32):
-            bits = _bits_of_float32(x)
-            return np.int32(bits ^ np.int32(np.int32(bits >> np.int32(31)) & _LOW_BITS_32))
-        bits = _bits_of_float64(x)
-        return bits ^ ((bits >> np.int64(63)) & _LOW_BITS_64)
+        return _flip_magnitudes(_bits_of_float32(x) if isinstance(x, np.float32) else _bits_of_float64(x))
 
     def from_order_key(x):
         """The float whose :func:`order_key` is ``x``."""
-        if isinstance(x, np.int32):
-            return _float32_from_bits(np.int32(x ^ np.int32(np.int32(x >> np.int32(31)) & _LOW_BITS_32)))
-        return _float64_from_bits(x ^ ((x >> np.int64(63)) & _LOW_BITS_64))
+        return (_float32_from_bits if isinstance(x, np.int32) else _float64_from_bits)(_flip_magnitudes(x))
 else:
     def _flip_magnitudes(builder, bits):
         """bits ^ ((bits >> (width - 1)) & (2^(width - 1) - 1)): a negative float's magnitude bits inverted, so
