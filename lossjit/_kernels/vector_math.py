@@ -393,7 +393,7 @@ else:
             return None
 
         def codegen(context, builder, signature, args):
-            return _flip_magnitudes(builder, builder.bitcast(args[0], ir.IntType(x.bitwidth)))
+            return _flip_magnitudes(builder, builder.bitcast(args[0], context.get_value_type(signature.return_type)))
 
         return _INTEGER_OF[x](x), codegen
 
@@ -402,10 +402,9 @@ else:
         """The float whose :func:`order_key` is ``x``."""
         if x not in _FLOAT_OF:
             return None
-        float_type = ir.FloatType() if x == types.int32 else ir.DoubleType()
 
         def codegen(context, builder, signature, args):
-            return builder.bitcast(_flip_magnitudes(builder, args[0]), float_type)
+            return builder.bitcast(_flip_magnitudes(builder, args[0]), context.get_value_type(signature.return_type))
 
         return _FLOAT_OF[x](x), codegen
 
